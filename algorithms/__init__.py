@@ -1,0 +1,33 @@
+"""The algorithm registry. Importing this package registers the built-in adapters."""
+
+import dataclasses
+
+from algorithms.base import Adapter, TrainContext, TrainResult
+from bench.registry import Registry, RegistryError
+
+DATA_KINDS = ("paired", "unpaired", "prompts", "none")
+
+
+def _check_adapter(name: str, cls: type) -> None:
+    from bench.settings import common_keys
+
+    if not (isinstance(cls, type) and issubclass(cls, Adapter)):
+        raise RegistryError(f"algorithm {name!r}: {cls!r} is not a subclass of algorithms.base.Adapter")
+    if not dataclasses.is_dataclass(cls.hparams):
+        raise RegistryError(f"algorithm {name!r}: hparams {cls.hparams!r} must be a dataclass")
+    clash = sorted({f.name for f in dataclasses.fields(cls.hparams)} & set(common_keys()))
+    if clash:
+        raise RegistryError(f"algorithm {name!r}: hyperparameter(s) {clash} clash with shared settings of that name")
+    if cls.data not in DATA_KINDS:
+        raise RegistryError(f"algorithm {name!r}: data={cls.data!r}, expected one of {DATA_KINDS}")
+    cls.name = name
+
+
+ALGORITHMS: Registry[type[Adapter]] = Registry(
+    "algorithm", entry_point_group="pobench.algorithms", check=_check_adapter
+)
+register = ALGORITHMS.register
+
+from algorithms import dpo, sft  # noqa: E402,F401  (each registers itself)
+
+__all__ = ["ALGORITHMS", "Adapter", "TrainContext", "TrainResult", "register"]

@@ -1,0 +1,74 @@
+"""The adapter interface: what an algorithm declares and what it is given to train with."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar
+
+from bench.curve import Curve
+from bench.settings import Budget
+from tasks.base import Task
+
+
+@dataclass
+class TrainContext:
+    """Everything an adapter may use. Shared work (SFT model, data) is already built and cached."""
+
+    params: Any  # the adapter's hyperparameter dataclass, resolved
+    budget: Budget
+    task: Task
+    reference_dir: Path  # the SFT (reference) model and its tokenizer, as saved by save_pretrained
+    data_dir: Path | None  # preference data (pairs.jsonl, unpaired.jsonl) when the adapter asked for it
+    work_dir: Path  # scratch space for trainer output; removed after the cell
+    device: str
+    seed: int
+    curve: Curve  # log training metrics here; it raises on a non-finite loss
+    log: Callable[[str], None] = print
+
+    def load_policy(self):
+        """A fresh trainable copy of the reference model."""
+        from bench.models import load_model
+
+        return load_model(self.reference_dir, device=self.device)
+
+    def load_reference(self):
+        """The frozen reference model."""
+        from bench.models import load_model
+
+        model = load_model(self.reference_dir, device=self.device)
+        model.eval().requires_grad_(False)
+        return model
+
+    def load_tokenizer(self):
+        from bench.models import load_tokenizer
+
+        return load_tokenizer(self.reference_dir)
+
+
+@dataclass
+class TrainResult:
+    policy: Any  # a causal LM (nn.Module) that the evaluator can sample from and score with
+    train_tokens: int = 0  # non-padding tokens through the policy during training
+    train_samples: int = 0  # training examples processed (pairs count once)
+    steps: int = 0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class NoParams:
+    """An adapter without hyperparameters."""
+
+
+class Adapter:
+    """Subclass, set the class attributes, implement ``train``; register with ``@register("name")``."""
+
+    name: ClassVar[str] = ""
+    description: ClassVar[str] = ""
+    data: ClassVar[str] = "paired"  # "paired", "unpaired" (KTO), "prompts" (online), "none" (baselines)
+    needs_reference: ClassVar[bool] = True
+    hparams: ClassVar[type] = NoParams
+
+    def train(self, ctx: TrainContext) -> TrainResult:
+        raise NotImplementedError

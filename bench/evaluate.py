@@ -1,0 +1,97 @@
+"""The evaluator: one function measures every policy, the SFT baseline included."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from bench.generation import sample, score
+from bench.metrics import clustered_mean_se, kl_metrics, mean_se, sequence_kl, win_rate
+from bench.settings import EvalSettings
+from tasks.base import Task
+
+REFERENCE_SAMPLE_SEED = 1_000_003  # the reference's own eval samples (for win rate), fixed for all cells
+KEPT_SAMPLES = 32  # sample completions kept in the record
+
+
+@dataclass
+class Evaluation:
+    metrics: dict[str, float]
+    samples: list[dict[str, Any]]
+
+
+def eval_prompts(task: Task, settings: EvalSettings) -> list[str]:
+    prompts = task.eval_prompts()
+    if not prompts:
+        raise ValueError(f"task {task.name!r} has no eval prompts")
+    return prompts[: settings.eval_prompts] if settings.eval_prompts else prompts
+
+
+def reference_gold(reference, tokenizer, task: Task, settings: EvalSettings) -> list[float]:
+    """Gold rewards of the reference's own samples on the eval prompts: the opponent in win rate."""
+    prompts = eval_prompts(task, settings)
+    drawn = sample(
+        reference,
+        tokenizer,
+        prompts,
+        settings.eval_samples,
+        task.max_new_tokens,
+        seed=REFERENCE_SAMPLE_SEED,
+        batch_size=settings.eval_batch_size,
+    )
+    return task.gold_reward(_repeat(prompts, settings.eval_samples), drawn.texts)
+
+
+def evaluate(
+    policy, reference, tokenizer, task: Task, settings: EvalSettings, seed: int, ref_gold: Sequence[float]
+) -> Evaluation:
+    """Sample k completions per eval prompt from ``policy`` (temperature 1, no top-k/top-p), then
+    gold reward, KL(π‖π_ref) from those same samples, length, truncation and win rate."""
+    start = time.perf_counter()
+    prompts = eval_prompts(task, settings)
+    k = settings.eval_samples
+    drawn = sample(policy, tokenizer, prompts, k, task.max_new_tokens, seed=seed, batch_size=settings.eval_batch_size)
+    gen_s = time.perf_counter() - start
+    gold = task.gold_reward(_repeat(prompts, k), drawn.texts)
+    policy_logps = score(policy, drawn.prompt_ids, drawn.response_ids, tokenizer.pad_token_id, settings.eval_batch_size)
+    ref_logps = (
+        policy_logps
+        if policy is reference
+        else score(reference, drawn.prompt_ids, drawn.response_ids, tokenizer.pad_token_id, settings.eval_batch_size)
+    )
+    reward, reward_se = clustered_mean_se(gold, k)
+    kl = kl_metrics(policy_logps, ref_logps, k)
+    lengths = [_content_length(r, tokenizer.eos_token_id) for r in drawn.response_ids]
+    wins, wins_se = win_rate(gold, ref_gold, k)
+    generated = sum(len(r) for r in drawn.response_ids)
+    metrics = {
+        "eval/reward": reward,
+        "eval/reward_se": reward_se,
+        "eval/kl": kl["kl"],
+        "eval/kl_se": kl["kl_se"],
+        "eval/kl_per_token": kl["kl_per_token"],
+        "eval/length": mean_se(lengths)[0],
+        "eval/truncation_rate": sum(drawn.truncated) / len(drawn.truncated),
+        "eval/win_rate": wins,
+        "eval/win_rate_se": wins_se,
+        "eval/samples": float(len(gold)),
+        "perf/gen_tokens_per_s": generated / gen_s if gen_s > 0 else 0.0,
+        "perf/eval_time_s": time.perf_counter() - start,
+    }
+    seq_kl = sequence_kl(policy_logps[:KEPT_SAMPLES], ref_logps[:KEPT_SAMPLES])
+    kept = [
+        {"prompt": p, "completion": c, "gold": g, "length": n, "kl": kl_i}
+        for p, c, g, n, kl_i in zip(_repeat(prompts, k), drawn.texts, gold, lengths, seq_kl)
+    ][:KEPT_SAMPLES]
+    return Evaluation(metrics, kept)
+
+
+def _repeat(prompts: Sequence[str], k: int) -> list[str]:
+    return [p for p in prompts for _ in range(k)]
+
+
+def _content_length(response: list[int], eos_id: int) -> int:
+    """Response length in tokens, not counting the closing EOS."""
+    return len(response) - (1 if response and response[-1] == eos_id else 0)

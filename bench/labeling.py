@@ -1,0 +1,22 @@
+"""Labelers: who decides which of two completions is preferred. Never the gold reward itself."""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Sequence
+
+
+def bradley_terry_prob(gold_a: float, gold_b: float, temperature: float) -> float:
+    """P(a ≻ b) = σ((gold_a − gold_b) / T): a noisy rater whose noise grows with T."""
+    z = (gold_a - gold_b) / temperature
+    if z >= 0:
+        return 1.0 / (1.0 + math.exp(-z))
+    e = math.exp(z)  # the same value, computed without overflow for very negative z
+    return e / (1.0 + e)
+
+
+def bradley_terry_labels(gold_a: Sequence[float], gold_b: Sequence[float], temperature: float, seed: int) -> list[bool]:
+    """One Bradley–Terry draw per pair: True where a is preferred. Same seed, same draws."""
+    rng = random.Random(seed)
+    return [rng.random() < bradley_terry_prob(a, b, temperature) for a, b in zip(gold_a, gold_b, strict=True)]

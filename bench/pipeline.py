@@ -1,0 +1,150 @@
+"""One cell, four stages: prepare (cached), train, evaluate, record. DESIGN.md, "One cell"."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import time
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+
+from bench.cache import ArtifactCache
+from bench.curve import Curve, DivergedError
+from bench.environment import environment, peak_memory_mb, pick_device
+from bench.models import ModelSource
+from bench.record import RunRecord, comparability_key, write_record
+from bench.spec import CellSpec
+
+
+class CellFailed(RuntimeError):
+    """The cell did not finish; its record (status failed/diverged/interrupted) is written."""
+
+    def __init__(self, record: RunRecord, path: Path) -> None:
+        super().__init__(f"{record.status}: {record.error}")
+        self.record, self.path = record, path
+
+
+def run_cell(
+    spec: CellSpec,
+    source: ModelSource,
+    out_dir: Path,
+    cache_dir: Path | None = None,
+    device: str | None = None,
+    log: Callable[[str], None] = print,
+) -> tuple[RunRecord, Path]:
+    """Run one cell and write its record. Raises CellFailed (after writing the record) if it fails."""
+    import torch
+    from transformers import set_seed
+
+    from algorithms import ALGORITHMS
+    from algorithms.base import TrainContext
+    from bench.evaluate import evaluate
+    from bench.prepare import prepare
+    from tasks import TASKS
+
+    out_dir = Path(out_dir)
+    device = device or pick_device()
+    cache = ArtifactCache(cache_dir or out_dir / "cache", log=log)
+    adapter = ALGORITHMS.get(spec.algo)()
+    task = TASKS.get(spec.task)()
+    flat = spec.flat()
+    record = RunRecord(
+        spec=flat,
+        spec_hash=spec.hash(),
+        algo=spec.algo,
+        hparams=_asdict(spec.hparams),
+        task=spec.task,
+        task_version=spec.task_version,
+        model=spec.model,
+        seed=spec.seed,
+        status="interrupted",
+        environment=environment(device),
+        created_at=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+    )
+    curve = Curve()
+    timings: dict[str, float] = {}
+    stage = "prepare"
+    work_dir = Path(tempfile.mkdtemp(prefix=f"pobench-{spec.algo}-"))
+    start = time.perf_counter()
+    try:
+        log(f"[{spec.algo} | {spec.task} | {spec.model} | seed {spec.seed}] prepare")
+        data_settings = spec.data if adapter.data in ("paired", "unpaired") else None
+        prepared = prepare(task, source, spec.sft, data_settings, spec.eval, cache, device, log)
+        record.artifacts = prepared.info()
+        record.comparability_key = comparability_key(
+            spec.shared_settings(), prepared.data_fingerprint, prepared.reference.key
+        )
+        timings["prepare_s"] = time.perf_counter() - start
+
+        stage = "train"
+        log(f"[{spec.algo}] train")
+        set_seed(spec.seed)
+        if device.startswith("cuda"):
+            torch.cuda.reset_peak_memory_stats()
+        ctx = TrainContext(
+            params=spec.hparams,
+            budget=spec.budget,
+            task=task,
+            reference_dir=prepared.reference.path,
+            data_dir=prepared.data.path if prepared.data else None,
+            work_dir=work_dir,
+            device=device,
+            seed=spec.seed,
+            curve=curve,
+            log=log,
+        )
+        t0 = time.perf_counter()
+        result = adapter.train(ctx)
+        timings["train_s"] = time.perf_counter() - t0
+        train_peak = peak_memory_mb(device)
+
+        stage = "evaluate"
+        log(f"[{spec.algo}] evaluate")
+        t0 = time.perf_counter()
+        evaluation = evaluate(
+            result.policy, ctx.load_reference(), ctx.load_tokenizer(), task, spec.eval, spec.seed, prepared.ref_gold()
+        )
+        timings["eval_s"] = time.perf_counter() - t0
+        train_s = timings["train_s"]
+        record.metrics = {
+            **evaluation.metrics,
+            "perf/train_time_s": train_s,
+            "perf/train_tokens_per_s": result.train_tokens / train_s if result.train_tokens and train_s > 0 else 0.0,
+            "perf/train_samples_per_s": result.train_samples / train_s if result.train_samples and train_s > 0 else 0.0,
+            "perf/train_tokens": float(result.train_tokens),
+            "perf/train_steps": float(result.steps),
+            "perf/peak_mem_mb": max(train_peak, peak_memory_mb(device)),
+        }
+        record.samples = evaluation.samples
+        record.status = "ok"
+    except BaseException as exc:  # record every way a cell can end, then let it propagate
+        record.status = (
+            "diverged"
+            if isinstance(exc, DivergedError)
+            else "interrupted"
+            if isinstance(exc, KeyboardInterrupt)
+            else "failed"
+        )
+        record.error = f"{stage}: {type(exc).__name__}: {exc}"
+        record.environment["traceback"] = traceback.format_exc(limit=8)
+        raise_after = exc
+    else:
+        raise_after = None
+    finally:
+        shutil.rmtree(work_dir, ignore_errors=True)
+        record.curve = curve.rows
+        timings["total_s"] = time.perf_counter() - start
+        record.timings = {k: round(v, 3) for k, v in timings.items()}
+        path = write_record(out_dir, record)
+    if raise_after is not None:
+        if isinstance(raise_after, KeyboardInterrupt):
+            raise raise_after
+        raise CellFailed(record, path) from raise_after
+    return record, path
+
+
+def _asdict(hparams) -> dict:
+    from dataclasses import asdict
+
+    return asdict(hparams)

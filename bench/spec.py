@@ -1,0 +1,115 @@
+"""A cell's spec: (algorithm, task, model, seed, settings), resolved and validated before any work.
+
+Resolution turns names and ``--set`` strings into typed settings, or fails with one line naming
+the bad value and what is accepted. The resolved spec is hashed: the hash names the record.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+from typing import Any
+
+from bench.hashing import content_hash
+from bench.models import ModelSource, resolve_model
+from bench.params import SettingsError, build_settings, describe_field
+from bench.settings import COMMON_SETTINGS, Budget, DataSettings, EvalSettings, SFTSettings, common_keys
+
+SPEC_VERSION = 1
+
+
+@dataclass(frozen=True)
+class CellSpec:
+    algo: str
+    task: str
+    task_version: str
+    model: str
+    seed: int
+    hparams: Any  # the adapter's hyperparameter dataclass instance
+    sft: SFTSettings
+    data: DataSettings
+    budget: Budget
+    eval: EvalSettings
+
+    def flat(self) -> dict[str, Any]:
+        """Flat keys (algo, task, model, seed, beta, ...): the shape wandb configs and tables want."""
+        out: dict[str, Any] = {
+            "algo": self.algo,
+            "task": self.task,
+            "task_version": self.task_version,
+            "model": self.model,
+            "seed": self.seed,
+        }
+        out.update(asdict(self.hparams))
+        for group in COMMON_SETTINGS:
+            out.update(asdict(getattr(self, group)))
+        return out
+
+    def hash(self) -> str:
+        return content_hash({"spec_version": SPEC_VERSION, **self.flat()})
+
+    def shared_settings(self) -> dict[str, Any]:
+        """What must match for two cells to be compared (all but algorithm, hyperparameters, seed)."""
+        return {
+            "task": self.task,
+            "task_version": self.task_version,
+            "model": self.model,
+            **{group: asdict(getattr(self, group)) for group in COMMON_SETTINGS},
+        }
+
+
+def resolve_spec(
+    algo: str, task: str, model: str, seed: Any, overrides: dict[str, str]
+) -> tuple[CellSpec, ModelSource]:
+    """Validate everything a cell needs; raises RegistryError or SettingsError with a one-line message."""
+    from algorithms import ALGORITHMS
+    from tasks import TASKS
+
+    adapter_cls = ALGORITHMS.get(algo)
+    task_cls = TASKS.get(task)
+    source = resolve_model(model)
+    seed = _parse_seed(seed)
+    hparam_names = {f.name for f in fields(adapter_cls.hparams)}
+    common = common_keys()
+    unknown = [k for k in overrides if k not in hparam_names and k not in common]
+    if unknown:
+        raise SettingsError(unknown_setting_message(unknown[0], algo, adapter_cls.hparams))
+    groups = {
+        group: build_settings(cls, {k: v for k, v in overrides.items() if common.get(k) == group}, "--set")
+        for group, cls in COMMON_SETTINGS.items()
+    }
+    hparams = build_settings(adapter_cls.hparams, {k: v for k, v in overrides.items() if k in hparam_names}, "--set")
+    spec = CellSpec(
+        algo=algo, task=task, task_version=task_cls.version, model=model, seed=seed, hparams=hparams, **groups
+    )
+    return spec, source
+
+
+def unknown_setting_message(key: str, algo: str, hparams_cls: type) -> str:
+    import difflib
+
+    own = [f.name for f in fields(hparams_cls)]
+    shared = sorted(common_keys())
+    close = difflib.get_close_matches(key, own + shared, n=1, cutoff=0.6)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    own_text = ", ".join(own) if own else "none"
+    return (
+        f"--set {key}: algorithm {algo!r} has no setting {key!r}{hint} "
+        f"({algo} settings: {own_text}; shared settings: {', '.join(shared)})"
+    )
+
+
+def settings_help(hparams_cls: type) -> list[str]:
+    return [describe_field(hparams_cls, f) for f in fields(hparams_cls)]
+
+
+def _parse_seed(seed: Any) -> int:
+    if isinstance(seed, int) and not isinstance(seed, bool):
+        value = seed
+    else:
+        try:
+            value = int(str(seed).strip())
+        except ValueError:
+            raise SettingsError(f"--seed {seed!r}: must be a non-negative integer, e.g. --seed 0") from None
+    if value < 0:
+        raise SettingsError(f"--seed {seed!r}: must be a non-negative integer, e.g. --seed 0")
+    return value

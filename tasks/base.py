@@ -1,0 +1,46 @@
+"""What a task is: prompts, an SFT corpus, and a gold reward that every policy is judged by."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import ClassVar
+
+
+@dataclass(frozen=True)
+class SFTExample:
+    prompt: str
+    completion: str  # starts with a space; the tokenizer adds no separator
+
+
+class Task:
+    """A benchmark task. Subclasses set the class attributes and implement the four methods.
+
+    ``version`` must change whenever prompts, corpus or gold reward change: it is part of the
+    comparability key, so records made under another version never share a leaderboard.
+    """
+
+    name: ClassVar[str]
+    version: ClassVar[str]
+    description: ClassVar[str]
+    max_new_tokens: ClassVar[int]  # generation length for pairs and evaluation
+
+    def sft_examples(self, n: int, seed: int) -> list[SFTExample]:
+        """``n`` demonstrations over the train prompts, the same for the same seed."""
+        raise NotImplementedError
+
+    def train_prompts(self) -> list[str]:
+        """Prompts for preference data and online training; disjoint from the eval prompts."""
+        raise NotImplementedError
+
+    def eval_prompts(self) -> list[str]:
+        """Held-out prompts, fixed by the task version (not by any seed)."""
+        raise NotImplementedError
+
+    def gold_reward(self, prompts: Sequence[str], completions: Sequence[str]) -> list[float]:
+        """The true objective, one float per completion; higher is better."""
+        raise NotImplementedError
+
+    def fingerprint_inputs(self) -> dict:
+        """Anything beyond name and version that determines the task's data (e.g. a lexicon hash)."""
+        return {}
