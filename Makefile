@@ -1,0 +1,44 @@
+# Two commands for a fresh machine:  make bench  (the default benchmark)  and  make test  (the test suite).
+# Both create .venv/ and install pobench into it first; nothing needs to be installed by hand.
+
+PYTHON ?= python3
+VENV ?= .venv
+# Without CUDA, install this CPU build of PyTorch first, so that pip does not pull a multi-GB CUDA build.
+CPU_TORCH ?= torch==2.13.0
+OUT ?= results
+PYTEST_ARGS ?=
+
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.pobench-installed
+
+.PHONY: setup bench test lint clean-results
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --upgrade --quiet pip
+	@if command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi -L >/dev/null 2>&1; then \
+		echo "setup: CUDA found, torch comes from pobench's dependencies"; \
+	else \
+		echo "setup: no CUDA, installing the CPU build $(CPU_TORCH) first"; \
+		$(BIN)/pip install --quiet "$(CPU_TORCH)"; \
+	fi
+	$(BIN)/pip install --quiet -e '.[test]'
+	@touch $@
+
+# The default benchmark: the SFT baseline and DPO on task `sentiment` with model `tiny`.
+bench: setup
+	$(BIN)/pobench run sft --task sentiment --model tiny --seed 0 --out $(OUT)
+	$(BIN)/pobench run dpo --task sentiment --model tiny --seed 0 --out $(OUT)
+	$(BIN)/pobench show $(OUT)
+
+# The test suite (fast and end-to-end tests on the tiny model). pytest's exit code 5, "no tests
+# collected", means the suite is broken, so it fails here rather than passing silently.
+test: setup
+	@$(BIN)/python -m pytest $(PYTEST_ARGS); rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests" >&2; exit 1; fi; exit $$rc
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .

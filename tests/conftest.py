@@ -1,0 +1,35 @@
+"""Shared fixtures: offline by construction, quiet libraries, and one tiny benchmark run per session."""
+
+from __future__ import annotations
+
+import os
+
+os.environ["HF_HUB_OFFLINE"] = "1"  # no test may touch the network
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+
+from pathlib import Path  # noqa: E402
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def bench_dirs(tmp_path_factory) -> dict[str, Path]:
+    root = tmp_path_factory.mktemp("bench")
+    return {"out": root / "results", "cache": root / "cache"}
+
+
+@pytest.fixture(scope="session")
+def default_cells(bench_dirs):
+    """The default benchmark (SFT baseline and DPO, seed 0, every setting at its default), run once."""
+    from bench.pipeline import run_cell
+    from bench.spec import resolve_spec
+
+    logs: list[str] = []
+    out = {}
+    for algo in ("sft", "dpo"):
+        spec, source = resolve_spec(algo, "sentiment", "tiny", 0, {})
+        record, path = run_cell(spec, source, bench_dirs["out"], bench_dirs["cache"], device="cpu", log=logs.append)
+        out[algo] = (record, path)
+    out["logs"] = logs
+    return out

@@ -1,0 +1,66 @@
+import pytest
+
+from algorithms import ALGORITHMS
+from bench.params import SettingsError, parse_assignments, parse_value
+from bench.spec import resolve_spec
+
+
+def test_parse_value_types():
+    assert parse_value("0.05", float, (), "x") == 0.05
+    assert parse_value("3", int, (), "x") == 3
+    assert parse_value("yes", bool, (), "x") is True
+    assert parse_value("0", bool, (), "x") is False
+
+
+@pytest.mark.parametrize(
+    ("text", "typ", "choices", "message"),
+    [
+        ("abc", float, (), "beta='abc': not a valid float"),
+        ("1.5", int, (), "not a valid int"),
+        ("nan", float, (), "not a valid float"),
+        ("maybe", bool, (), "not a valid bool"),
+        ("step", str, ("linear", "cosine"), "must be one of linear, cosine"),
+    ],
+)
+def test_parse_value_errors_name_the_value(text, typ, choices, message):
+    with pytest.raises(SettingsError, match=message):
+        parse_value(text, typ, choices, "beta")
+
+
+def test_assignments_must_be_key_value():
+    assert parse_assignments(["beta=0.1", "epochs=2"]) == {"beta": "0.1", "epochs": "2"}
+    with pytest.raises(SettingsError, match="expected KEY=VALUE"):
+        parse_assignments(["beta"])
+    with pytest.raises(SettingsError, match="given twice"):
+        parse_assignments(["beta=1", "beta=2"])
+
+
+def test_resolve_spec_applies_overrides_and_hashes():
+    spec, _ = resolve_spec("dpo", "sentiment", "tiny", "3", {"beta": "0.05", "epochs": "2"})
+    assert spec.seed == 3 and spec.hparams.beta == 0.05 and spec.budget.epochs == 2
+    same, _ = resolve_spec("dpo", "sentiment", "tiny", 3, {"epochs": "2", "beta": "0.05"})
+    other, _ = resolve_spec("dpo", "sentiment", "tiny", 3, {"epochs": "2", "beta": "0.06"})
+    assert spec.hash() == same.hash() != other.hash()
+    assert spec.flat()["beta"] == 0.05 and spec.flat()["algo"] == "dpo"
+
+
+def test_unknown_setting_lists_what_is_accepted():
+    with pytest.raises(SettingsError) as err:
+        resolve_spec("dpo", "sentiment", "tiny", 0, {"betta": "0.1"})
+    assert "algorithm 'dpo' has no setting 'betta'; did you mean 'beta'?" in str(err.value)
+    assert "dpo settings: beta, learning_rate" in str(err.value)
+
+
+def test_invalid_values_are_rejected_before_work():
+    with pytest.raises(SettingsError, match="batch_size=0: must be > 0"):
+        resolve_spec("dpo", "sentiment", "tiny", 0, {"batch_size": "0"})
+    with pytest.raises(SettingsError, match="--seed 'x1'"):
+        resolve_spec("dpo", "sentiment", "tiny", "x1", {})
+    with pytest.raises(SettingsError, match="--seed '-1'"):
+        resolve_spec("dpo", "sentiment", "tiny", "-1", {})
+
+
+def test_sft_baseline_has_no_hyperparameters():
+    with pytest.raises(SettingsError, match="sft settings: none"):
+        resolve_spec("sft", "sentiment", "tiny", 0, {"beta": "0.1"})
+    assert ALGORITHMS.get("sft").data == "none"

@@ -1,0 +1,55 @@
+import pytest
+
+from algorithms import ALGORITHMS
+from algorithms.base import Adapter
+from bench.models import resolve_model
+from bench.registry import Registry, RegistryError
+from tasks import TASKS
+
+
+def test_duplicate_name_is_rejected():
+    reg = Registry("widget")
+    reg.add("alpha", object)
+    with pytest.raises(RegistryError, match="duplicate widget name 'alpha'"):
+        reg.add("alpha", dict)
+
+
+def test_typo_gets_closest_name_and_full_list():
+    with pytest.raises(RegistryError) as err:
+        ALGORITHMS.get("dpoo")
+    message = str(err.value)
+    assert "unknown algorithm 'dpoo'; did you mean 'dpo'?" in message
+    assert "registered: dpo, sft" in message
+
+
+def test_unknown_task_suggests():
+    with pytest.raises(RegistryError, match="did you mean 'sentiment'"):
+        TASKS.get("sentimnet")
+
+
+def test_unknown_model_suggests_and_explains_paths():
+    with pytest.raises(RegistryError, match="unknown model 'tinny'; did you mean 'tiny'.*local model folder"):
+        resolve_model("tinny")
+
+
+def test_adapter_registration_checks_base_class_and_setting_names():
+    from dataclasses import dataclass
+
+    with pytest.raises(RegistryError, match="not a subclass"):
+        ALGORITHMS.register("not-an-adapter")(dict)
+
+    @dataclass(frozen=True)
+    class Clashing:
+        batch_size: int = 3  # a shared budget setting: adapters may not redefine it
+
+    class Bad(Adapter):
+        hparams = Clashing
+
+    with pytest.raises(RegistryError, match="clash with shared settings"):
+        ALGORITHMS.register("bad-adapter")(Bad)
+    assert "bad-adapter" not in ALGORITHMS
+
+
+def test_builtins_registered():
+    assert {"dpo", "sft"} <= set(ALGORITHMS.names())
+    assert "sentiment" in TASKS.names()
