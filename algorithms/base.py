@@ -20,7 +20,7 @@ class TrainContext:
     budget: Budget
     task: Task
     reference_dir: Path  # the SFT (reference) model and its tokenizer, as saved by save_pretrained
-    data_dir: Path | None  # preference data (pairs.jsonl, unpaired.jsonl) when the adapter asked for it
+    data_dir: Path  # preference data: pairs.jsonl and unpaired.jsonl (bench/preference.py)
     work_dir: Path  # scratch space for trainer output; removed after the cell
     device: str
     seed: int

@@ -69,8 +69,9 @@ def run_cell(
     start = time.perf_counter()
     try:
         log(f"[{spec.algo} | {spec.task} | {spec.model} | seed {spec.seed}] prepare")
-        data_settings = spec.data if adapter.data in ("paired", "unpaired") else None
-        prepared = prepare(task, source, spec.sft, data_settings, spec.eval, cache, device, log)
+        # The preference data is prepared for every cell, baselines included: its fingerprint is part of
+        # the comparability key, so the SFT row ranks beside the algorithms trained on that data.
+        prepared = prepare(task, source, spec.sft, spec.data, spec.eval, cache, device, log)
         record.artifacts = prepared.info()
         record.comparability_key = comparability_key(
             spec.shared_settings(), prepared.data_fingerprint, prepared.reference.key
@@ -87,7 +88,7 @@ def run_cell(
             budget=spec.budget,
             task=task,
             reference_dir=prepared.reference.path,
-            data_dir=prepared.data.path if prepared.data else None,
+            data_dir=prepared.data.path,
             work_dir=work_dir,
             device=device,
             seed=spec.seed,

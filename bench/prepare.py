@@ -27,22 +27,18 @@ REF_GOLD = "reference_gold.json"
 @dataclass
 class Prepared:
     reference: Artifact
-    data: Artifact | None
+    data: Artifact
     ref_eval: Artifact
 
     @property
-    def data_fingerprint(self) -> str | None:
-        return self.data.extra.get("fingerprint") if self.data else None
+    def data_fingerprint(self) -> str:
+        return self.data.extra["fingerprint"]
 
     def ref_gold(self) -> list[float]:
         return json.loads((self.ref_eval.path / REF_GOLD).read_text())
 
     def info(self) -> dict:
-        return {
-            name: art.info
-            for name, art in (("reference", self.reference), ("data", self.data), ("ref_eval", self.ref_eval))
-            if art is not None
-        }
+        return {"reference": self.reference.info, "data": self.data.info, "ref_eval": self.ref_eval.info}
 
 
 def _versions() -> dict:
@@ -115,7 +111,7 @@ def prepare(
     device: str,
     log: Callable[[str], None],
 ) -> Prepared:
-    """Build or reuse everything the cell needs; ``data=None`` when the algorithm uses no pairs."""
+    """Build or reuse everything a cell needs."""
     from bench.evaluate import reference_gold
 
     reference = prepare_reference(task, source, sft, cache, device, log)
@@ -127,15 +123,12 @@ def prepare(
             loaded["tokenizer"] = load_tokenizer(reference.path)
         return loaded["model"], loaded["tokenizer"]
 
-    data_art = None
-    if data is not None:
+    def build_data(folder: Path) -> dict:
+        stats = build_pairs(*ref_model(), task, data, folder)
+        return {**stats, "fingerprint": file_hash(folder / PAIRS)}
 
-        def build_data(folder: Path) -> dict:
-            stats = build_pairs(*ref_model(), task, data, folder)
-            return {**stats, "fingerprint": file_hash(folder / PAIRS)}
-
-        data_inputs = {**task_inputs(task), "reference": reference.key, "data": asdict(data)}
-        data_art = cache.get_or_build("data", data_inputs, build_data, f"{task.name} preference data")
+    data_inputs = {**task_inputs(task), "reference": reference.key, "data": asdict(data)}
+    data_art = cache.get_or_build("data", data_inputs, build_data, f"{task.name} preference data")
 
     def build_ref_eval(folder: Path) -> dict:
         gold = reference_gold(*ref_model(), task, eval_settings)

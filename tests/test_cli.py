@@ -1,0 +1,65 @@
+"""Bad input: a one-line error naming the value and what is accepted, before any work, no traceback."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bench.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (["run", "dpoo"], "unknown algorithm 'dpoo'; did you mean 'dpo'? (registered: dpo, sft)"),
+        (["run", "dpo", "--task", "sentimnt"], "unknown task 'sentimnt'; did you mean 'sentiment'?"),
+        (["run", "dpo", "--model", "tinyy"], "unknown model 'tinyy'; did you mean 'tiny'?"),
+        (["run", "dpo", "--set", "betta=0.2"], "algorithm 'dpo' has no setting 'betta'; did you mean 'beta'?"),
+        (["run", "dpo", "--set", "beta=high"], "--set.beta='high': not a valid float"),
+        (["run", "dpo", "--seed", "one"], "--seed 'one': must be a non-negative integer"),
+        (["run", "dpo", "--set", "beta"], "expected KEY=VALUE"),
+    ],
+)
+def test_bad_input_is_one_line_before_any_work(argv, expected, tmp_path, capsys):
+    assert main([*argv, "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert expected in err and err.count("\n") == 1 and err.startswith("pobench: error: ")
+    assert not any(tmp_path.iterdir())  # nothing built, nothing written
+
+
+def test_bad_input_through_the_installed_command_has_no_traceback(tmp_path):
+    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    proc = subprocess.run(
+        [sys.executable, "-m", "bench.cli", "run", "dpoo", "--out", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        timeout=120,
+    )
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr and "did you mean 'dpo'" in proc.stderr
+
+
+def test_list_shows_each_registry_with_descriptions(capsys):
+    assert main(["list"]) == 0
+    out = capsys.readouterr().out
+    for line in ("algorithms:", "  dpo ", "beta=0.1", "tasks:", "  sentiment ", "models:", "  tiny "):
+        assert line in out
+    assert main(["list", "settings"]) == 0
+    assert "labeler_temperature (float, default 0.1)" in capsys.readouterr().out
+
+
+def test_show_without_records_says_where_it_looked(tmp_path, capsys):
+    assert main(["show", str(tmp_path)]) == 1
+    assert f"no records in {tmp_path / 'records'}" in capsys.readouterr().err
+
+
+def test_show_prints_default_cells(default_cells, bench_dirs, capsys):
+    assert main(["show", str(bench_dirs["out"])]) == 0
+    out = capsys.readouterr().out
+    assert "| dpo " in out and "| sft " in out and "gold reward ± se" in out
