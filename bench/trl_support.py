@@ -58,8 +58,12 @@ def curve_callback(ctx: TrainContext):
     class CurveCallback(TrainerCallback):
         def on_log(self, args, state, control, logs=None, **kwargs):
             metrics = {f"train/{k}": v for k, v in (logs or {}).items() if k not in _SKIP}
-            if metrics:
-                ctx.curve.log(state.global_step, metrics)
+            if not metrics:
+                return
+            ctx.curve.log(state.global_step, metrics)
+            every = max(1, state.max_steps // 10)
+            if state.global_step % every == 0 and "train/loss" in metrics:
+                ctx.log(f"  step {state.global_step}/{state.max_steps} loss {metrics['train/loss']:.4f}")
 
     return CurveCallback()
 
