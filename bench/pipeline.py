@@ -7,6 +7,7 @@ import tempfile
 import time
 import traceback
 from collections.abc import Callable
+from dataclasses import asdict
 from pathlib import Path
 
 from bench.cache import ArtifactCache
@@ -53,17 +54,18 @@ def run_cell(
         spec=flat,
         spec_hash=spec.hash(),
         algo=spec.algo,
-        hparams=_asdict(spec.hparams),
+        hparams=asdict(spec.hparams),
         task=spec.task,
         task_version=spec.task_version,
         model=spec.model,
         seed=spec.seed,
-        status="interrupted",
+        status="failed",  # until the cell ends otherwise
         environment=environment(device),
         created_at=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     )
     curve = Curve()
     timings: dict[str, float] = {}
+    failure: BaseException | None = None
     stage = "prepare"
     work_dir = Path(tempfile.mkdtemp(prefix=f"pobench-{spec.algo}-"))
     start = time.perf_counter()
@@ -97,8 +99,7 @@ def run_cell(
         )
         t0 = time.perf_counter()
         result = adapter.train(ctx)
-        timings["train_s"] = time.perf_counter() - t0
-        train_peak = peak_memory_mb(device)
+        timings["train_s"] = train_s = time.perf_counter() - t0
 
         stage = "evaluate"
         log(f"[{spec.algo}] evaluate")
@@ -107,45 +108,37 @@ def run_cell(
             result.policy, ctx.load_reference(), ctx.load_tokenizer(), task, spec.eval, spec.seed, prepared.ref_gold()
         )
         timings["eval_s"] = time.perf_counter() - t0
-        train_s = timings["train_s"]
         record.metrics = {
             **evaluation.metrics,
             "perf/train_time_s": train_s,
-            "perf/train_tokens_per_s": result.train_tokens / train_s if result.train_tokens and train_s > 0 else 0.0,
-            "perf/train_samples_per_s": result.train_samples / train_s if result.train_samples and train_s > 0 else 0.0,
+            "perf/train_tokens_per_s": result.train_tokens / train_s if train_s > 0 else 0.0,
+            "perf/train_samples_per_s": result.train_samples / train_s if train_s > 0 else 0.0,
             "perf/train_tokens": float(result.train_tokens),
             "perf/train_steps": float(result.steps),
-            "perf/peak_mem_mb": max(train_peak, peak_memory_mb(device)),
+            "perf/peak_mem_mb": peak_memory_mb(device),  # CUDA: since train began; CPU: the process's peak
         }
         record.samples = evaluation.samples
         record.status = "ok"
-    except BaseException as exc:  # record every way a cell can end, then let it propagate
-        record.status = (
-            "diverged"
-            if isinstance(exc, DivergedError)
-            else "interrupted"
-            if isinstance(exc, KeyboardInterrupt)
-            else "failed"
-        )
+    except BaseException as exc:  # every way a cell can end is recorded, then passed on
+        failure = exc
+        record.status = status_of(exc)
         record.error = f"{stage}: {type(exc).__name__}: {exc}"
-        record.environment["traceback"] = traceback.format_exc(limit=8)
-        raise_after = exc
-    else:
-        raise_after = None
-    finally:
-        shutil.rmtree(work_dir, ignore_errors=True)
-        record.curve = curve.rows
-        timings["total_s"] = time.perf_counter() - start
-        record.timings = {k: round(v, 3) for k, v in timings.items()}
-        path = write_record(out_dir, record)
-    if raise_after is not None:
-        if isinstance(raise_after, KeyboardInterrupt):
-            raise raise_after
-        raise CellFailed(record, path) from raise_after
+        record.traceback = traceback.format_exc(limit=8)
+    shutil.rmtree(work_dir, ignore_errors=True)
+    record.curve = curve.rows
+    timings["total_s"] = time.perf_counter() - start
+    record.timings = {k: round(v, 3) for k, v in timings.items()}
+    path = write_record(out_dir, record)
+    if isinstance(failure, KeyboardInterrupt):
+        raise failure
+    if failure is not None:
+        raise CellFailed(record, path) from failure
     return record, path
 
 
-def _asdict(hparams) -> dict:
-    from dataclasses import asdict
-
-    return asdict(hparams)
+def status_of(exc: BaseException) -> str:
+    if isinstance(exc, DivergedError):
+        return "diverged"
+    if isinstance(exc, KeyboardInterrupt):
+        return "interrupted"
+    return "failed"

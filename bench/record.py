@@ -32,7 +32,8 @@ class RunRecord:
     curve: list[dict[str, Any]] = field(default_factory=list)
     samples: list[dict[str, Any]] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
-    error: str | None = None
+    error: str | None = None  # one line: "stage: ExceptionType: message"
+    traceback: str | None = None
     environment: dict[str, Any] = field(default_factory=dict)
     created_at: str = ""
     schema_version: int = SCHEMA_VERSION
