@@ -35,6 +35,9 @@ class ModelSource:
         """Write the base (pre-SFT) model and its tokenizer to ``folder``."""
         raise NotImplementedError
 
+    def check_available(self) -> None:
+        """Raise ModelError now, before any work, if the model cannot be had."""
+
 
 MODELS: Registry[type[ModelSource]] = Registry("model", entry_point_group="pobench.models")
 
@@ -99,6 +102,21 @@ class Pretrained(ModelSource):
         load_tokenizer(self.id_or_path).save_pretrained(folder)
         load_model(self.id_or_path).save_pretrained(folder)
 
+    def check_available(self) -> None:
+        """A local folder, a hub id in the local hub cache, or a reachable hub; else fail in seconds."""
+        if Path(self.id_or_path).is_dir():
+            return
+        from huggingface_hub import try_to_load_from_cache
+
+        if isinstance(try_to_load_from_cache(self.id_or_path, "config.json"), str):
+            return
+        if _offline() or not _hub_reachable():
+            raise ModelError(
+                f"model {self.id_or_path!r} is not a local folder, not in the local hub cache, and the hub "
+                f"cannot be reached: this machine looks offline. Download it where there is network, then pass "
+                f"the folder with --model /path/to/folder."
+            )
+
 
 def resolve_model(name: str) -> ModelSource:
     """A registered name, else a local folder, else a hub id ("org/name"); anything else is an error."""
@@ -133,6 +151,20 @@ def _from_pretrained(cls, id_or_path: str | Path, **kwargs):
             f"looks offline (or the id is wrong). Download it where there is network, then pass the folder with "
             f"--model /path/to/folder. ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''})"
         ) from exc
+
+
+def _hub_reachable(timeout_s: float = 5.0) -> bool:
+    import socket
+    from urllib.parse import urlparse
+
+    from huggingface_hub import constants
+
+    url = urlparse(constants.ENDPOINT)
+    try:
+        with socket.create_connection((url.hostname, url.port or 443), timeout=timeout_s):
+            return True
+    except OSError:
+        return False
 
 
 def _offline() -> bool:

@@ -78,6 +78,7 @@ def resolve_spec(
         for group, cls in COMMON_SETTINGS.items()
     }
     hparams = build_settings(adapter_cls.hparams, {k: v for k, v in overrides.items() if k in hparam_names}, "--set")
+    source.check_available()
     spec = CellSpec(
         algo=algo, task=task, task_version=task_cls.version, model=model, seed=seed, hparams=hparams, **groups
     )

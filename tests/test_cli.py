@@ -22,6 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
         (["run", "dpo", "--set", "beta=high"], "--set.beta='high': not a valid float"),
         (["run", "dpo", "--seed", "one"], "--seed 'one': must be a non-negative integer"),
         (["run", "dpo", "--set", "beta"], "expected KEY=VALUE"),
+        (["run", "dpo", "--model", "some-org/some-model"], "the hub cannot be reached: this machine looks offline"),
     ],
 )
 def test_bad_input_is_one_line_before_any_work(argv, expected, tmp_path, capsys):

@@ -53,3 +53,33 @@ def test_adapter_registration_checks_base_class_and_setting_names():
 def test_builtins_registered():
     assert {"dpo", "sft"} <= set(ALGORITHMS.names())
     assert "sentiment" in TASKS.names()
+
+
+def test_third_party_entries_load_through_entry_points(monkeypatch):
+    """A plugin package names a module in the entry-point group; importing it registers the entry."""
+    reg = Registry("widget", entry_point_group="pobench.widgets")
+
+    class FakeEntryPoint:
+        name, value = "acme", "acme_widgets"
+
+        def load(self):
+            reg.add("acme-widget", object)
+
+    monkeypatch.setattr(
+        "bench.registry.entry_points", lambda group: [FakeEntryPoint()] if group == "pobench.widgets" else []
+    )
+    assert reg.names() == ["acme-widget"] and reg.get("acme-widget") is object
+
+
+def test_broken_plugin_is_named_in_the_error(monkeypatch):
+    reg = Registry("widget", entry_point_group="pobench.widgets")
+
+    class Broken:
+        name, value = "broken", "broken_mod"
+
+        def load(self):
+            raise ImportError("No module named 'broken_mod'")
+
+    monkeypatch.setattr("bench.registry.entry_points", lambda group: [Broken()])
+    with pytest.raises(RegistryError, match="could not load widget plugin 'broken' \\(broken_mod\\)"):
+        reg.names()
