@@ -1,6 +1,9 @@
-"""The algorithm registry. Importing this package registers the built-in adapters."""
+"""The algorithm registry. Every module in this package is imported here, and an adapter module
+registers itself with ``@register("name")``: adding a file is all it takes to add an algorithm."""
 
 import dataclasses
+import importlib
+import pkgutil
 
 from algorithms.base import Adapter, TrainContext, TrainResult
 from bench.registry import Registry, RegistryError
@@ -28,6 +31,7 @@ ALGORITHMS: Registry[type[Adapter]] = Registry(
 )
 register = ALGORITHMS.register
 
-from algorithms import dpo, sft  # noqa: E402,F401  (each registers itself)
+for _module in sorted(m.name for m in pkgutil.iter_modules(__path__)):
+    importlib.import_module(f"{__name__}.{_module}")
 
 __all__ = ["ALGORITHMS", "Adapter", "TrainContext", "TrainResult", "register"]

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
+from bench.cache import ArtifactCache
 from bench.curve import Curve
 from bench.settings import Budget
 from tasks.base import Task
@@ -25,6 +26,7 @@ class TrainContext:
     device: str
     seed: int
     curve: Curve  # log training metrics here; it raises on a non-finite loss
+    cache: ArtifactCache  # for shared work an adapter adds (e.g. a reward model), keyed like the rest
     log: Callable[[str], None] = print
 
     def load_policy(self):

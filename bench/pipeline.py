@@ -95,6 +95,7 @@ def run_cell(
             device=device,
             seed=spec.seed,
             curve=curve,
+            cache=cache,
             log=log,
         )
         t0 = time.perf_counter()
