@@ -1,7 +1,7 @@
 """DPO (Rafailov et al., 2023) over TRL's DPOTrainer with loss_type "sigmoid".
 
 loss = −log σ(β·[(log π(y_w|x) − log π_ref(y_w|x)) − (log π(y_l|x) − log π_ref(y_l|x))]),
-log-probs summed over completion tokens.
+log-probs summed over completion tokens (algorithms.losses.dpo_loss).
 """
 
 from __future__ import annotations
@@ -9,9 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from algorithms import register
-from algorithms.base import Adapter, TrainContext, TrainResult
+from algorithms.base import TrainContext
 from algorithms.defaults import DEFAULT_LR
 from bench.params import param
+from bench.trl_support import TRLAdapter, preference_trainer
 
 
 @dataclass(frozen=True)
@@ -21,24 +22,16 @@ class DPOParams:
 
 
 @register("dpo")
-class DPO(Adapter):
+class DPO(TRLAdapter):
     description = "Direct Preference Optimization, sigmoid loss (TRL DPOTrainer)"
     data = "paired"
     needs_reference = True
     hparams = DPOParams
 
-    def train(self, ctx: TrainContext) -> TrainResult:
+    def build_trainer(self, ctx: TrainContext):
+        """The configured TRL trainer, untrained (tests compare its loss with algorithms.losses.dpo_loss)."""
         from trl import DPOConfig, DPOTrainer
 
-        from bench.trl_support import curve_callback, paired_dataset, train_with, trl_args
-
-        dataset = paired_dataset(ctx)
-        trainer = DPOTrainer(
-            model=ctx.load_policy(),
-            ref_model=ctx.load_reference(),
-            args=trl_args(DPOConfig, ctx, beta=ctx.params.beta, loss_type=["sigmoid"]),
-            train_dataset=dataset,
-            processing_class=ctx.load_tokenizer(),
-            callbacks=[curve_callback(ctx)],
+        return preference_trainer(
+            DPOTrainer, DPOConfig, ctx, reference=True, beta=ctx.params.beta, loss_type=["sigmoid"]
         )
-        return train_with(trainer, examples=len(dataset))

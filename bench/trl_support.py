@@ -2,30 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
-from algorithms.base import TrainContext, TrainResult
+from algorithms.base import Adapter, TrainContext, TrainResult
 from bench.preference import PAIRS, UNPAIRED, read_jsonl
 
 # TRL's log keys that are bookkeeping rather than curve
 _SKIP = {"epoch", "total_flos", "train_loss", "train_runtime", "train_samples_per_second", "train_steps_per_second"}
 
 
-def trl_args(config_cls: type, ctx: TrainContext, **algorithm_kwargs: Any):
-    """Map the cell's shared budget (the same for every offline adapter) onto a TRL config."""
-    budget = ctx.budget
-    on_cuda = ctx.device.startswith("cuda")
-    return config_cls(
-        output_dir=str(ctx.work_dir),
-        per_device_train_batch_size=budget.batch_size,
-        num_train_epochs=budget.epochs,
-        learning_rate=ctx.params.learning_rate,
-        lr_scheduler_type=budget.lr_schedule,
-        warmup_steps=budget.warmup_ratio,  # a float below 1 is a ratio of the total steps
-        max_length=budget.max_length,
-        logging_steps=1,
-        seed=ctx.seed,
-        data_seed=ctx.seed,
+def runtime_args(output_dir, device: str, seed: int) -> dict[str, Any]:
+    """What pobench fixes for every transformers/TRL trainer: seeds, no checkpoints or reporting, bf16 on CUDA."""
+    on_cuda = device.startswith("cuda")
+    return dict(
+        output_dir=str(output_dir),
+        seed=seed,
+        data_seed=seed,
         report_to="none",
         save_strategy="no",
         bf16=on_cuda,
@@ -33,8 +25,31 @@ def trl_args(config_cls: type, ctx: TrainContext, **algorithm_kwargs: Any):
         use_cpu=not on_cuda,
         disable_tqdm=True,
         dataloader_num_workers=0,
-        **algorithm_kwargs,
     )
+
+
+def trl_args(config_cls: type, ctx: TrainContext, **algorithm_kwargs: Any):
+    """Map the cell's shared budget (the same for every offline adapter) onto a TRL config.
+
+    ``algorithm_kwargs`` add the algorithm's own fields and may override budget fields (online
+    adapters set their batch and step counts); a budget field the config lacks is left out.
+    """
+    import dataclasses
+
+    budget = ctx.budget
+    values = dict(
+        per_device_train_batch_size=budget.batch_size,
+        num_train_epochs=budget.epochs,
+        learning_rate=ctx.params.learning_rate,
+        lr_scheduler_type=budget.lr_schedule,
+        warmup_steps=budget.warmup_ratio,  # a float below 1 is a ratio of the total steps
+        max_length=budget.max_length,
+        logging_steps=1,
+        **runtime_args(ctx.work_dir, ctx.device, ctx.seed),
+    )
+    accepted = {f.name for f in dataclasses.fields(config_cls)}
+    values = {k: v for k, v in values.items() if k in accepted}
+    return config_cls(**{**values, **algorithm_kwargs})
 
 
 def paired_dataset(ctx: TrainContext):
@@ -48,6 +63,10 @@ def unpaired_dataset(ctx: TrainContext):
     from datasets import Dataset
 
     rows = _take(read_jsonl(ctx.data_dir / UNPAIRED), 2 * ctx.budget.train_examples)
+    # TRL's KTOTrainer estimates its KL reference point from "mismatched" pairs made by pairing each row
+    # with its neighbour's completion, before shuffling. The file keeps each pair's two rows together
+    # (same prompt), so desirable rows go first and undesirable ones after: neighbours then differ in prompt.
+    rows = [r for r in rows if r["label"]] + [r for r in rows if not r["label"]]
     return Dataset.from_list([{k: r[k] for k in ("prompt", "completion", "label")} for r in rows])
 
 
@@ -68,14 +87,19 @@ def curve_callback(ctx: TrainContext):
     return CurveCallback()
 
 
-def train_with(trainer, examples: int) -> TrainResult:
-    """Run a TRL trainer and report what went through it."""
+def train_with(trainer, examples: int, tokens: int | None = None) -> TrainResult:
+    """Run a TRL trainer and report what went through it.
+
+    ``tokens``: non-padding tokens through the policy, for trainers that do not count them themselves
+    (TRL's DPO and KTO trainers do; its experimental CPO and ORPO trainers do not: see ``paired_dataset_tokens``).
+    """
     from transformers.trainer_callback import PrinterCallback
 
     trainer.remove_callback(PrinterCallback)  # the curve keeps the logs; no dict per step on stdout
     trainer.train()
     state = trainer.state
-    tokens = int(getattr(trainer, "_total_train_tokens", 0))  # TRL counts non-padding tokens per batch
+    if tokens is None:
+        tokens = int(getattr(trainer, "_total_train_tokens", 0))  # TRL counts non-padding tokens per batch
     model = trainer.model
     model.eval()
     return TrainResult(
@@ -86,5 +110,46 @@ def train_with(trainer, examples: int) -> TrainResult:
     )
 
 
+def paired_dataset_tokens(trainer) -> int:
+    """Prompt + completion tokens of both sides of every tokenized pair, times the epochs: what CPO and ORPO's
+    trainers (which tokenize each pair into ``chosen_input_ids``/``rejected_input_ids``) put through the policy."""
+    dataset = trainer.train_dataset
+    per_epoch = sum(len(ids) for ids in dataset["chosen_input_ids"]) + sum(
+        len(ids) for ids in dataset["rejected_input_ids"]
+    )
+    return per_epoch * int(trainer.args.num_train_epochs)
+
+
 def _take(rows: list[dict], n: int) -> list[dict]:
     return rows[:n] if n > 0 else rows
+
+
+def preference_trainer(
+    trainer_cls: type, config_cls: type, ctx: TrainContext, reference: bool, unpaired: bool = False, **config: Any
+):
+    """A TRL preference trainer on the cell's data and budget: ``config`` holds the algorithm's own fields,
+    ``reference`` gives it the frozen SFT model, ``unpaired`` the unpaired view of the pairs (KTO)."""
+    kwargs = {"ref_model": ctx.load_reference()} if reference else {}
+    return trainer_cls(
+        model=ctx.load_policy(),
+        args=trl_args(config_cls, ctx, **config),
+        train_dataset=unpaired_dataset(ctx) if unpaired else paired_dataset(ctx),
+        processing_class=ctx.load_tokenizer(),
+        callbacks=[curve_callback(ctx)],
+        **kwargs,
+    )
+
+
+class TRLAdapter(Adapter):
+    """An adapter whose training is one TRL trainer: subclasses implement ``build_trainer(ctx)``, which the
+    parity tests call too, so they check exactly the trainer the adapter trains with."""
+
+    trainer_counts_tokens: ClassVar[bool] = True  # False where the TRL trainer keeps no token count (CPO, ORPO)
+
+    def build_trainer(self, ctx: TrainContext):
+        raise NotImplementedError
+
+    def train(self, ctx: TrainContext) -> TrainResult:
+        trainer = self.build_trainer(ctx)
+        tokens = None if self.trainer_counts_tokens else paired_dataset_tokens(trainer)
+        return train_with(trainer, examples=len(trainer.train_dataset), tokens=tokens)

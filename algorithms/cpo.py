@@ -1,0 +1,40 @@
+"""CPO (Xu et al., 2024) over TRL's CPOTrainer with loss_type "sigmoid": DPO without a reference, plus NLL.
+
+loss = −log σ(β·(log π(y_w|x) − log π(y_l|x))) + α·NLL(y_w), log-probs summed over completion tokens,
+NLL averaged over the chosen completions' tokens (algorithms.losses.cpo_loss).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from algorithms import register
+from algorithms.base import TrainContext
+from algorithms.defaults import DEFAULT_LR
+from bench.params import param
+from bench.trl_support import TRLAdapter, preference_trainer
+
+
+@dataclass(frozen=True)
+class CPOParams:
+    beta: float = param(0.1, "β: scale of the policy's log-likelihood margin in the sigmoid (paper default 0.1)")
+    nll_weight: float = param(1.0, "α: weight of the NLL (behaviour-cloning) term on the chosen completions (paper 1)")
+    learning_rate: float = param(DEFAULT_LR, "peak learning rate")
+
+
+@register("cpo")
+class CPO(TRLAdapter):
+    description = "Contrastive Preference Optimization: reference-free sigmoid loss + NLL (TRL CPOTrainer)"
+    data = "paired"
+    needs_reference = False
+    trainer_counts_tokens = False  # TRL's CPO/ORPO trainers keep no count
+    hparams = CPOParams
+
+    def build_trainer(self, ctx: TrainContext):
+        """The configured TRL trainer, untrained (tests compare its loss with algorithms.losses.cpo_loss)."""
+        from trl.experimental.cpo import CPOConfig, CPOTrainer
+
+        p = ctx.params
+        return preference_trainer(
+            CPOTrainer, CPOConfig, ctx, reference=False, beta=p.beta, cpo_alpha=p.nll_weight, loss_type="sigmoid"
+        )

@@ -1,0 +1,37 @@
+"""IPO (Azar et al., 2023) over TRL's DPOTrainer with loss_type "ipo".
+
+loss = (Δ − 1/(2β))², Δ the difference of the chosen and rejected log-ratios π/π_ref, each averaged over its
+completion tokens as TRL 1.16 does (algorithms.losses.ipo_loss).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from algorithms import register
+from algorithms.base import TrainContext
+from algorithms.defaults import DEFAULT_LR
+from bench.params import param
+from bench.trl_support import TRLAdapter, preference_trainer
+
+
+@dataclass(frozen=True)
+class IPOParams:
+    beta: float = param(
+        0.1, "β (the paper's τ): regularization toward the reference; the target per-token log-ratio margin is 1/(2β)"
+    )
+    learning_rate: float = param(DEFAULT_LR, "peak learning rate")
+
+
+@register("ipo")
+class IPO(TRLAdapter):
+    description = "Identity Preference Optimization, squared loss on per-token log-ratios (TRL DPOTrainer)"
+    data = "paired"
+    needs_reference = True
+    hparams = IPOParams
+
+    def build_trainer(self, ctx: TrainContext):
+        """The configured TRL trainer, untrained (tests compare its loss with algorithms.losses.ipo_loss)."""
+        from trl import DPOConfig, DPOTrainer
+
+        return preference_trainer(DPOTrainer, DPOConfig, ctx, reference=True, beta=ctx.params.beta, loss_type=["ipo"])

@@ -1,0 +1,48 @@
+"""KTO (Ethayarajh et al., 2024) over TRL's KTOTrainer, on the unpaired view of the preference pairs.
+
+desirable y: λ_D·(1 − σ(β·(r − z_ref))), undesirable y: λ_U·(1 − σ(β·(z_ref − r))), r = log π(y|x) − log π_ref(y|x)
+summed over completion tokens, z_ref a batch estimate of KL(π‖π_ref) (algorithms.losses.kto_loss).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from algorithms import register
+from algorithms.base import TrainContext
+from algorithms.defaults import DEFAULT_LR
+from bench.params import param
+from bench.trl_support import TRLAdapter, preference_trainer
+
+
+@dataclass(frozen=True)
+class KTOParams:
+    beta: float = param(0.1, "β: how fast the value saturates in the log-ratio, i.e. risk aversion (paper default 0.1)")
+    desirable_weight: float = param(1.0, "λ_D: weight of the desirable examples' losses (paper default 1)")
+    undesirable_weight: float = param(1.0, "λ_U: weight of the undesirable examples' losses (paper default 1)")
+    learning_rate: float = param(DEFAULT_LR, "peak learning rate")
+
+
+@register("kto")
+class KTO(TRLAdapter):
+    description = "Kahneman-Tversky Optimization on unpaired desirable/undesirable examples (TRL KTOTrainer)"
+    data = "unpaired"
+    needs_reference = True
+    hparams = KTOParams
+
+    def build_trainer(self, ctx: TrainContext):
+        """The configured TRL trainer, untrained (tests compare its loss with algorithms.losses.kto_loss)."""
+        from trl import KTOConfig, KTOTrainer
+
+        p = ctx.params
+        return preference_trainer(
+            KTOTrainer,
+            KTOConfig,
+            ctx,
+            reference=True,
+            unpaired=True,
+            beta=p.beta,
+            desirable_weight=p.desirable_weight,
+            undesirable_weight=p.undesirable_weight,
+            loss_type="kto",
+        )

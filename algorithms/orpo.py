@@ -1,0 +1,36 @@
+"""ORPO (Hong et al., 2024) over TRL's ORPOTrainer: NLL plus an odds-ratio preference term, no reference.
+
+loss = NLL − λ·log σ(log odds(y_w) − log odds(y_l)), odds from the average token log-prob; TRL's NLL covers the
+chosen sequence's prompt and completion tokens (algorithms.losses.orpo_loss).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from algorithms import register
+from algorithms.base import TrainContext
+from algorithms.defaults import DEFAULT_LR
+from bench.params import param
+from bench.trl_support import TRLAdapter, preference_trainer
+
+
+@dataclass(frozen=True)
+class ORPOParams:
+    beta: float = param(0.1, "λ: weight of the odds-ratio term against the NLL term (paper default 0.1)")
+    learning_rate: float = param(DEFAULT_LR, "peak learning rate")
+
+
+@register("orpo")
+class ORPO(TRLAdapter):
+    description = "Odds Ratio Preference Optimization: NLL + odds-ratio term, reference-free (TRL ORPOTrainer)"
+    data = "paired"
+    needs_reference = False
+    trainer_counts_tokens = False  # TRL's CPO/ORPO trainers keep no count
+    hparams = ORPOParams
+
+    def build_trainer(self, ctx: TrainContext):
+        """The configured TRL trainer, untrained (tests compare its loss with algorithms.losses.orpo_loss)."""
+        from trl.experimental.orpo import ORPOConfig, ORPOTrainer
+
+        return preference_trainer(ORPOTrainer, ORPOConfig, ctx, reference=False, beta=ctx.params.beta)

@@ -1,0 +1,47 @@
+"""SimPO (Meng et al., 2024) over TRL's CPOTrainer with loss_type "simpo" and no NLL term (cpo_alpha = 0).
+
+loss = −log σ(β·(avg log π(y_w|x) − avg log π(y_l|x)) − γ), log-probs averaged over completion tokens,
+no reference model (algorithms.losses.simpo_loss).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from algorithms import register
+from algorithms.base import TrainContext
+from algorithms.defaults import DEFAULT_LR
+from bench.params import param
+from bench.trl_support import TRLAdapter, preference_trainer
+
+
+@dataclass(frozen=True)
+class SimPOParams:
+    beta: float = param(2.0, "β: scale of the length-normalized reward β·avg log π (paper: 2.0 to 2.5)")
+    gamma: float = param(1.0, "γ: target reward margin (paper, Llama-3-Base: β = 2, γ = 1, i.e. γ/β = 0.5)")
+    learning_rate: float = param(DEFAULT_LR, "peak learning rate")
+
+
+@register("simpo")
+class SimPO(TRLAdapter):
+    description = "Simple Preference Optimization: length-normalized, reference-free, with margin (TRL CPOTrainer)"
+    data = "paired"
+    needs_reference = False
+    trainer_counts_tokens = False  # TRL's CPO/ORPO trainers keep no count
+    hparams = SimPOParams
+
+    def build_trainer(self, ctx: TrainContext):
+        """The configured TRL trainer, untrained (tests compare its loss with algorithms.losses.simpo_loss)."""
+        from trl.experimental.cpo import CPOConfig, CPOTrainer
+
+        p = ctx.params
+        return preference_trainer(
+            CPOTrainer,
+            CPOConfig,
+            ctx,
+            reference=False,
+            beta=p.beta,
+            simpo_gamma=p.gamma,
+            cpo_alpha=0.0,
+            loss_type="simpo",
+        )
