@@ -1,0 +1,233 @@
+"""PPO for language models (Schulman et al., 2017; Ziegler et al., 2019): pobench's own, since TRL 1.x has none.
+
+Four models: the actor (the policy, from SFT, trained), the critic (the SFT body with a scalar value head,
+trained, a separate model), the reward (a frozen reward model trained on the preference pairs, or the
+task's gold reward when ``reward=gold``) and the reference (frozen SFT). Each update:
+
+1. the actor samples one response per prompt for ``rollout_prompts`` train prompts (temperature 1);
+2. old log-probs, reference log-probs, values and the final score are computed without gradients;
+3. per-token rewards −β·(log π_old − log π_ref), the score added at the last token; GAE advantages
+   (whitened) and returns;
+4. the batch is reused for ``ppo_epochs`` passes in minibatches: clipped surrogate + vf_coef · clipped
+   value loss (− entropy_coef · entropy), one optimizer step per minibatch;
+5. with ``target_kl`` > 0, β follows Ziegler et al.'s adaptive controller.
+
+Every position is laid out as in a causal LM's shifted logits: column j of the (B, L−1) tensors is the
+state after tokens 0..j and the action token j+1, so one mask (response tokens) serves every tensor.
+The maths is in algorithms/ppo_math.py.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from algorithms import register
+from algorithms.base import Adapter, TrainContext, TrainResult
+from algorithms.ppo_math import (
+    adaptive_kl_coef,
+    approx_kl,
+    clipped_surrogate_loss,
+    clipped_value_loss,
+    entropy_from_logits,
+    gae,
+    kl_shaped_rewards,
+    masked_mean,
+    masked_whiten,
+)
+from bench.generation import pad_right, sample
+from bench.logprobs import gather_token_logprobs
+from bench.params import SettingsError, param
+from bench.reward_model import RewardModelSettings
+
+DIAGNOSTICS = ("policy_loss", "value_loss", "clip_frac", "approx_kl", "entropy")
+
+
+@dataclass(frozen=True)
+class PPOParams:
+    learning_rate: float = param(3e-4, "actor (policy) peak learning rate, linearly annealed to 0 over the updates")
+    critic_learning_rate: float = param(1e-3, "critic (value model) peak learning rate, annealed likewise")
+    updates: int = param(60, "PPO iterations: each samples a fresh batch, then optimizes on it")
+    rollout_prompts: int = param(64, "train prompts per update, one sampled response each")
+    ppo_epochs: int = param(4, "passes over each sampled batch")
+    minibatch_size: int = param(16, "responses per optimizer step within a pass")
+    clip_eps: float = param(0.2, "ε: the policy ratio is clipped to [1−ε, 1+ε]")
+    value_clip: float = param(0.2, "ε_v: how far a value may move from its old value before its loss is clipped")
+    gamma: float = param(1.0, "γ: discount per token")
+    lam: float = param(0.95, "λ: GAE's bias/variance trade-off")
+    kl_coef: float = param(0.05, "β: per-token KL penalty coefficient (initial value when target_kl > 0)")
+    target_kl: float = param(0.0, "target sequence KL for the adaptive β controller; 0 keeps β fixed")
+    kl_horizon: int = param(10_000, "adaptive controller horizon in samples (Ziegler et al.: 10,000)")
+    vf_coef: float = param(0.1, "weight of the value loss in the total loss")
+    entropy_coef: float = param(0.0, "weight of the entropy bonus (0: none)")
+    max_grad_norm: float = param(1.0, "gradient norm clip, per model")
+    reward: str = param("model", "score source: the trained reward model, or the task's gold reward", ("model", "gold"))
+    # defaults shared with every adapter that uses the reward model, so they all reuse one artifact
+    rm_learning_rate: float = param(RewardModelSettings.learning_rate, "reward model learning rate (reward=model)")
+    rm_epochs: int = param(RewardModelSettings.epochs, "reward model epochs over the preference pairs (reward=model)")
+
+    def validate(self) -> None:
+        for name in ("learning_rate", "critic_learning_rate", "updates", "rollout_prompts", "ppo_epochs"):
+            if getattr(self, name) <= 0:
+                raise SettingsError(f"{name}={getattr(self, name)}: must be > 0")
+        if not 0 < self.minibatch_size <= self.rollout_prompts:
+            raise SettingsError(f"minibatch_size={self.minibatch_size}: must be in [1, rollout_prompts]")
+        for name in ("clip_eps", "value_clip", "kl_horizon", "max_grad_norm", "rm_learning_rate", "rm_epochs"):
+            if getattr(self, name) <= 0:
+                raise SettingsError(f"{name}={getattr(self, name)}: must be > 0")
+        for name in ("kl_coef", "target_kl", "vf_coef", "entropy_coef"):
+            if getattr(self, name) < 0:
+                raise SettingsError(f"{name}={getattr(self, name)}: must be >= 0")
+        if not (0 <= self.gamma <= 1 and 0 <= self.lam <= 1):
+            raise SettingsError(f"gamma={self.gamma}, lam={self.lam}: both must be in [0, 1]")
+
+
+class Critic(nn.Module):
+    """V(state) at every position: the SFT model's body with a scalar head (zero-initialized: V starts at 0)."""
+
+    def __init__(self, lm: nn.Module) -> None:
+        super().__init__()
+        self.body = lm.base_model
+        self.head = nn.Linear(lm.config.hidden_size, 1)
+        nn.init.zeros_(self.head.weight)
+        nn.init.zeros_(self.head.bias)
+
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        hidden = self.body(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state  # (B, L, H)
+        return self.head(hidden).squeeze(-1)[:, :-1]  # (B, L−1): the value of the state before each action
+
+
+def token_logprobs(model, input_ids: torch.Tensor, attention: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """log π(x_{j+1} | x_≤j) and the logits behind it: (B, L) → (B, L−1), (B, L−1, V)."""
+    logits = model(input_ids=input_ids, attention_mask=attention).logits[:, :-1]  # (B, L−1, V)
+    return gather_token_logprobs(logits, input_ids[:, 1:]), logits
+
+
+@register("ppo")
+class PPO(Adapter):
+    description = "Proximal Policy Optimization with a critic and a per-token KL penalty (pobench's own)"
+    data = "prompts"
+    needs_reference = True
+    hparams = PPOParams
+    # a smoke run: two small updates on the gold reward (the reward model path has its own tests)
+    smoke = {"updates": "2", "rollout_prompts": "8", "minibatch_size": "4", "ppo_epochs": "1", "reward": "gold"}
+
+    def train(self, ctx: TrainContext) -> TrainResult:
+        hp: PPOParams = ctx.params
+        torch.manual_seed(ctx.seed)
+        rng = random.Random(ctx.seed)
+        tokenizer = ctx.load_tokenizer()
+        actor, reference = ctx.load_policy(), ctx.load_reference()
+        critic = Critic(ctx.load_policy()).to(ctx.device)
+        actor.eval(), critic.eval()  # dropout off: ρ must compare π and π_old as one function of the weights
+        score_fn, extra = self._scorer(ctx)
+        optimizer = torch.optim.AdamW(
+            [
+                {"params": actor.parameters(), "lr": hp.learning_rate, "base_lr": hp.learning_rate},
+                {"params": critic.parameters(), "lr": hp.critic_learning_rate, "base_lr": hp.critic_learning_rate},
+            ]
+        )
+        prompts = ctx.task.train_prompts()
+        rng.shuffle(prompts)
+        shuffle = torch.Generator().manual_seed(ctx.seed)
+        beta, train_tokens, cursor = hp.kl_coef, 0, 0
+        every = max(1, hp.updates // 10)
+
+        for update in range(1, hp.updates + 1):
+            for group in optimizer.param_groups:  # linear annealing, as in CleanRL
+                group["lr"] = group["base_lr"] * (1.0 - (update - 1) / hp.updates)
+
+            # --- rollout: sample, then score everything without gradients
+            batch_prompts = [prompts[(cursor + i) % len(prompts)] for i in range(hp.rollout_prompts)]
+            cursor += hp.rollout_prompts
+            drawn = sample(
+                actor, tokenizer, batch_prompts, 1, ctx.task.max_new_tokens, rng.randrange(2**31), hp.rollout_prompts
+            )
+            seqs = [p + r for p, r in zip(drawn.prompt_ids, drawn.response_ids)]
+            input_ids, attention = pad_right(seqs, tokenizer.pad_token_id, ctx.device)  # (N, L)
+            mask = torch.zeros(input_ids.shape[0], input_ids.shape[1] - 1, device=ctx.device)  # (N, L−1)
+            for i, (p, r) in enumerate(zip(drawn.prompt_ids, drawn.response_ids)):
+                mask[i, len(p) - 1 : len(p) - 1 + len(r)] = 1.0
+            with torch.no_grad():
+                old_logprobs, _ = token_logprobs(actor, input_ids, attention)  # (N, L−1)
+                ref_logprobs, _ = token_logprobs(reference, input_ids, attention)  # (N, L−1)
+                old_values = critic(input_ids, attention)  # (N, L−1)
+            scores = torch.tensor(score_fn(batch_prompts, drawn.texts), device=ctx.device)  # (N,)
+            kl = ((old_logprobs - ref_logprobs) * mask).sum(dim=1)  # (N,): sequence KL estimate
+
+            # --- advantages: KL-shaped rewards, GAE, whitening
+            rewards = kl_shaped_rewards(old_logprobs, ref_logprobs, scores, mask, beta)  # (N, L−1)
+            advantages, returns = gae(rewards, old_values, mask, hp.gamma, hp.lam)  # (N, L−1) each
+            advantages = masked_whiten(advantages, mask)
+
+            # --- optimization: ppo_epochs passes over the batch in minibatches
+            stats: dict[str, list[float]] = {name: [] for name in DIAGNOSTICS}
+            for _ in range(hp.ppo_epochs):
+                order = torch.randperm(input_ids.shape[0], generator=shuffle)
+                for start in range(0, len(order), hp.minibatch_size):
+                    idx = order[start : start + hp.minibatch_size].to(ctx.device)
+                    ids, att, m = input_ids[idx], attention[idx], mask[idx]
+                    logprobs, logits = token_logprobs(actor, ids, att)  # (b, L−1), (b, L−1, V)
+                    values = critic(ids, att)  # (b, L−1)
+                    policy_loss, clip_frac = clipped_surrogate_loss(
+                        logprobs, old_logprobs[idx], advantages[idx], m, hp.clip_eps
+                    )
+                    value_loss = clipped_value_loss(values, old_values[idx], returns[idx], m, hp.value_clip)
+                    entropy = masked_mean(entropy_from_logits(logits if hp.entropy_coef else logits.detach()), m)
+                    loss = policy_loss + hp.vf_coef * value_loss - hp.entropy_coef * entropy
+                    optimizer.zero_grad()
+                    loss.backward()
+                    nn.utils.clip_grad_norm_(actor.parameters(), hp.max_grad_norm)
+                    nn.utils.clip_grad_norm_(critic.parameters(), hp.max_grad_norm)
+                    optimizer.step()
+                    train_tokens += int(att.sum())
+                    kl_step = approx_kl(logprobs.detach(), old_logprobs[idx], m)
+                    for name, value in zip(DIAGNOSTICS, (policy_loss, value_loss, clip_frac, kl_step, entropy)):
+                        stats[name].append(float(value))
+
+            # --- log, then adapt β to the KL this batch showed
+            means = {f"train/{name}": sum(v) / len(v) for name, v in stats.items()}
+            ctx.curve.log(
+                update,
+                {
+                    **means,
+                    "train/loss": means["train/policy_loss"] + hp.vf_coef * means["train/value_loss"],
+                    "train/score": float(scores.mean()),
+                    "train/kl": float(kl.mean()),
+                    "train/kl_penalty": float(beta * kl.mean()),
+                    "train/kl_coef": beta,
+                    "train/length": float(mask.sum(dim=1).mean()),
+                },
+            )
+            if update % every == 0 or update == hp.updates:
+                ctx.log(
+                    f"  update {update}/{hp.updates} score {scores.mean():+.3f} kl {kl.mean():.2f} "
+                    f"β {beta:.4f} loss {ctx.curve.last['train/loss']:.4f}"
+                )
+            if hp.target_kl > 0:
+                beta = adaptive_kl_coef(beta, float(kl.mean()), hp.target_kl, len(seqs), hp.kl_horizon)
+
+        actor.eval()
+        return TrainResult(
+            policy=actor,
+            train_tokens=train_tokens,
+            train_samples=hp.updates * hp.rollout_prompts,
+            steps=hp.updates,
+            extra={**extra, "final_kl_coef": beta},
+            proxy_scorer=score_fn if hp.reward == "model" else None,  # eval/proxy_reward beside the gold reward
+        )
+
+    @staticmethod
+    def _scorer(ctx: TrainContext):
+        """The score of a (prompt, completion): gold reward, or the cached reward model (trained on first use)."""
+        hp: PPOParams = ctx.params
+        if hp.reward == "gold":
+            return ctx.task.gold_reward, {"reward": "gold"}
+        from bench.reward_model import load_reward_scorer, prepare_reward_model
+
+        settings = RewardModelSettings(learning_rate=hp.rm_learning_rate, epochs=hp.rm_epochs)
+        artifact = prepare_reward_model(ctx.cache, ctx.reference_dir, ctx.data_dir, settings, ctx.device, ctx.log)
+        return load_reward_scorer(artifact.path, ctx.device), {"reward": "model", "reward_model": artifact.info}
