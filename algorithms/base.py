@@ -56,6 +56,12 @@ class TrainResult:
     train_samples: int = 0  # training examples processed (pairs count once)
     steps: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
+    # A policy that is not a plain LM (best-of-n) samples itself: sampler(prompts, k, max_new_tokens,
+    # seed, batch_size) -> bench.generation.Samples, and reports an analytic KL bound instead.
+    sampler: Callable[..., Any] | None = None
+    kl_bound: float | None = None
+    # The adapter's reward model, scorer(prompts, completions) -> scores: gives eval/proxy_reward.
+    proxy_scorer: Callable[[Any, Any], list[float]] | None = None
 
 
 @dataclass(frozen=True)
@@ -70,7 +76,11 @@ class Adapter:
     description: ClassVar[str] = ""
     data: ClassVar[str] = "paired"  # "paired", "unpaired" (KTO), "prompts" (online), "none" (baselines)
     needs_reference: ClassVar[bool] = True
+    trains: ClassVar[bool] = True  # False for baselines that only use the SFT model (sft, best-of-n)
     hparams: ClassVar[type] = NoParams
+    # --set overrides for a smoke run of a few steps (the contract test and pinned curves use them)
+    # on top of a small shared budget; an adapter with its own budget (PPO's updates) sets it here.
+    smoke: ClassVar[dict[str, str]] = {}
 
     def train(self, ctx: TrainContext) -> TrainResult:
         raise NotImplementedError

@@ -10,6 +10,7 @@ from algorithms.base import Adapter, TrainContext, TrainResult
 class SFT(Adapter):
     description = "baseline: the SFT (reference) model, untrained further"
     data = "none"
+    trains = False
     needs_reference = True
 
     def train(self, ctx: TrainContext) -> TrainResult:

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from algorithms.base import TrainResult
 from bench.generation import sample, score
 from bench.metrics import clustered_mean_se, kl_metrics, mean_se, sequence_kl, win_rate
 from bench.settings import EvalSettings
@@ -45,25 +46,36 @@ def reference_gold(reference, tokenizer, task: Task, settings: EvalSettings) -> 
 
 
 def evaluate(
-    policy, reference, tokenizer, task: Task, settings: EvalSettings, seed: int, ref_gold: Sequence[float]
+    result: TrainResult, reference, tokenizer, task: Task, settings: EvalSettings, seed: int, ref_gold: Sequence[float]
 ) -> Evaluation:
-    """Sample k completions per eval prompt from ``policy`` (temperature 1, no top-k/top-p), then
-    gold reward, KL(π‖π_ref) from those same samples, length, truncation and win rate."""
+    """Sample k completions per eval prompt from the trained policy (temperature 1, no top-k/top-p), then
+    gold reward, KL(π‖π_ref) from those same samples, length, truncation and win rate.
+
+    A policy without tractable log-probs (best-of-n) brings its own sampler and an analytic KL bound,
+    reported as ``eval/kl`` with ``eval/kl_is_bound`` = 1. Where the adapter has a reward model, its
+    mean score on the samples is ``eval/proxy_reward``.
+    """
     start = time.perf_counter()
     prompts = eval_prompts(task, settings)
-    k = settings.eval_samples
-    drawn = sample(policy, tokenizer, prompts, k, task.max_new_tokens, seed=seed, batch_size=settings.eval_batch_size)
+    k, bs, pad = settings.eval_samples, settings.eval_batch_size, tokenizer.pad_token_id
+    if result.sampler is not None:
+        drawn = result.sampler(prompts, k, task.max_new_tokens, seed, bs)
+    else:
+        drawn = sample(result.policy, tokenizer, prompts, k, task.max_new_tokens, seed=seed, batch_size=bs)
     gen_s = time.perf_counter() - start
-    gold = task.gold_reward(_repeat(prompts, k), drawn.texts)
-    policy_logps = score(policy, drawn.prompt_ids, drawn.response_ids, tokenizer.pad_token_id, settings.eval_batch_size)
-    ref_logps = (
-        policy_logps
-        if policy is reference
-        else score(reference, drawn.prompt_ids, drawn.response_ids, tokenizer.pad_token_id, settings.eval_batch_size)
-    )
-    reward, reward_se = clustered_mean_se(gold, k)
-    kl = kl_metrics(policy_logps, ref_logps, k)
+    repeated = _repeat(prompts, k)
+    gold = task.gold_reward(repeated, drawn.texts)
     lengths = [_content_length(r, tokenizer.eos_token_id) for r in drawn.response_ids]
+    if result.kl_bound is None:
+        policy_logps = score(result.policy, drawn.prompt_ids, drawn.response_ids, pad, bs)
+        ref_logps = score(reference, drawn.prompt_ids, drawn.response_ids, pad, bs)
+        kl = kl_metrics(policy_logps, ref_logps, k)
+        sample_kl = sequence_kl(policy_logps[:KEPT_SAMPLES], ref_logps[:KEPT_SAMPLES])
+    else:
+        tokens = sum(len(r) for r in drawn.response_ids)
+        kl = {"kl": result.kl_bound, "kl_se": 0.0, "kl_per_token": result.kl_bound * len(lengths) / max(1, tokens)}
+        sample_kl = [None] * KEPT_SAMPLES  # no per-sample log-probs for such a policy
+    reward, reward_se = clustered_mean_se(gold, k)
     wins, wins_se = win_rate(gold, ref_gold, k)
     generated = sum(len(r) for r in drawn.response_ids)
     metrics = {
@@ -72,18 +84,20 @@ def evaluate(
         "eval/kl": kl["kl"],
         "eval/kl_se": kl["kl_se"],
         "eval/kl_per_token": kl["kl_per_token"],
+        "eval/kl_is_bound": float(result.kl_bound is not None),
         "eval/length": mean_se(lengths)[0],
         "eval/truncation_rate": sum(drawn.truncated) / len(drawn.truncated),
         "eval/win_rate": wins,
         "eval/win_rate_se": wins_se,
         "eval/samples": float(len(gold)),
         "perf/gen_tokens_per_s": generated / gen_s if gen_s > 0 else 0.0,
-        "perf/eval_time_s": time.perf_counter() - start,
     }
-    seq_kl = sequence_kl(policy_logps[:KEPT_SAMPLES], ref_logps[:KEPT_SAMPLES])
+    if result.proxy_scorer is not None:
+        metrics["eval/proxy_reward"] = mean_se(result.proxy_scorer(repeated, drawn.texts))[0]
+    metrics["perf/eval_time_s"] = time.perf_counter() - start
     kept = [
         {"prompt": p, "completion": c, "gold": g, "length": n, "kl": kl_i}
-        for p, c, g, n, kl_i in zip(_repeat(prompts, k), drawn.texts, gold, lengths, seq_kl)
+        for p, c, g, n, kl_i in zip(repeated, drawn.texts, gold, lengths, sample_kl)
     ][:KEPT_SAMPLES]
     return Evaluation(metrics, kept)
 

@@ -106,7 +106,7 @@ def run_cell(
         log(f"[{spec.algo}] evaluate")
         t0 = time.perf_counter()
         evaluation = evaluate(
-            result.policy, ctx.load_reference(), ctx.load_tokenizer(), task, spec.eval, spec.seed, prepared.ref_gold()
+            result, ctx.load_reference(), ctx.load_tokenizer(), task, spec.eval, spec.seed, prepared.ref_gold()
         )
         timings["eval_s"] = time.perf_counter() - t0
         record.metrics = {

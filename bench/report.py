@@ -32,7 +32,7 @@ def record_row(r: RunRecord) -> list[str]:
         r.algo,
         str(r.seed),
         f"{m['eval/reward']:+.3f} ± {m['eval/reward_se']:.3f}",
-        f"{m['eval/kl']:.2f}",
+        ("≤" if m.get("eval/kl_is_bound") else "") + f"{m['eval/kl']:.2f}",
         f"{m['eval/kl_per_token']:.3f}",
         f"{m['eval/length']:.1f}",
         f"{m['eval/truncation_rate']:.0%}",

@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parent.parent
 @pytest.mark.parametrize(
     ("argv", "expected"),
     [
-        (["run", "dpoo"], "unknown algorithm 'dpoo'; did you mean 'dpo'? (registered: dpo, sft)"),
+        (["run", "dpoo"], "unknown algorithm 'dpoo'; did you mean 'dpo'? (registered: best-of-n, cpo, dpo, grpo,"),
         (["run", "dpo", "--task", "sentimnt"], "unknown task 'sentimnt'; did you mean 'sentiment'?"),
         (["run", "dpo", "--model", "tinyy"], "unknown model 'tinyy'; did you mean 'tiny'?"),
         (["run", "dpo", "--set", "betta=0.2"], "algorithm 'dpo' has no setting 'betta'; did you mean 'beta'?"),

@@ -91,3 +91,12 @@ def test_gather_token_logprobs_matches_log_softmax_by_hand():
 
     logits = torch.tensor([[[0.0, math.log(3.0)]]])
     assert_close(gather_token_logprobs(logits, torch.tensor([[1]])), torch.tensor([[math.log(0.75)]]))
+
+
+def test_best_of_n_kl_bound_by_hand():
+    """log n − (n−1)/n: n=1 → 0; n=2 → ln 2 − ½ = 0.193147...; n=4 → ln 4 − ¾ = 0.636294..."""
+    from algorithms.best_of_n import best_of_n_kl_bound
+
+    assert best_of_n_kl_bound(1) == 0.0
+    assert best_of_n_kl_bound(2) == pytest.approx(math.log(2) - 0.5)
+    assert best_of_n_kl_bound(4) == pytest.approx(math.log(4) - 0.75)

@@ -1,0 +1,102 @@
+"""Shared pieces of the online adapters over TRL (GRPO, RLOO): prompts, reward function, budget."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from algorithms.base import TrainContext, TrainResult
+from algorithms.defaults import DEFAULT_LR
+from bench.params import param
+
+
+@dataclass(frozen=True)
+class OnlineParams:
+    """Hyperparameters every online adapter over TRL has; an adapter subclasses to change defaults."""
+
+    beta: float = param(0.05, "KL coefficient toward the reference")
+    num_generations: int = param(4, "completions sampled per prompt")
+    rollout_prompts: int = param(8, "prompts per update")
+    updates: int = param(60, "optimizer steps, one generation batch each")
+    reward: str = param("gold", "what the policy is trained on", choices=("gold", "model"))
+    learning_rate: float = param(DEFAULT_LR, "peak learning rate")
+
+
+def prompt_dataset(ctx: TrainContext, prompts_needed: int):
+    """The task's train prompts, cycled to ``prompts_needed`` rows, in a fixed order (the trainer shuffles)."""
+    from datasets import Dataset
+
+    prompts = ctx.task.train_prompts()
+    if not prompts:
+        raise ValueError(f"task {ctx.task.name!r} has no train prompts for online training")
+    return Dataset.from_list([{"prompt": prompts[i % len(prompts)]} for i in range(prompts_needed)])
+
+
+def reward_function(ctx: TrainContext, kind: str) -> Callable[..., list[float]]:
+    """TRL reward function: the task's gold reward ("gold") or the cached reward model ("model")."""
+    if kind == "gold":
+        scorer = ctx.task.gold_reward
+    elif kind == "model":
+        from bench.reward_model import RewardModelSettings, load_reward_scorer, prepare_reward_model
+
+        artifact = prepare_reward_model(
+            ctx.cache, ctx.reference_dir, ctx.data_dir, RewardModelSettings(), ctx.device, ctx.log
+        )
+        scorer = load_reward_scorer(artifact.path, ctx.device)
+    else:
+        raise ValueError(f"reward={kind!r}: expected 'gold' or 'model'")
+
+    def task_reward(prompts, completions, **_) -> list[float]:
+        return scorer(list(prompts), list(completions))
+
+    task_reward.__name__ = f"{ctx.task.name}_{kind}_reward"
+    return task_reward
+
+
+def online_args(
+    config_cls: type, ctx: TrainContext, rollout_prompts: int, num_generations: int, updates: int, **algorithm_kwargs
+):
+    """A TRL online config: each of ``updates`` steps samples ``num_generations`` completions for each of
+    ``rollout_prompts`` prompts, at temperature 1 with no top-k/top-p, up to the task's max_new_tokens."""
+    from bench.trl_support import trl_args
+
+    return trl_args(
+        config_cls,
+        ctx,
+        per_device_train_batch_size=rollout_prompts * num_generations,
+        num_generations=num_generations,
+        max_steps=updates,
+        max_completion_length=ctx.task.max_new_tokens,
+        temperature=1.0,
+        top_p=1.0,
+        top_k=0,
+        **algorithm_kwargs,
+    )
+
+
+def build_online_trainer(trainer_cls: type, config_cls: type, ctx: TrainContext, **algorithm_kwargs):
+    """The TRL online trainer for ``ctx`` (its params an OnlineParams), on the task's prompts and reward."""
+    from bench.trl_support import curve_callback
+
+    p = ctx.params
+    args = online_args(
+        config_cls, ctx, p.rollout_prompts, p.num_generations, p.updates, beta=p.beta, **algorithm_kwargs
+    )
+    return trainer_cls(
+        model=ctx.load_policy(),
+        reward_funcs=reward_function(ctx, p.reward),
+        args=args,
+        train_dataset=prompt_dataset(ctx, p.rollout_prompts * p.updates),
+        processing_class=ctx.load_tokenizer(),
+        callbacks=[curve_callback(ctx)],
+    )
+
+
+def train_online(trainer, ctx: TrainContext) -> TrainResult:
+    from bench.trl_support import train_with
+
+    p = ctx.params
+    result = train_with(trainer, examples=p.rollout_prompts * p.num_generations * p.updates)
+    if not result.train_tokens:  # TRL's online trainers log a running count of prompt + completion tokens
+        result.train_tokens = int(max((row.get("train/num_tokens", 0) for row in ctx.curve.rows), default=0))
+    return result
