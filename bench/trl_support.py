@@ -64,9 +64,10 @@ def unpaired_dataset(ctx: TrainContext):
 
     rows = _take(read_jsonl(ctx.data_dir / UNPAIRED), 2 * ctx.budget.train_examples)
     # TRL's KTOTrainer estimates its KL reference point from "mismatched" pairs made by pairing each row
-    # with its neighbour's completion, before shuffling. The file keeps each pair's two rows together
-    # (same prompt), so desirable rows go first and undesirable ones after: neighbours then differ in prompt.
-    rows = [r for r in rows if r["label"]] + [r for r in rows if not r["label"]]
+    # with its neighbour's completion, before shuffling. The file keeps each pair's two rows together (same
+    # prompt); reorder to c0, r1, c2, r3, ... then r0, c1, r2, c3, ...: labels still alternate, and no two
+    # neighbours share a prompt.
+    rows = _interleave_pairs(rows)
     return Dataset.from_list([{k: r[k] for k in ("prompt", "completion", "label")} for r in rows])
 
 
@@ -118,6 +119,14 @@ def paired_dataset_tokens(trainer) -> int:
         len(ids) for ids in dataset["rejected_input_ids"]
     )
     return per_epoch * int(trainer.args.num_train_epochs)
+
+
+def _interleave_pairs(rows: list[dict]) -> list[dict]:
+    """Rows [c0, r0, c1, r1, ...] (pair i's chosen and rejected) → [c0, r1, c2, r3, ..., r0, c1, r2, c3, ...]."""
+    pairs = [rows[i : i + 2] for i in range(0, len(rows), 2)]
+    first = [pair[i % 2] for i, pair in enumerate(pairs)]
+    second = [pair[1 - i % 2] for i, pair in enumerate(pairs)]
+    return first + second
 
 
 def _take(rows: list[dict], n: int) -> list[dict]:

@@ -1,0 +1,31 @@
+"""pobench-hinge: a DPO-style variant in its own package, registered through the entry-point group.
+
+SLiC-HF's hinge loss (Zhao et al., 2023) on DPO's log-ratio margin:
+loss = max(0, 1 − β·[(log π(y_w|x) − log π_ref(y_w|x)) − (log π(y_l|x) − log π_ref(y_l|x))]).
+"""
+
+from dataclasses import dataclass
+
+from algorithms import register
+from algorithms.base import TrainContext
+from algorithms.defaults import DEFAULT_LR
+from bench.params import param
+from bench.trl_support import TRLAdapter, preference_trainer
+
+
+@dataclass(frozen=True)
+class HingeParams:
+    beta: float = param(0.1, "β: the margin is reached when β times the log-ratio gap reaches 1")
+    learning_rate: float = param(DEFAULT_LR, "peak learning rate")
+
+
+@register("hinge-dpo")
+class HingeDPO(TRLAdapter):
+    description = "DPO-style hinge loss (SLiC-HF), from the example plugin package pobench-hinge"
+    data = "paired"
+    hparams = HingeParams
+
+    def build_trainer(self, ctx: TrainContext):
+        from trl import DPOConfig, DPOTrainer
+
+        return preference_trainer(DPOTrainer, DPOConfig, ctx, reference=True, beta=ctx.params.beta, loss_type=["hinge"])
