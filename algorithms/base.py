@@ -84,3 +84,9 @@ class Adapter:
 
     def train(self, ctx: TrainContext) -> TrainResult:
         raise NotImplementedError
+
+    def reward_model_settings(self, params: Any) -> Any | None:
+        """The bench.reward_model.RewardModelSettings this cell's reward model is trained with, or None
+        if it uses none. The pipeline builds (or reuses) that reward model in the prepare stage, so its
+        training never counts as the cell's train time; the adapter then finds it in the cache."""
+        return None

@@ -39,13 +39,18 @@ class BestOfN(Adapter):
     hparams = BestOfNParams
     smoke = {"n": "2"}
 
+    def reward_model_settings(self, params: BestOfNParams):
+        from bench.reward_model import RewardModelSettings
+
+        return RewardModelSettings()
+
     def train(self, ctx: TrainContext) -> TrainResult:
         from bench.generation import Samples, sample
-        from bench.reward_model import RewardModelSettings, load_reward_scorer, prepare_reward_model
+        from bench.reward_model import load_reward_scorer, prepare_reward_model
 
         n = ctx.params.n
         artifact = prepare_reward_model(
-            ctx.cache, ctx.reference_dir, ctx.data_dir, RewardModelSettings(), ctx.device, ctx.log
+            ctx.cache, ctx.reference_dir, ctx.data_dir, self.reward_model_settings(ctx.params), ctx.device, ctx.log
         )
         scorer = load_reward_scorer(artifact.path, ctx.device)
         reference, tokenizer = ctx.load_reference(), ctx.load_tokenizer()

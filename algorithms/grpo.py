@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from algorithms import register
-from algorithms.base import Adapter, TrainContext, TrainResult
-from bench.online import OnlineParams, build_online_trainer, train_online
+from algorithms.base import TrainContext
+from bench.online import OnlineAdapter, OnlineParams, build_online_trainer
 from bench.params import param
 
 
@@ -22,16 +22,11 @@ class GRPOParams(OnlineParams):
 
 
 @register("grpo")
-class GRPO(Adapter):
+class GRPO(OnlineAdapter):
     description = "Group Relative Policy Optimization, online (TRL GRPOTrainer), task reward"
-    data = "prompts"
     hparams = GRPOParams
-    smoke = {"updates": "2", "rollout_prompts": "2"}
 
     def build_trainer(self, ctx: TrainContext):
         from trl import GRPOConfig, GRPOTrainer
 
         return build_online_trainer(GRPOTrainer, GRPOConfig, ctx, loss_type="grpo")
-
-    def train(self, ctx: TrainContext) -> TrainResult:
-        return train_online(self.build_trainer(ctx), ctx)

@@ -220,14 +220,17 @@ class PPO(Adapter):
             proxy_scorer=score_fn if hp.reward == "model" else None,  # eval/proxy_reward beside the gold reward
         )
 
-    @staticmethod
-    def _scorer(ctx: TrainContext):
-        """The score of a (prompt, completion): gold reward, or the cached reward model (trained on first use)."""
-        hp: PPOParams = ctx.params
-        if hp.reward == "gold":
+    def reward_model_settings(self, params: PPOParams) -> RewardModelSettings | None:
+        if params.reward != "model":
+            return None
+        return RewardModelSettings(learning_rate=params.rm_learning_rate, epochs=params.rm_epochs)
+
+    def _scorer(self, ctx: TrainContext):
+        """The score of a (prompt, completion): gold reward, or the cached reward model."""
+        settings = self.reward_model_settings(ctx.params)
+        if settings is None:
             return ctx.task.gold_reward, {"reward": "gold"}
         from bench.reward_model import load_reward_scorer, prepare_reward_model
 
-        settings = RewardModelSettings(learning_rate=hp.rm_learning_rate, epochs=hp.rm_epochs)
         artifact = prepare_reward_model(ctx.cache, ctx.reference_dir, ctx.data_dir, settings, ctx.device, ctx.log)
         return load_reward_scorer(artifact.path, ctx.device), {"reward": "model", "reward_model": artifact.info}

@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from algorithms import register
-from algorithms.base import Adapter, TrainContext, TrainResult
-from bench.online import OnlineParams, build_online_trainer, train_online
+from algorithms.base import TrainContext
+from bench.online import OnlineAdapter, OnlineParams, build_online_trainer
 
 
 @dataclass(frozen=True)
@@ -20,16 +20,11 @@ class RLOOParams(OnlineParams):
 
 
 @register("rloo")
-class RLOO(Adapter):
+class RLOO(OnlineAdapter):
     description = "REINFORCE Leave-One-Out, online (TRL RLOOTrainer), task reward"
-    data = "prompts"
     hparams = RLOOParams
-    smoke = {"updates": "2", "rollout_prompts": "2"}
 
     def build_trainer(self, ctx: TrainContext):
         from trl import RLOOConfig, RLOOTrainer
 
         return build_online_trainer(RLOOTrainer, RLOOConfig, ctx)
-
-    def train(self, ctx: TrainContext) -> TrainResult:
-        return train_online(self.build_trainer(ctx), ctx)

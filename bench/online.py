@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import ClassVar
 
-from algorithms.base import TrainContext, TrainResult
+from algorithms.base import Adapter, TrainContext, TrainResult
 from algorithms.defaults import DEFAULT_LR
 from bench.params import param
 
@@ -39,6 +40,7 @@ def reward_function(ctx: TrainContext, kind: str) -> Callable[..., list[float]]:
     elif kind == "model":
         from bench.reward_model import RewardModelSettings, load_reward_scorer, prepare_reward_model
 
+        # the same settings as OnlineAdapter.reward_model_settings: the model the pipeline prepared
         artifact = prepare_reward_model(
             ctx.cache, ctx.reference_dir, ctx.data_dir, RewardModelSettings(), ctx.device, ctx.log
         )
@@ -92,11 +94,26 @@ def build_online_trainer(trainer_cls: type, config_cls: type, ctx: TrainContext,
     )
 
 
-def train_online(trainer, ctx: TrainContext) -> TrainResult:
-    from bench.trl_support import train_with
+class OnlineAdapter(Adapter):
+    """An online adapter over a TRL trainer (GRPO, RLOO): subclasses set ``hparams`` (an OnlineParams)
+    and implement ``build_trainer(ctx)`` with build_online_trainer."""
 
-    p = ctx.params
-    result = train_with(trainer, examples=p.rollout_prompts * p.num_generations * p.updates)
-    if not result.train_tokens:  # TRL's online trainers log a running count of prompt + completion tokens
-        result.train_tokens = int(max((row.get("train/num_tokens", 0) for row in ctx.curve.rows), default=0))
-    return result
+    data = "prompts"
+    smoke: ClassVar[dict[str, str]] = {"updates": "2", "rollout_prompts": "2"}
+
+    def build_trainer(self, ctx: TrainContext):
+        raise NotImplementedError
+
+    def reward_model_settings(self, params: OnlineParams):
+        from bench.reward_model import RewardModelSettings
+
+        return RewardModelSettings() if params.reward == "model" else None
+
+    def train(self, ctx: TrainContext) -> TrainResult:
+        from bench.trl_support import train_with
+
+        p = ctx.params
+        result = train_with(self.build_trainer(ctx), examples=p.rollout_prompts * p.num_generations * p.updates)
+        if not result.train_tokens:  # TRL's online trainers log a running count of prompt + completion tokens
+            result.train_tokens = int(max((row.get("train/num_tokens", 0) for row in ctx.curve.rows), default=0))
+        return result

@@ -78,6 +78,14 @@ def run_cell(
         record.comparability_key = comparability_key(
             spec.shared_settings(), prepared.data_fingerprint, prepared.reference.key
         )
+        rm_settings = adapter.reward_model_settings(spec.hparams)
+        if rm_settings is not None:  # shared work too: never counted as this cell's train time
+            from bench.reward_model import prepare_reward_model
+
+            reward_model = prepare_reward_model(
+                cache, prepared.reference.path, prepared.data.path, rm_settings, device, log
+            )
+            record.artifacts["reward_model"] = reward_model.info
         timings["prepare_s"] = time.perf_counter() - start
 
         stage = "train"

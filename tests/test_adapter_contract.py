@@ -44,6 +44,9 @@ def assert_meets_contract(name: str, runs: list[RunRecord]) -> None:
     assert record.comparability_key and record.artifacts["data"]["fingerprint"]
     if ALGORITHMS.get(name).trains:
         assert record.curve and record.metrics["perf/train_steps"] > 0 and record.metrics["perf/train_tokens"] > 0
+    adapter = ALGORITHMS.get(name)()
+    if adapter.reward_model_settings(adapter.hparams(**record.hparams)) is not None:  # built in prepare, recorded
+        assert 0.0 <= record.artifacts["reward_model"]["heldout_accuracy"] <= 1.0
     # the same seed gives identical metrics and the same curve
     quality = [{k: v for k, v in r.metrics.items() if k.startswith("eval/")} for r in runs]
     assert quality[0] == quality[1]
