@@ -23,13 +23,30 @@ COLUMNS = (
 )
 
 
+def algo_label(r: RunRecord) -> str:
+    """The algorithm name plus any hyperparameter that differs from its default: "ipo beta=0.5"."""
+    from dataclasses import fields
+
+    from algorithms import ALGORITHMS
+
+    if r.algo not in ALGORITHMS:  # a plugin that is not installed here
+        return r.algo
+    defaults = {f.name: f.default for f in fields(ALGORITHMS.get(r.algo).hparams)}
+    changed = [
+        f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}"
+        for k, v in r.hparams.items()
+        if k in defaults and v != defaults[k]
+    ]
+    return " ".join([r.algo, *changed])
+
+
 def record_row(r: RunRecord) -> list[str]:
     m = r.metrics
     if r.status != "ok" or not m:
-        return [r.algo, str(r.seed)] + ["-"] * (len(COLUMNS) - 3) + [f"{r.status}: {(r.error or '')[:60]}"]
+        return [algo_label(r), str(r.seed)] + ["-"] * (len(COLUMNS) - 3) + [f"{r.status}: {(r.error or '')[:60]}"]
     tok_s = m.get("perf/train_tokens_per_s", 0.0)
     return [
-        r.algo,
+        algo_label(r),
         str(r.seed),
         f"{m['eval/reward']:+.3f} ± {m['eval/reward_se']:.3f}",
         ("≤" if m.get("eval/kl_is_bound") else "") + f"{m['eval/kl']:.2f}",

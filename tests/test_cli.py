@@ -64,3 +64,24 @@ def test_show_prints_default_cells(default_cells, bench_dirs, capsys):
     assert main(["show", str(bench_dirs["out"])]) == 0
     out = capsys.readouterr().out
     assert "| dpo " in out and "| sft " in out and "gold reward ± se" in out
+
+
+def test_show_labels_rows_with_their_non_default_hyperparameters():
+    from bench.record import RunRecord
+    from bench.report import algo_label
+
+    def record(hparams):
+        return RunRecord(
+            spec={},
+            spec_hash="h",
+            algo="dpo",
+            hparams=hparams,
+            task="sentiment",
+            task_version="1",
+            model="tiny",
+            seed=0,
+            status="ok",
+        )
+
+    assert algo_label(record({"beta": 0.1, "learning_rate": 1e-3})) == "dpo"
+    assert algo_label(record({"beta": 0.5, "learning_rate": 1e-3})) == "dpo beta=0.5"
