@@ -46,13 +46,10 @@ class BestOfN(Adapter):
 
     def train(self, ctx: TrainContext) -> TrainResult:
         from bench.generation import Samples, sample
-        from bench.reward_model import load_reward_scorer, prepare_reward_model
+        from bench.reward_model import cell_reward_scorer
 
         n = ctx.params.n
-        artifact = prepare_reward_model(
-            ctx.cache, ctx.reference_dir, ctx.data_dir, self.reward_model_settings(ctx.params), ctx.device, ctx.log
-        )
-        scorer = load_reward_scorer(artifact.path, ctx.device)
+        scorer, artifact = cell_reward_scorer(ctx, self.reward_model_settings(ctx.params))
         reference, tokenizer = ctx.load_reference(), ctx.load_tokenizer()
 
         def sampler(prompts: list[str], k: int, max_new_tokens: int, seed: int, batch_size: int) -> Samples:

@@ -29,4 +29,5 @@ class GRPO(OnlineAdapter):
     def build_trainer(self, ctx: TrainContext):
         from trl import GRPOConfig, GRPOTrainer
 
-        return build_online_trainer(GRPOTrainer, GRPOConfig, ctx, loss_type="grpo")
+        settings = self.reward_model_settings(ctx.params)
+        return build_online_trainer(GRPOTrainer, GRPOConfig, ctx, settings, loss_type="grpo")

@@ -230,7 +230,7 @@ class PPO(Adapter):
         settings = self.reward_model_settings(ctx.params)
         if settings is None:
             return ctx.task.gold_reward, {"reward": "gold"}
-        from bench.reward_model import load_reward_scorer, prepare_reward_model
+        from bench.reward_model import cell_reward_scorer
 
-        artifact = prepare_reward_model(ctx.cache, ctx.reference_dir, ctx.data_dir, settings, ctx.device, ctx.log)
-        return load_reward_scorer(artifact.path, ctx.device), {"reward": "model", "reward_model": artifact.info}
+        scorer, artifact = cell_reward_scorer(ctx, settings)
+        return scorer, {"reward": "model", "reward_model": artifact.info}

@@ -27,4 +27,4 @@ class RLOO(OnlineAdapter):
     def build_trainer(self, ctx: TrainContext):
         from trl import RLOOConfig, RLOOTrainer
 
-        return build_online_trainer(RLOOTrainer, RLOOConfig, ctx)
+        return build_online_trainer(RLOOTrainer, RLOOConfig, ctx, self.reward_model_settings(ctx.params))

@@ -33,20 +33,14 @@ def prompt_dataset(ctx: TrainContext, prompts_needed: int):
     return Dataset.from_list([{"prompt": prompts[i % len(prompts)]} for i in range(prompts_needed)])
 
 
-def reward_function(ctx: TrainContext, kind: str) -> Callable[..., list[float]]:
-    """TRL reward function: the task's gold reward ("gold") or the cached reward model ("model")."""
-    if kind == "gold":
-        scorer = ctx.task.gold_reward
-    elif kind == "model":
-        from bench.reward_model import RewardModelSettings, load_reward_scorer, prepare_reward_model
-
-        # the same settings as OnlineAdapter.reward_model_settings: the model the pipeline prepared
-        artifact = prepare_reward_model(
-            ctx.cache, ctx.reference_dir, ctx.data_dir, RewardModelSettings(), ctx.device, ctx.log
-        )
-        scorer = load_reward_scorer(artifact.path, ctx.device)
+def reward_function(ctx: TrainContext, reward_model_settings) -> Callable[..., list[float]]:
+    """TRL reward function: the task's gold reward, or (given its settings) the cell's cached reward model."""
+    if reward_model_settings is None:
+        scorer, kind = ctx.task.gold_reward, "gold"
     else:
-        raise ValueError(f"reward={kind!r}: expected 'gold' or 'model'")
+        from bench.reward_model import cell_reward_scorer
+
+        scorer, kind = cell_reward_scorer(ctx, reward_model_settings)[0], "model"
 
     def task_reward(prompts, completions, **_) -> list[float]:
         return scorer(list(prompts), list(completions))
@@ -76,8 +70,11 @@ def online_args(
     )
 
 
-def build_online_trainer(trainer_cls: type, config_cls: type, ctx: TrainContext, **algorithm_kwargs):
-    """The TRL online trainer for ``ctx`` (its params an OnlineParams), on the task's prompts and reward."""
+def build_online_trainer(
+    trainer_cls: type, config_cls: type, ctx: TrainContext, reward_model_settings, **algorithm_kwargs
+):
+    """The TRL online trainer for ``ctx`` (its params an OnlineParams), on the task's prompts, rewarded by
+    the gold reward or, given ``reward_model_settings``, by the reward model the pipeline prepared."""
     from bench.trl_support import curve_callback
 
     p = ctx.params
@@ -86,7 +83,7 @@ def build_online_trainer(trainer_cls: type, config_cls: type, ctx: TrainContext,
     )
     return trainer_cls(
         model=ctx.load_policy(),
-        reward_funcs=reward_function(ctx, p.reward),
+        reward_funcs=reward_function(ctx, reward_model_settings),
         args=args,
         train_dataset=prompt_dataset(ctx, p.rollout_prompts * p.updates),
         processing_class=ctx.load_tokenizer(),

@@ -168,6 +168,13 @@ class RewardScorer:
         return out
 
 
+def cell_reward_scorer(ctx, settings: RewardModelSettings) -> tuple[RewardScorer, Artifact]:
+    """The scorer of a cell's reward model (``ctx`` a TrainContext), with its artifact. The pipeline has
+    already built it in the prepare stage from the adapter's reward_model_settings, so this is a cache hit."""
+    artifact = prepare_reward_model(ctx.cache, ctx.reference_dir, ctx.data_dir, settings, ctx.device, ctx.log)
+    return load_reward_scorer(artifact.path, ctx.device), artifact
+
+
 def load_reward_scorer(folder: Path, device: str = "cpu", batch_size: int = 128) -> RewardScorer:
     """The frozen reward model saved in ``folder`` (a "reward-model" artifact) as a normalized scorer."""
     from transformers import AutoModelForSequenceClassification
