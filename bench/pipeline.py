@@ -33,8 +33,12 @@ def run_cell(
     cache_dir: Path | None = None,
     device: str | None = None,
     log: Callable[[str], None] = print,
+    on_stage: Callable[[str], None] = lambda stage: None,
 ) -> tuple[RunRecord, Path]:
-    """Run one cell and write its record. Raises CellFailed (after writing the record) if it fails."""
+    """Run one cell and write its record. Raises CellFailed (after writing the record) if it fails.
+
+    ``on_stage`` is told each stage as it starts (prepare, train, evaluate): the sweep's progress bar.
+    """
     import torch
     from transformers import set_seed
 
@@ -47,8 +51,6 @@ def run_cell(
     out_dir = Path(out_dir)
     device = device or pick_device()
     cache = ArtifactCache(cache_dir or out_dir / "cache", log=log)
-    adapter = ALGORITHMS.get(spec.algo)()
-    task = TASKS.get(spec.task)()
     flat = spec.flat()
     record = RunRecord(
         spec=flat,
@@ -70,7 +72,10 @@ def run_cell(
     work_dir = Path(tempfile.mkdtemp(prefix=f"pobench-{spec.algo}-"))
     start = time.perf_counter()
     try:
+        on_stage(stage)
         log(f"[{spec.algo} | {spec.task} | {spec.model} | seed {spec.seed}] prepare")
+        adapter = ALGORITHMS.get(spec.algo)()  # inside the try: an adapter that fails to build is recorded
+        task = TASKS.get(spec.task)()
         # The preference data is prepared for every cell, baselines included: its fingerprint is part of
         # the comparability key, so the SFT row ranks beside the algorithms trained on that data.
         prepared = prepare(task, source, spec.sft, spec.data, spec.eval, cache, device, log)
@@ -89,6 +94,7 @@ def run_cell(
         timings["prepare_s"] = time.perf_counter() - start
 
         stage = "train"
+        on_stage(stage)
         log(f"[{spec.algo}] train")
         set_seed(spec.seed)
         if device.startswith("cuda"):
@@ -108,9 +114,12 @@ def run_cell(
         )
         t0 = time.perf_counter()
         result = adapter.train(ctx)
-        timings["train_s"] = train_s = time.perf_counter() - t0
+        # shared work an adapter built through the cache (reference log-probs) belongs to prepare
+        timings["train_s"] = train_s = time.perf_counter() - t0 - ctx.shared_s
+        timings["prepare_s"] += ctx.shared_s
 
         stage = "evaluate"
+        on_stage(stage)
         log(f"[{spec.algo}] evaluate")
         t0 = time.perf_counter()
         evaluation = evaluate(
@@ -133,6 +142,8 @@ def run_cell(
         record.status = status_of(exc)
         record.error = f"{stage}: {type(exc).__name__}: {exc}"
         record.traceback = traceback.format_exc(limit=8)
+        if curve.rows:  # the last training metrics seen, with the step they were seen at
+            record.metrics = {("train/step" if k == "step" else k): float(v) for k, v in curve.last.items()}
     shutil.rmtree(work_dir, ignore_errors=True)
     record.curve = curve.rows
     timings["total_s"] = time.perf_counter() - start

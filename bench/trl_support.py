@@ -137,9 +137,21 @@ def preference_trainer(
     trainer_cls: type, config_cls: type, ctx: TrainContext, reference: bool, unpaired: bool = False, **config: Any
 ):
     """A TRL preference trainer on the cell's data and budget: ``config`` holds the algorithm's own fields,
-    ``reference`` gives it the frozen SFT model, ``unpaired`` the unpaired view of the pairs (KTO)."""
-    kwargs = {"ref_model": ctx.load_reference()} if reference else {}
-    return trainer_cls(
+    ``unpaired`` asks for the unpaired view of the pairs (KTO).
+
+    ``reference``: the loss needs the frozen SFT model's log-probs. They are computed once per (reference,
+    tokenized data) by TRL's own precompute and kept in the artifact cache (``precomputed_reference``), so
+    the trainer holds no reference model and the cells of a sweep that share data share the forward passes.
+    Reference-free trainers (TRL's experimental CPO/ORPO) are told to keep their columns, as they ask.
+    """
+    kwargs: dict[str, Any] = {}
+    if reference:
+        trainer_cls = precomputed_reference(trainer_cls, ctx)
+        config = {"precompute_ref_log_probs": True, **config}
+        kwargs["ref_model"] = ctx.load_reference()  # what the precompute scores with; dropped once it is done
+    else:
+        config = {"remove_unused_columns": False, **config}
+    trainer = trainer_cls(
         model=ctx.load_policy(),
         args=trl_args(config_cls, ctx, **config),
         train_dataset=unpaired_dataset(ctx) if unpaired else paired_dataset(ctx),
@@ -147,6 +159,58 @@ def preference_trainer(
         callbacks=[curve_callback(ctx)],
         **kwargs,
     )
+    if reference:
+        trainer.ref_model = None  # the loss reads the precomputed columns; free the memory for training
+    return trainer
+
+
+REF_LOGPS = "ref_logps.json"
+
+
+def precomputed_reference(trainer_cls: type, ctx: TrainContext) -> type:
+    """``trainer_cls`` with TRL's reference precompute routed through the cell's artifact cache.
+
+    TRL (``precompute_ref_log_probs=True``) computes the reference log-probs of the tokenized train set
+    before training starts, with the reference model it is given. The first cell runs that
+    and stores the new columns; later cells with the same reference and the same tokenized rows read them.
+    The time it takes is shared work: it is added to ``ctx.shared_s`` and reported under prepare, not train.
+    """
+    import time
+
+    class CachedReferenceLogps(trainer_cls):
+        def _precompute_ref_logps(self, dataset, name, batch_size):
+            import json
+
+            import trl
+
+            from bench.hashing import content_hash
+
+            inputs = {
+                "reference": ctx.reference_dir.name,
+                "trainer": trainer_cls.__name__,
+                "split": name,
+                "rows": content_hash(dataset.to_dict()),
+                "device": ctx.device.split(":")[0],
+                "bf16": bool(self.args.bf16),
+                "trl": trl.__version__,
+            }
+
+            def build(folder):
+                full = super(CachedReferenceLogps, self)._precompute_ref_logps(dataset, name, batch_size)
+                new = [c for c in full.column_names if c not in dataset.column_names]
+                (folder / REF_LOGPS).write_text(json.dumps({c: list(full[c]) for c in new}))
+                return {"rows": len(full), "columns": new}
+
+            start = time.perf_counter()
+            what = f"reference log-probs of {len(dataset)} {name} rows for {trainer_cls.__name__}"
+            artifact = ctx.cache.get_or_build("ref_logps", inputs, build, what)
+            ctx.shared_s += time.perf_counter() - start
+            for column, values in json.loads((artifact.path / REF_LOGPS).read_text()).items():
+                dataset = dataset.add_column(column, values)
+            return dataset
+
+    CachedReferenceLogps.__name__ = CachedReferenceLogps.__qualname__ = trainer_cls.__name__
+    return CachedReferenceLogps
 
 
 class TRLAdapter(Adapter):

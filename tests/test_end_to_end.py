@@ -62,14 +62,18 @@ def test_records_are_complete_and_comparable(default_cells):
 
 def test_second_cell_reuses_the_cache_and_says_so(default_cells):
     logs = default_cells["logs"]
-    assert sum(line.startswith("cache: building") for line in logs) == 4  # tokenizer, reference, data, ref eval
+    built = [line for line in logs if line.startswith("cache: building")]
+    # tokenizer, reference, data, reference eval samples, then DPO's reference log-probs of the pairs
+    assert len(built) == 5 and "reference log-probs of 1024 train rows" in built[-1]
     reused = [line for line in logs if line.startswith("cache: reusing")]
     assert len(reused) == 4 and default_cells["dpo"][0].artifacts["reference"]["reused"]
 
 
 def test_same_seed_gives_identical_metrics(default_cells, bench_dirs, tmp_path):
     spec, source = resolve_spec("dpo", "sentiment", "tiny", 0, {})
-    again, _ = run_cell(spec, source, tmp_path, bench_dirs["cache"], device="cpu", log=lambda _: None)
+    logs: list[str] = []
+    again, _ = run_cell(spec, source, tmp_path, bench_dirs["cache"], device="cpu", log=logs.append)
+    assert any(line.startswith("cache: reusing reference log-probs") for line in logs)  # shared across cells
     first = default_cells["dpo"][0]
     quality = {k: v for k, v in first.metrics.items() if k.startswith("eval/")}
     assert quality == {k: v for k, v in again.metrics.items() if k.startswith("eval/")}
@@ -130,6 +134,9 @@ def test_failed_cell_is_recorded_with_its_error(
         run_cell(spec, source, tmp_path, bench_dirs["cache"], device="cpu", log=lambda _: None)
     record = RunRecord.from_json(json.loads(err.value.path.read_text()))
     assert record.status == status and message in record.error and record.error.startswith("train:")
-    assert record.metrics == {} and record.artifacts["reference"]["reused"]
-    if status == "diverged":
+    assert record.artifacts["reference"]["reused"]
+    if status == "failed":
+        assert record.metrics == {}  # nothing was logged before the exception
+    else:  # the last training metrics seen are kept: the NaN and the step it appeared at
         assert record.curve[0] == {"step": 1, "train/loss": 0.7}
+        assert record.metrics["train/step"] == 2.0 and math.isnan(record.metrics["train/loss"])
