@@ -21,10 +21,11 @@ def main(argv: list[str] | None = None) -> int:
     from bench.models import ModelError
     from bench.params import SettingsError
     from bench.registry import RegistryError
+    from bench.sweep import SweepLocked
 
     try:
         return args.handler(args)
-    except (RegistryError, SettingsError, ModelError) as exc:
+    except (RegistryError, SettingsError, ModelError, SweepLocked) as exc:
         print(f"pobench: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
@@ -59,10 +60,174 @@ def build_parser() -> argparse.ArgumentParser:
     lst.add_argument("what", nargs="?", default="all", choices=("all", "algorithms", "tasks", "models", "settings"))
     lst.set_defaults(handler=cmd_list)
 
+    add_sweep_parser(sub)
+    add_leaderboard_parsers(sub)
+
     show = sub.add_parser("show", help="print the records in a results folder, one row per cell")
     show.add_argument("out", nargs="?", default=DEFAULT_OUT, help=f"results folder (default: {DEFAULT_OUT}/)")
     show.set_defaults(handler=cmd_show)
     return parser
+
+
+def add_sweep_parser(sub) -> None:
+    from bench.grid import DEFAULT_ALGOS, DEFAULT_SEEDS
+
+    sweep = sub.add_parser(
+        "sweep",
+        help="run a grid of cells (resumable), then write the leaderboard",
+        description="Expand algorithms × tasks × models × seeds × hyperparameter values into cells and run them. "
+        "A cell whose record exists is skipped, so the same command resumes a sweep that was stopped. "
+        f"With no arguments: the default benchmark ({', '.join(DEFAULT_ALGOS)} on sentiment with tiny, "
+        f"seeds {','.join(map(str, DEFAULT_SEEDS))}).",
+    )
+    sweep.add_argument("config", nargs="?", help="YAML file with algos, tasks, models, seeds, set, name, out")
+    sweep.add_argument("--algos", help="comma-separated algorithms (default: the seven and both baselines)")
+    sweep.add_argument("--tasks", help="comma-separated tasks (default: sentiment)")
+    sweep.add_argument("--models", help="comma-separated models (default: tiny)")
+    sweep.add_argument("--seeds", help="comma-separated seeds (default: 0,1,2)")
+    sweep.add_argument(
+        "--set",
+        dest="sets",
+        action="append",
+        default=[],
+        metavar="[ALGO.]KEY=V1[,V2...]",
+        help="a value or a grid of values; ALGO. limits it to one algorithm, without it the key applies to every "
+        "algorithm that has it (shared settings: to all); repeatable",
+    )
+    sweep.add_argument("--name", help="the sweep's name (default: default)")
+    sweep.add_argument("--out", help=f"results folder (default: {DEFAULT_OUT}/)")
+    sweep.add_argument("--cache", default=None, help="artifact cache folder (default: OUT/cache)")
+    sweep.add_argument("--device", default=None, help="cpu or cuda (default: cuda when available)")
+    sweep.add_argument("--retry-failed", action="store_true", help="run cells whose record says failed or diverged")
+    sweep.add_argument("--quiet", action="store_true", help="plain log lines (one per cell and stage), no bar")
+    sweep.add_argument("--verbose", action="store_true", help="show library warnings and progress bars")
+    sweep.set_defaults(handler=cmd_sweep)
+
+
+def add_leaderboard_parsers(sub) -> None:
+    board = sub.add_parser("leaderboard", help="build the leaderboard of a results folder from its records")
+    board.add_argument("out", nargs="?", default=DEFAULT_OUT, help=f"results folder (default: {DEFAULT_OUT}/)")
+    board.add_argument("--format", choices=("md", "csv", "html"), default="md", help="md (default), csv or html")
+    board.add_argument("--by", default="task,model", help="how tables are ordered and headed (default: task,model)")
+    board.add_argument(
+        "-o", "--output", help="write to this file (default: md and csv to stdout, html to OUT/leaderboard.html)"
+    )
+    board.set_defaults(handler=cmd_leaderboard)
+
+    plot = sub.add_parser("plot", help="reward-vs-KL frontier and bars with CIs, as PNG, from a folder's records")
+    plot.add_argument("out", nargs="?", default=DEFAULT_OUT, help=f"results folder (default: {DEFAULT_OUT}/)")
+    plot.set_defaults(handler=cmd_plot)
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    from bench.grid import expand, resolve_cells
+    from bench.publish import write_outputs
+    from bench.sweep import run_sweep, stage_totals
+
+    config = build_sweep_config(args)
+    out = Path(args.out or config.out or DEFAULT_OUT)
+    resolved = resolve_cells(config, expand(config))  # every problem in the grid, before any work
+    print(f"sweep {config.name!r}: {len(resolved)} cells → {out}", file=sys.stderr)
+    outcome = run_sweep(
+        resolved,
+        out,
+        Path(args.cache) if args.cache else None,
+        device=args.device,
+        retry_failed=args.retry_failed,
+        progress_mode="quiet" if args.quiet else "auto",
+    )
+    from bench.record import read_records
+
+    written = write_outputs(out, read_records(out))
+    print(written["leaderboard.md"].read_text())
+    totals = stage_totals(outcome.ran)
+    print(
+        f"sweep {config.name!r}: ran {len(outcome.ran)}, skipped {len(outcome.skipped)} (already recorded), "
+        f"wall {outcome.wall_s:.0f}s; stages over the cells that ran: prepare {totals.get('prepare_s', 0):.0f}s, "
+        f"train {totals.get('train_s', 0):.0f}s, evaluate {totals.get('eval_s', 0):.0f}s",
+        file=sys.stderr,
+    )
+    print(
+        f"leaderboard: {written['leaderboard.md']}, {written['leaderboard.csv']}, {written['leaderboard.html']}",
+        file=sys.stderr,
+    )
+    if outcome.interrupted:
+        print("pobench: sweep interrupted; run the same command again to resume", file=sys.stderr)
+        return 130
+    if outcome.failures:
+        lines = "\n".join(f"  {r.algo} seed {r.seed} [{r.status}]: {r.error}" for r in outcome.failures)
+        print(
+            f"pobench: {len(outcome.failures)} cell(s) did not finish:\n{lines}\n"
+            "  (their records keep the error; --retry-failed runs them again)",
+            file=sys.stderr,
+        )
+        return 1
+    return 0
+
+
+def build_sweep_config(args: argparse.Namespace):
+    """The YAML file's values, then the flags over them."""
+    from bench.grid import SweepConfig, load_config
+
+    config = load_config(args.config) if args.config else SweepConfig()
+    for name in ("algos", "tasks", "models", "seeds"):
+        value = getattr(args, name)
+        if value is not None:
+            setattr(config, name, [v.strip() for v in value.split(",") if v.strip()])
+    for item in args.sets:
+        config.add_assignment(item, "--set")
+    if args.name:
+        config.name = args.name
+    return config
+
+
+def cmd_leaderboard(args: argparse.Namespace) -> int:
+    from bench.leaderboard import build_boards, to_csv, to_markdown
+    from bench.record import read_records
+
+    out = Path(args.out)
+    records = read_records(out)
+    if not records:
+        print(f"pobench: no records in {out / 'records'}", file=sys.stderr)
+        return 1
+    by = tuple(b.strip() for b in args.by.split(",") if b.strip())
+    boards = build_boards(records, by)
+    if args.format == "html":
+        from bench.atomic import write_text_atomic
+        from bench.html_page import page
+        from bench.publish import board_plots, describe
+
+        target = Path(args.output or out / "leaderboard.html")
+        write_text_atomic(target, page(boards, board_plots(boards), describe(records)))
+        print(f"leaderboard: {target}")
+        return 0
+    text = to_markdown(boards) if args.format == "md" else to_csv(boards)
+    if args.output:
+        from bench.atomic import write_text_atomic
+
+        write_text_atomic(args.output, text)
+        print(f"leaderboard: {args.output}")
+    else:
+        print(text, end="")
+    return 0
+
+
+def cmd_plot(args: argparse.Namespace) -> int:
+    from bench.atomic import write_bytes_atomic
+    from bench.leaderboard import build_boards
+    from bench.publish import board_plots
+    from bench.record import read_records
+
+    out = Path(args.out)
+    records = read_records(out)
+    if not records:
+        print(f"pobench: no records in {out / 'records'}", file=sys.stderr)
+        return 1
+    for files in board_plots(build_boards(records)).values():
+        for name, png in files.items():
+            write_bytes_atomic(out / "plots" / name, png)
+            print(out / "plots" / name)
+    return 0
 
 
 def cmd_run(args: argparse.Namespace) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import platform
 import subprocess
 from importlib.metadata import PackageNotFoundError, version
@@ -58,6 +59,7 @@ def environment(device: str) -> dict:
         "platform": platform.platform(),
         "device": device,
         "device_name": device_name(device),
+        "cpu_count": os.cpu_count(),
         "git_commit": git_commit(),
     }
 

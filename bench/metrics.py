@@ -7,22 +7,11 @@ k = 1 this is the usual standard error of the mean.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 
 import torch
 
-
-def mean_se(values: Sequence[float]) -> tuple[float, float]:
-    """Mean and standard error of the mean (sample standard deviation / √n; 0 for n = 1)."""
-    n = len(values)
-    if n == 0:
-        raise ValueError("mean_se of no values")
-    mean = sum(values) / n
-    if n == 1:
-        return mean, 0.0
-    var = sum((v - mean) ** 2 for v in values) / (n - 1)
-    return mean, math.sqrt(var / n)
+from bench.stats import mean_se
 
 
 def per_prompt_means(values: Sequence[float], k: int) -> list[float]:

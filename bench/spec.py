@@ -67,7 +67,7 @@ def resolve_spec(
     adapter_cls = ALGORITHMS.get(algo)
     task_cls = TASKS.get(task)
     source = resolve_model(model)
-    seed = _parse_seed(seed)
+    seed = parse_seed(seed)
     hparam_names = {f.name for f in fields(adapter_cls.hparams)}
     common = common_keys()
     unknown = [k for k in overrides if k not in hparam_names and k not in common]
@@ -103,7 +103,7 @@ def settings_help(hparams_cls: type) -> list[str]:
     return [describe_field(hparams_cls, f) for f in fields(hparams_cls)]
 
 
-def _parse_seed(seed: Any) -> int:
+def parse_seed(seed: Any) -> int:
     if isinstance(seed, int) and not isinstance(seed, bool):
         value = seed
     else:

@@ -25,6 +25,9 @@ def runtime_args(output_dir, device: str, seed: int) -> dict[str, Any]:
         use_cpu=not on_cuda,
         disable_tqdm=True,
         dataloader_num_workers=0,
+        # transformers' default (True) logs the mean of earlier losses in place of a NaN/inf one, which hides
+        # divergence from the curve's check: a NaN loss must reach the curve to stop the cell at that step
+        logging_nan_inf_filter=False,
     )
 
 

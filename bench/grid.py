@@ -1,0 +1,204 @@
+"""A sweep's grid: algorithms × tasks × models × seeds × hyperparameter values, from flags or YAML.
+
+Expansion is pure; validation resolves every cell before the first one runs and reports every bad
+value in the grid at once, so a typo in the last cell does not surface an hour into the sweep.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from bench.params import SettingsError
+
+# The default benchmark: the seven algorithms and both baselines, on the embedded task and model.
+DEFAULT_ALGOS = ("sft", "best-of-n", "dpo", "ipo", "kto", "cpo", "orpo", "simpo", "ppo")
+DEFAULT_SEEDS = (0, 1, 2)
+ALL = "*"  # grid entries that apply to every algorithm that has the key
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One unresolved cell: names and ``--set`` strings, as the user wrote them."""
+
+    algo: str
+    task: str
+    model: str
+    seed: int
+    overrides: tuple[tuple[str, str], ...] = ()
+    varying: frozenset[str] = frozenset()  # keys the grid gives several values: the ones a label shows
+
+    @property
+    def label(self) -> str:
+        extra = " ".join(f"{k}={v}" for k, v in self.overrides if k in self.varying)
+        return f"{self.algo}{' ' + extra if extra else ''} | {self.task} | {self.model} | seed {self.seed}"
+
+
+@dataclass
+class SweepConfig:
+    algos: list[str] = field(default_factory=lambda: list(DEFAULT_ALGOS))
+    tasks: list[str] = field(default_factory=lambda: ["sentiment"])
+    models: list[str] = field(default_factory=lambda: ["tiny"])
+    seeds: list[int] = field(default_factory=lambda: list(DEFAULT_SEEDS))
+    # target ("*" or an algorithm) → key → values; one cell per combination of one algorithm's values
+    grid: dict[str, dict[str, list[str]]] = field(default_factory=dict)
+    name: str = "default"
+    out: str | None = None
+
+    def add_assignment(self, text: str, where: str) -> None:
+        """``KEY=v1,v2`` (every algorithm that has KEY) or ``ALGO.KEY=v1,v2`` (that algorithm only)."""
+        key, sep, values = text.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            raise SettingsError(
+                f"{where} {text!r}: expected [ALGO.]KEY=VALUE[,VALUE...], e.g. {where} dpo.beta=0.1,0.5"
+            )
+        self.add_values(key, [v.strip() for v in values.split(",")], where)
+
+    def add_values(self, key: str, values: list[Any], where: str) -> None:
+        target, dot, name = key.rpartition(".")
+        target = target if dot else ALL
+        if not name or any(v == "" for v in map(str, values)) or not values:
+            raise SettingsError(f"{where} {key}={values!r}: every value must be non-empty")
+        slot = self.grid.setdefault(target, {})
+        if name in slot:
+            raise SettingsError(f"{where} {key} given twice")
+        slot[name] = [_as_text(v) for v in values]
+
+
+CONFIG_KEYS = {f.name for f in fields(SweepConfig)} - {"grid"} | {"set"}
+
+
+def load_config(path: str | Path) -> SweepConfig:
+    """A YAML sweep file; see README "Sweeps". Unknown keys and wrong shapes are errors naming the file."""
+    import yaml
+
+    path = Path(path)
+    where = str(path)
+    try:
+        data = yaml.safe_load(path.read_text()) or {}
+    except FileNotFoundError:
+        raise SettingsError(f"sweep config {where}: no such file") from None
+    except yaml.YAMLError as exc:
+        raise SettingsError(f"sweep config {where}: not valid YAML ({exc})") from None
+    if not isinstance(data, dict):
+        raise SettingsError(f"sweep config {where}: expected a mapping of {', '.join(sorted(CONFIG_KEYS))}")
+    unknown = sorted(set(data) - CONFIG_KEYS)
+    if unknown:
+        raise SettingsError(
+            f"sweep config {where}: unknown key {unknown[0]!r} (accepted: {', '.join(sorted(CONFIG_KEYS))})"
+        )
+    config = SweepConfig()
+    for key in ("algos", "tasks", "models", "seeds"):
+        if key in data:
+            setattr(config, key, _as_list(data[key], f"{where}: {key}"))
+    for key in ("name", "out"):
+        if key in data:
+            config.__setattr__(key, str(data[key]))
+    sets = data.get("set") or {}
+    if not isinstance(sets, dict):
+        raise SettingsError(f"sweep config {where}: 'set' must map [ALGO.]KEY to a value or a list of values")
+    for key, values in sets.items():
+        config.add_values(str(key), _as_list(values, f"{where}: set.{key}"), f"{where}: set")
+    return config
+
+
+def expand(config: SweepConfig) -> list[Cell]:
+    """Every cell of the grid, seed-major: each seed completes a full picture before the next starts."""
+    from bench.spec import parse_seed
+
+    seeds = [parse_seed(s) for s in config.seeds]
+    varying = frozenset(k for keys in config.grid.values() for k, values in keys.items() if len(values) > 1)
+    cells = []
+    for task, model, seed in itertools.product(config.tasks, config.models, seeds):
+        for algo in config.algos:
+            for point in _points(config.grid, algo):
+                cells.append(Cell(algo, task, model, seed, point, varying))
+    return cells
+
+
+def _points(grid: dict[str, dict[str, list[str]]], algo: str) -> list[tuple[tuple[str, str], ...]]:
+    """The grid points of one algorithm: its own keys and the "*" keys, in the product of their values.
+
+    A "*" key applies only where the algorithm has it (shared settings apply everywhere); which keys
+    an algorithm has is checked in ``resolve_cells``.
+    """
+    from bench.settings import common_keys
+
+    own = dict(grid.get(ALL, {}))
+    if own:
+        own = {k: v for k, v in own.items() if k in common_keys() or _has_hparam(algo, k)}
+    own.update(grid.get(algo, {}))
+    keys = sorted(own)
+    return [tuple(zip(keys, values)) for values in itertools.product(*(own[k] for k in keys))]
+
+
+def _has_hparam(algo: str, key: str) -> bool:
+    from algorithms import ALGORITHMS
+
+    return algo in ALGORITHMS and key in {f.name for f in fields(ALGORITHMS.get(algo).hparams)}
+
+
+def resolve_cells(config: SweepConfig, cells: list[Cell]) -> list[tuple[Cell, Any, Any]]:
+    """(cell, spec, model source) for every cell, or one SettingsError listing every problem in the grid."""
+    from bench.models import ModelError
+    from bench.registry import RegistryError
+    from bench.settings import common_keys
+    from bench.spec import resolve_spec
+
+    problems: list[str] = []
+    for target in config.grid:
+        if target != ALL and target not in config.algos:
+            problems.append(
+                f"--set {target}.*: {target!r} is not one of this sweep's algorithms ({', '.join(config.algos)})"
+            )
+    for key in config.grid.get(ALL, {}):
+        if key not in common_keys() and not any(_has_hparam(a, key) for a in config.algos):
+            names = sorted(common_keys())
+            problems.append(
+                f"--set {key}: no algorithm in this sweep ({', '.join(config.algos)}) has a setting {key!r}, "
+                f"and it is not a shared setting ({', '.join(names)})"
+            )
+    resolved = []
+    for cell in cells:
+        try:
+            spec, source = resolve_spec(cell.algo, cell.task, cell.model, cell.seed, dict(cell.overrides))
+        except (RegistryError, SettingsError, ModelError) as exc:
+            if str(exc) not in problems:
+                problems.append(str(exc))
+            continue
+        resolved.append((cell, spec, source))
+    if not config.algos or not config.tasks or not config.models or not config.seeds:
+        problems.append("the grid is empty: give at least one algorithm, task, model and seed")
+    hashes: dict[str, Cell] = {}
+    for cell, spec, _ in resolved:
+        other = hashes.setdefault(spec.hash(), cell)
+        if other is not cell:
+            problems.append(f"cells {other.label!r} and {cell.label!r} are the same cell (a value given twice?)")
+    if problems:
+        listing = "\n  ".join(problems)
+        raise SettingsError(f"the sweep's grid has {len(problems)} problem(s); nothing was run:\n  {listing}")
+    return resolved
+
+
+def _as_list(value: Any, where: str) -> list[Any]:
+    if isinstance(value, list):
+        items = value
+    elif isinstance(value, str):
+        items = [v.strip() for v in value.split(",")]
+    else:
+        items = [value]
+    if not items:
+        raise SettingsError(f"{where}: give at least one value")
+    for item in items:
+        if isinstance(item, (dict, list)):
+            raise SettingsError(f"{where}: {item!r} is not a single value")
+    return items
+
+
+def _as_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)

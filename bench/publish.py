@@ -1,0 +1,54 @@
+"""Write a results folder's leaderboard files: markdown, CSV, the HTML page and the PNG plots.
+
+Every file is written atomically, so a crash while publishing leaves the previous version whole.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from bench.atomic import write_bytes_atomic, write_text_atomic
+from bench.leaderboard import GROUP_BY, Board, build_boards, to_csv, to_markdown
+from bench.record import RunRecord
+
+FILES = ("leaderboard.md", "leaderboard.csv", "leaderboard.html")
+
+
+def board_plots(boards: list[Board]) -> dict[str, dict[str, bytes]]:
+    from bench.plots import plot_files
+
+    return {b.key: plot_files(b) for b in boards if (b.rows["seeds"] > 0).any()}
+
+
+def describe(records: list[RunRecord]) -> str:
+    """One line: how many records, on what hardware, with which library versions."""
+    machines = sorted(
+        {f"{r.environment.get('device_name', '?')} ({r.environment.get('cpu_count', '?')} CPUs)" for r in records}
+    )
+    versions = records[0].environment.get("packages", {}) if records else {}
+    libs = ", ".join(f"{k} {v}" for k, v in sorted(versions.items()))
+    return f"{len(records)} records; built {time.strftime('%Y-%m-%d %H:%M')}; on {'; '.join(machines)}; {libs}"
+
+
+def write_outputs(out_dir: Path, records: list[RunRecord], by: tuple[str, ...] = GROUP_BY) -> dict[str, Path]:
+    """leaderboard.{md,csv,html} and plots/*.png under ``out_dir``; returns what was written, by name."""
+    from bench.html_page import page
+
+    out_dir = Path(out_dir)
+    boards = build_boards(records, by)
+    plots = board_plots(boards)
+    written = {}
+    contents = {
+        "leaderboard.md": to_markdown(boards),
+        "leaderboard.csv": to_csv(boards),
+        "leaderboard.html": page(boards, plots, describe(records)),
+    }
+    for name, text in contents.items():
+        write_text_atomic(out_dir / name, text)
+        written[name] = out_dir / name
+    for files in plots.values():
+        for name, png in files.items():
+            write_bytes_atomic(out_dir / "plots" / name, png)
+            written[name] = out_dir / "plots" / name
+    return written

@@ -1,0 +1,114 @@
+"""Sweep grids: expansion, YAML configs, every grid error reported at once, and spec hashing."""
+
+from __future__ import annotations
+
+import pytest
+
+from bench.grid import DEFAULT_ALGOS, SweepConfig, expand, load_config, resolve_cells
+from bench.params import SettingsError
+
+
+def config(**kw) -> SweepConfig:
+    cfg = SweepConfig(**{k: v for k, v in kw.items() if k != "sets"})
+    for item in kw.get("sets", []):
+        cfg.add_assignment(item, "--set")
+    return cfg
+
+
+def test_default_grid_is_the_default_benchmark():
+    cells = expand(SweepConfig())
+    assert len(cells) == len(DEFAULT_ALGOS) * 3 == 27
+    assert {c.algo for c in cells} == {"sft", "best-of-n", "dpo", "ipo", "kto", "cpo", "orpo", "simpo", "ppo"}
+    assert [c.seed for c in cells[:: len(DEFAULT_ALGOS)]] == [0, 1, 2]  # seed-major: a full picture per seed
+    assert all(c.task == "sentiment" and c.model == "tiny" and c.overrides == () for c in cells)
+
+
+def test_grid_values_multiply_per_algorithm_and_shared_keys_reach_only_who_has_them():
+    cfg = config(
+        algos=["sft", "dpo", "kto"],
+        seeds=[0, 1],
+        sets=["dpo.beta=0.05,0.1,0.5", "train_examples=64", "desirable_weight=1,2"],
+    )
+    cells = expand(cfg)
+    per_seed = {c.algo: [] for c in cells}
+    for c in cells:
+        if c.seed == 0:
+            per_seed[c.algo].append(dict(c.overrides))
+    assert per_seed["sft"] == [{"train_examples": "64"}]  # a shared setting applies everywhere
+    assert [p["beta"] for p in per_seed["dpo"]] == ["0.05", "0.1", "0.5"]  # dpo's own grid
+    assert "desirable_weight" not in per_seed["dpo"][0]  # KTO's key does not reach DPO
+    assert [p["desirable_weight"] for p in per_seed["kto"]] == ["1", "2"]
+    assert len(cells) == 2 * (1 + 3 + 2)
+    assert cells[1].label.startswith("dpo beta=0.05 |")  # labels show what varies, not what is fixed
+    assert "train_examples" not in cells[1].label
+
+
+def test_yaml_config_and_flags_over_it(tmp_path):
+    path = tmp_path / "sweep.yaml"
+    path.write_text(
+        "name: betas\nalgos: [dpo, ipo]\nseeds: 0,1\nset:\n  dpo.beta: [0.1, 0.3]\n  train_examples: 32\n"
+        "out: results/betas\n"
+    )
+    cfg = load_config(path)
+    assert (cfg.name, cfg.algos, cfg.seeds, cfg.out) == ("betas", ["dpo", "ipo"], ["0", "1"], "results/betas")
+    assert cfg.grid == {"dpo": {"beta": ["0.1", "0.3"]}, "*": {"train_examples": ["32"]}}
+    assert len(expand(cfg)) == 2 * (2 + 1)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("algos: [dpo]\nsteps: 3\n", "unknown key 'steps'"),
+        ("- dpo\n", "expected a mapping"),
+        ("algos: [dpo\n", "not valid YAML"),
+        ("set: [beta]\n", "'set' must map"),
+    ],
+)
+def test_bad_yaml_names_the_file_and_the_problem(tmp_path, text, message):
+    path = tmp_path / "bad.yaml"
+    path.write_text(text)
+    with pytest.raises(SettingsError, match=message) as err:
+        load_config(path)
+    assert str(path) in str(err.value)
+
+
+def test_every_problem_in_the_grid_is_reported_before_anything_runs():
+    cfg = config(
+        algos=["dpo", "dpoo", "kto"],
+        seeds=[0],
+        sets=["dpo.beta=0.1,abc", "kto.betta=0.1", "ipo.beta=0.2", "warmup=0.1"],
+    )
+    with pytest.raises(SettingsError) as err:
+        resolve_cells(cfg, expand(cfg))
+    text = str(err.value)
+    assert "nothing was run" in text
+    assert "unknown algorithm 'dpoo'; did you mean 'dpo'?" in text
+    assert "'abc': not a valid float" in text
+    assert "has no setting 'betta'; did you mean 'beta'?" in text
+    assert "'ipo' is not one of this sweep's algorithms" in text
+    assert "--set warmup: no algorithm in this sweep" in text
+    assert text.count("\n") == 5  # five problems, one line each, none repeated per seed or cell
+
+
+def test_malformed_assignment_and_seed():
+    with pytest.raises(SettingsError, match="expected \\[ALGO.\\]KEY=VALUE"):
+        config(sets=["dpo.beta"])
+    with pytest.raises(SettingsError, match="non-negative integer"):
+        expand(config(seeds=["x"]))
+    with pytest.raises(SettingsError, match="non-empty"):
+        config(sets=["dpo.beta=0.1,"])
+
+
+def test_same_cell_given_twice_is_an_error():
+    cfg = config(algos=["dpo"], seeds=[0], sets=["dpo.beta=0.1,0.10"])
+    with pytest.raises(SettingsError, match="are the same cell"):
+        resolve_cells(cfg, expand(cfg))
+
+
+def test_hash_is_stable_and_changes_with_any_setting():
+    cfg = config(algos=["dpo", "ipo"], seeds=[0, 1], sets=["dpo.beta=0.1,0.2"])
+    first = [spec.hash() for _, spec, _ in resolve_cells(cfg, expand(cfg))]
+    again = [spec.hash() for _, spec, _ in resolve_cells(cfg, expand(cfg))]
+    assert first == again and len(set(first)) == len(first) == 6
+    changed = config(algos=["dpo", "ipo"], seeds=[0, 1], sets=["dpo.beta=0.1,0.2", "eval_samples=2"])
+    assert not set(first) & {spec.hash() for _, spec, _ in resolve_cells(changed, expand(changed))}

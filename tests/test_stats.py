@@ -1,0 +1,125 @@
+"""Leaderboard statistics on numbers worked by hand: t-intervals, the Pareto frontier, ranking, tables."""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+
+import pytest
+
+from bench.leaderboard import build_boards, to_csv, to_markdown
+from bench.record import RunRecord
+from bench.stats import mean_ci, pareto_front, t_quantile
+
+
+@pytest.mark.parametrize(
+    ("df", "expected"),  # two-sided 95% critical values from a printed t table
+    [(1, 12.706), (2, 4.303), (3, 3.182), (4, 2.776), (9, 2.262), (29, 2.045), (120, 1.980)],
+)
+def test_t_quantile_matches_the_table(df, expected):
+    assert t_quantile(0.975, df) == pytest.approx(expected, abs=6e-4)
+
+
+def test_mean_ci_by_hand():
+    # values 0.3, 0.4, 0.5: mean 0.4, sample sd 0.1, se 0.1/√3 = 0.057735, × t(0.975, 2) = 4.302653 → 0.248414
+    mean, half = mean_ci([0.3, 0.4, 0.5])
+    assert mean == pytest.approx(0.4) and half == pytest.approx(0.248414, abs=1e-6)
+    assert mean_ci([0.2, 0.2]) == (pytest.approx(0.2), 0.0)
+    one = mean_ci([0.7])
+    assert one[0] == 0.7 and math.isnan(one[1])  # no interval from one seed
+    assert all(math.isnan(x) for x in mean_ci([]))
+
+
+def test_pareto_front_by_hand():
+    # (reward, KL): A(1, 1) B(2, 2) C(1.5, 3) D = B again, E has no reward
+    rewards, kls = [1, 2, 1.5, 2, math.nan], [1, 2, 3, 2, 1]
+    # C is dominated by B (more reward, less KL); B and D tie and neither dominates the other
+    assert pareto_front(rewards, kls) == [True, True, False, True, False]
+    assert pareto_front([0.5], [0.0]) == [True]
+
+
+def record(algo, seed, reward, kl, status="ok", key="K1", hparams=None, length=10.0) -> RunRecord:
+    metrics = (
+        {
+            "eval/reward": reward,
+            "eval/kl": kl,
+            "eval/length": length,
+            "eval/win_rate": 0.5,
+            "perf/train_tokens_per_s": 1000.0,
+            "perf/train_time_s": 2.0,
+        }
+        if status == "ok"
+        else {"train/loss": math.nan}
+    )
+    return RunRecord(
+        spec={"algo": algo, "seed": seed},
+        spec_hash=f"{algo}{seed}",
+        algo=algo,
+        hparams=hparams or {},
+        task="sentiment",
+        task_version="1",
+        model="tiny",
+        seed=seed,
+        status=status,
+        comparability_key=key,
+        metrics=metrics,
+    )
+
+
+def hand_made_records() -> list[RunRecord]:
+    return [
+        record("dpo", 0, 0.3, 1.0),
+        record("dpo", 1, 0.4, 2.0),
+        record("dpo", 2, 0.5, 3.0),
+        record("ipo", 0, 0.2, 0.5),
+        record("ipo", 1, 0.2, 0.5),
+        record("cpo", 0, 0.1, 5.0),
+        record("sft", 0, 0.1, 0.0),
+        record("sft", 1, 0.1, 0.0),
+        record("ipo", 2, math.nan, math.nan, status="diverged"),
+        record("kto", 0, math.nan, math.nan, status="failed"),
+        record("dpo", 0, 0.9, 0.1, key="K2"),  # another comparability key: never in K1's table
+    ]
+
+
+def test_leaderboard_rows_by_hand():
+    boards = build_boards(hand_made_records())
+    assert [b.key for b in boards] == ["K1", "K2"]
+    rows = boards[0].rows.set_index("algo")
+    assert list(boards[0].rows["algo"]) == [
+        "dpo",
+        "ipo",
+        "sft",
+        "cpo",
+        "kto",
+    ]  # by mean reward (tie: lower KL first); no-ok rows last
+    assert rows.loc["dpo", "reward_mean"] == pytest.approx(0.4)
+    assert rows.loc["dpo", "reward_ci95"] == pytest.approx(0.248414, abs=1e-6)
+    assert rows.loc["dpo", "kl_mean"] == pytest.approx(2.0)  # KL 1, 2, 3: sd 1, se 1/√3, × 4.302653
+    assert rows.loc["dpo", "kl_ci95"] == pytest.approx(4.302653 / math.sqrt(3), abs=1e-5)
+    assert rows.loc["ipo", "seeds"] == 2 and rows.loc["ipo", "status"] == "2 ok, 1 diverged"
+    assert math.isnan(rows.loc["cpo", "reward_ci95"])  # one seed
+    assert rows.loc["kto", "seeds"] == 0 and math.isnan(rows.loc["kto", "rank"])
+    # frontier on row means (reward, KL): dpo (0.4, 2), ipo (0.2, 0.5), sft (0.1, 0); cpo (0.1, 5) is dominated
+    assert rows["frontier"].to_dict() == {"dpo": True, "ipo": True, "sft": True, "cpo": False, "kto": False}
+    assert list(boards[1].rows["algo"]) == ["dpo"] and boards[1].rows["reward_mean"].iloc[0] == 0.9
+
+
+def test_hyperparameters_make_separate_rows():
+    records = [record("dpo", 0, 0.3, 1.0, hparams={"beta": 0.1}), record("dpo", 0, 0.5, 4.0, hparams={"beta": 0.5})]
+    rows = build_boards(records)[0].rows
+    assert len(rows) == 2 and list(rows["reward_mean"]) == [0.5, 0.3]
+
+
+def test_markdown_and_csv_show_the_same_numbers():
+    boards = build_boards(hand_made_records())
+    text = to_markdown(boards)
+    assert "comparability key K1" in text and "comparability key K2" in text
+    dpo_line = next(line for line in text.splitlines() if line.startswith("| 1 ") and "dpo" in line)
+    assert "dpo ◆" in dpo_line and "+0.400 ± 0.248" in dpo_line and "2.00 ± 2.48" in dpo_line
+    assert "| -    | kto " in text and "1 failed" in text
+    rows = list(csv.DictReader(io.StringIO(to_csv(boards))))
+    assert len(rows) == 6 and rows[0]["comparability_key"] == "K1" and rows[0]["algo"] == "dpo"
+    assert float(rows[0]["reward_ci95"]) == pytest.approx(0.248414, abs=1e-5)
+    assert rows[0]["frontier"] == "True" and rows[3]["frontier"] == "False"
