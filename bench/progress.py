@@ -62,9 +62,20 @@ class SweepProgress:
         self.cell_started = self.started
         self.bar = None
         if mode == "bar" and self.cells:
+            import shutil
+
             from tqdm import tqdm
 
-            self.bar = tqdm(total=len(self.cells), file=self.stream, bar_format="{desc} {bar:20} {postfix}")
+            size = shutil.get_terminal_size(
+                (100, 24)
+            )  # a terminal that reports 0×0 gets 100×24 (tqdm hides bars at 0 rows)
+            self.bar = tqdm(
+                total=len(self.cells),
+                file=self.stream,
+                bar_format="{bar:12} {desc}",
+                ncols=size.columns,
+                nrows=size.lines,
+            )
 
     # -- events ------------------------------------------------------------------------------------
     def start_cell(self) -> None:
@@ -116,9 +127,10 @@ class SweepProgress:
         if self.bar is None or self.index < 0:
             return
         label = self.cells[self.index][1]
-        self.bar.set_description_str(f"cell {self.index + 1}/{len(self.cells)}", refresh=False)
         detail = f" · {text[:40]}" if text else ""
-        self.bar.set_postfix_str(f"{label} · {self.stage_name}{detail} · {self._times()}")
+        self.bar.set_description_str(
+            f"cell {self.index + 1}/{len(self.cells)} · {label} · {self.stage_name}{detail} · {self._times()}"
+        )
 
     def _line(self, text: str) -> None:
         if self.bar is not None:
