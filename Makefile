@@ -7,11 +7,12 @@ VENV ?= .venv
 CPU_TORCH ?= torch==2.13.0
 OUT ?= results
 PYTEST_ARGS ?=
+PERF_ARGS ?=
 
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.pobench-installed
 
-.PHONY: setup bench test lint clean-results
+.PHONY: setup bench perf-sweep test lint
 
 setup: $(STAMP)
 
@@ -27,15 +28,16 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
 	@touch $@
 
-# The default benchmark: the seven algorithms and the two baselines on task `sentiment` with model
-# `tiny`, seed 0 (the shared SFT model, data and reward model are built once, then reused).
-ALGOS ?= sft best-of-n dpo ipo kto cpo orpo simpo ppo
+# The default benchmark: `pobench sweep` with no grid arguments runs the seven algorithms and the two
+# baselines on task `sentiment` with model `tiny`, seeds 0, 1, 2. It resumes: cells already recorded
+# in $(OUT) are skipped. It writes $(OUT)/leaderboard.{md,csv,html} and $(OUT)/plots/, and exits 1 if
+# a cell failed (the failures are listed).
 bench: setup
-	@failed=""; for algo in $(ALGOS); do \
-		$(BIN)/pobench run $$algo --task sentiment --model tiny --seed 0 --out $(OUT) || failed="$$failed $$algo"; \
-	done; \
-	$(BIN)/pobench show $(OUT); \
-	if [ -n "$$failed" ]; then echo "make bench: failed cells:$$failed" >&2; exit 1; fi
+	$(BIN)/pobench sweep --out $(OUT)
+
+# How much a sweep saves over running its cells one by one (figures, not a test).
+perf-sweep: setup
+	$(BIN)/python -m bench.perf_sweep $(PERF_ARGS)
 
 # The test suite (fast and end-to-end tests on the tiny model). pytest's exit code 5, "no tests
 # collected", means the suite is broken, so it fails here rather than passing silently.

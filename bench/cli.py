@@ -183,12 +183,10 @@ def build_sweep_config(args: argparse.Namespace):
 
 def cmd_leaderboard(args: argparse.Namespace) -> int:
     from bench.leaderboard import build_boards, to_csv, to_markdown
-    from bench.record import read_records
 
     out = Path(args.out)
-    records = read_records(out)
+    records = records_of(out)
     if not records:
-        print(f"pobench: no records in {out / 'records'}", file=sys.stderr)
         return 1
     by = tuple(b.strip() for b in args.by.split(",") if b.strip())
     boards = build_boards(records, by)
@@ -216,12 +214,10 @@ def cmd_plot(args: argparse.Namespace) -> int:
     from bench.atomic import write_bytes_atomic
     from bench.leaderboard import build_boards
     from bench.publish import board_plots
-    from bench.record import read_records
 
     out = Path(args.out)
-    records = read_records(out)
+    records = records_of(out)
     if not records:
-        print(f"pobench: no records in {out / 'records'}", file=sys.stderr)
         return 1
     for files in board_plots(build_boards(records)).values():
         for name, png in files.items():
@@ -287,13 +283,21 @@ def cmd_list(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_show(args: argparse.Namespace) -> int:
+def records_of(out: Path) -> list:
+    """The records of a results folder; an empty list after saying there are none."""
     from bench.record import read_records
+
+    records = read_records(out)
+    if not records:
+        print(f"pobench: no records in {out / 'records'}", file=sys.stderr)
+    return records
+
+
+def cmd_show(args: argparse.Namespace) -> int:
     from bench.report import records_table
 
-    records = read_records(Path(args.out))
+    records = records_of(Path(args.out))
     if not records:
-        print(f"pobench: no records in {Path(args.out) / 'records'}", file=sys.stderr)
         return 1
     by_key: dict[str, list] = {}
     for r in records:

@@ -1,7 +1,7 @@
 """A sweep's progress: cell n of m, the current stage, elapsed time and an ETA.
 
 Three modes: a progress bar on a terminal; plain lines (every log line of every cell) when stderr
-is not a terminal; and ``quiet``, one line per cell and stage, for log files.
+is not a terminal; and ``quiet``, one line per cell and stage (and per shared artifact built), for log files.
 """
 
 from __future__ import annotations
@@ -93,8 +93,9 @@ class SweepProgress:
         self._refresh("")
 
     def message(self, text: str) -> None:
-        """A log line from inside a cell: printed in lines mode, shown in the bar otherwise."""
-        if self.mode == "lines":
+        """A log line from inside a cell: printed in lines mode, shown in the bar otherwise; in quiet mode
+        only shared work being built (minutes, the first time) is printed."""
+        if self.mode == "lines" or (self.mode == "quiet" and text.startswith(("cache: building", "cache: built"))):
             self._line(text)
         self._refresh(text.strip())
 

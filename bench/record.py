@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import re
+import sys
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -65,13 +67,19 @@ def write_record(out_dir: Path, record: RunRecord) -> Path:
     return path
 
 
-def read_records(out_dir: Path) -> list[RunRecord]:
-    """Every finished record under ``out_dir/records`` (temporary files from a crash are skipped)."""
+def read_records(out_dir: Path, warn: Callable[[str], None] | None = None) -> list[RunRecord]:
+    """Every finished record under ``out_dir/records``. Temporary files from a crash are not records; a file
+    that does not parse (edited by hand, another schema version) is skipped with a warning naming it."""
     folder = Path(out_dir) / "records"
     if not folder.is_dir():
         return []
-    return [
-        RunRecord.from_json(json.loads(p.read_text()))
-        for p in sorted(folder.glob("*.json"))
-        if not p.name.startswith(TMP_PREFIX)
-    ]
+    warn = warn or (lambda text: print(text, file=sys.stderr))
+    records = []
+    for path in sorted(folder.glob("*.json")):
+        if path.name.startswith(TMP_PREFIX):
+            continue
+        try:
+            records.append(RunRecord.from_json(json.loads(path.read_text())))
+        except (ValueError, TypeError) as exc:
+            warn(f"pobench: warning: skipping {path}: not a readable record ({exc})")
+    return records

@@ -86,3 +86,15 @@ def test_atomic_write_replaces_whole_file(tmp_path):
 def test_record_from_other_schema_is_refused():
     with pytest.raises(ValueError, match="schema_version"):
         RunRecord.from_json({**_record().to_json(), "schema_version": 99})
+
+
+def test_unreadable_record_is_skipped_with_a_warning_naming_it(tmp_path):
+    good = write_record(tmp_path, _record())
+    bad = good.parent / "dpo-edited-by-hand.json"
+    bad.write_text('{"spec": ')
+    other = good.parent / "dpo-future.json"
+    other.write_text(json.dumps({**_record().to_json(), "schema_version": 99}))
+    warnings: list[str] = []
+    records = read_records(tmp_path, warn=warnings.append)
+    assert len(records) == 1 and records[0].spec_hash == "abc123def456"
+    assert len(warnings) == 2 and str(bad) in warnings[0] and "schema_version 99" in warnings[1]

@@ -85,3 +85,38 @@ def test_show_labels_rows_with_their_non_default_hyperparameters():
 
     assert algo_label(record({"beta": 0.1, "learning_rate": 1e-3})) == "dpo"
     assert algo_label(record({"beta": 0.5, "learning_rate": 1e-3})) == "dpo beta=0.5"
+
+
+def _hand_made_folder(tmp_path):
+    from bench.atomic import write_json_atomic
+    from tests.test_stats import hand_made_records
+
+    for i, record in enumerate(hand_made_records()):
+        write_json_atomic(tmp_path / "records" / f"r{i}.json", record.to_json())
+    return tmp_path
+
+
+def test_leaderboard_command_formats(capsys, tmp_path):
+    folder = _hand_made_folder(tmp_path)
+    assert main(["leaderboard", str(folder)]) == 0
+    out = capsys.readouterr().out
+    assert "comparability key K1" in out and "+0.400 ± 0.248" in out and "◆" in out
+    assert main(["leaderboard", str(folder), "--format", "csv"]) == 0
+    assert capsys.readouterr().out.startswith("comparability_key,task,task_version,model,rank,algo")
+    assert main(["leaderboard", str(folder), "--format", "html"]) == 0
+    assert (folder / "leaderboard.html").read_text().count('<table class="board"') == 2
+    assert main(["leaderboard", str(folder), "--by", "seed"]) == 2
+    assert "--by 'seed': tables can be grouped by task, model" in capsys.readouterr().err
+
+
+def test_plot_command_writes_both_plots_per_table(capsys, tmp_path):
+    folder = _hand_made_folder(tmp_path)
+    assert main(["plot", str(folder)]) == 0
+    written = sorted(p.name for p in (folder / "plots").iterdir())
+    assert len(written) == 4 and all(name.endswith(".png") for name in written)
+    assert all((folder / "plots" / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for name in written)
+
+
+def test_leaderboard_of_an_empty_folder_says_so(capsys, tmp_path):
+    assert main(["leaderboard", str(tmp_path)]) == 1
+    assert f"no records in {tmp_path / 'records'}" in capsys.readouterr().err

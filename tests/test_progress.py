@@ -25,7 +25,10 @@ def test_quiet_mode_prints_cells_and_stages_but_not_chatter():
     progress.start_cell()
     progress.stage("train")
     progress.message("  step 10/128 loss 0.69")
+    progress.message("cache: reusing reference (SFT) model tiny [reference-1]")
+    progress.message("cache: building reward model [rm-1] ...")  # minutes the first time: shown
     progress.end_cell("ok", "gold reward +0.4")
     lines = stream.getvalue().splitlines()
     assert lines[0].startswith("cell 1/1: dpo | sentiment | tiny | seed 0  (elapsed 0s, ETA ?)")
-    assert lines[1:] == ["  train", lines[2]] and lines[2].startswith("cell 1/1 ok in 0s: gold reward +0.4")
+    assert lines[1:3] == ["  train", "cache: building reward model [rm-1] ..."]
+    assert len(lines) == 4 and lines[3].startswith("cell 1/1 ok in 0s: gold reward +0.4")
