@@ -54,6 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--cache", default=None, help="artifact cache folder (default: OUT/cache)")
     run.add_argument("--device", default=None, help="cpu or cuda (default: cuda when available)")
     run.add_argument("--verbose", action="store_true", help="show library warnings and progress bars")
+    add_wandb_args(run)
     run.set_defaults(handler=cmd_run)
 
     lst = sub.add_parser("list", help="list registered algorithms, tasks, models, or the shared settings")
@@ -101,7 +102,34 @@ def add_sweep_parser(sub) -> None:
     sweep.add_argument("--retry-failed", action="store_true", help="run cells whose record says failed or diverged")
     sweep.add_argument("--quiet", action="store_true", help="plain log lines (one per cell and stage), no bar")
     sweep.add_argument("--verbose", action="store_true", help="show library warnings and progress bars")
+    add_wandb_args(sweep)
     sweep.set_defaults(handler=cmd_sweep)
+
+
+def add_wandb_args(parser) -> None:
+    parser.add_argument(
+        "--wandb",
+        choices=("online", "offline", "disabled"),
+        default=None,
+        help="wandb mode (default: WANDB_MODE if set, else online when logged in, else offline; "
+        "offline runs are written under OUT/wandb/ for `wandb sync`)",
+    )
+    parser.add_argument("--wandb-project", default="pobench", help="wandb project (default: pobench)")
+    parser.add_argument("--wandb-entity", default=None, help="wandb entity (default: your default entity)")
+
+
+def make_tracker(args: argparse.Namespace, out: Path, group: str):
+    from bench.tracking import Tracker, resolve_mode
+
+    return Tracker(resolve_mode(args.wandb), out, group, project=args.wandb_project, entity=args.wandb_entity)
+
+
+def report_wandb(tracker) -> None:
+    """Where offline runs went and how to upload them."""
+    if tracker.mode == "offline" and tracker.run_dirs:
+        folder = Path(tracker.run_dirs[0]).parent.parent  # OUT/wandb/offline-run-*/files
+        count = len(tracker.run_dirs)
+        print(f"wandb: {count} offline run(s) in {folder}; upload: wandb sync {folder}/offline-run-*", file=sys.stderr)
 
 
 def add_leaderboard_parsers(sub) -> None:
@@ -128,6 +156,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     out = Path(args.out or config.out or DEFAULT_OUT)
     resolved = resolve_cells(config, expand(config))  # every problem in the grid, before any work
     print(f"sweep {config.name!r}: {len(resolved)} cells → {out}", file=sys.stderr)
+    tracker = make_tracker(args, out, group=config.name)
     outcome = run_sweep(
         resolved,
         out,
@@ -135,11 +164,15 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         device=args.device,
         retry_failed=args.retry_failed,
         progress_mode="quiet" if args.quiet else "auto",
+        tracker=tracker,
     )
     from bench.record import read_records
 
     written = write_outputs(out, read_records(out))
     print(written["leaderboard.md"].read_text())
+    frontiers = [path for name, path in written.items() if name.startswith("frontier-")]
+    tracker.finish_sweep(written["leaderboard.csv"].read_text(), frontiers)
+    report_wandb(tracker)
     totals = stage_totals(outcome.ran)
     print(
         f"sweep {config.name!r}: ran {len(outcome.ran)}, skipped {len(outcome.skipped)} (already recorded), "
@@ -234,14 +267,23 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     spec, source = resolve_spec(args.algo, args.task, args.model, args.seed, parse_assignments(args.sets))
     log = lambda msg: print(msg, file=sys.stderr, flush=True)  # noqa: E731
+    tracker = make_tracker(args, Path(args.out), group="runs")
     try:
         record, path = run_cell(
-            spec, source, Path(args.out), Path(args.cache) if args.cache else None, device=args.device, log=log
+            spec,
+            source,
+            Path(args.out),
+            Path(args.cache) if args.cache else None,
+            device=args.device,
+            log=log,
+            tracker=tracker,
         )
     except CellFailed as failed:
+        report_wandb(tracker)
         print(records_table([failed.record]))
         print(f"pobench: cell {failed.record.status}: {failed.record.error}\n  record: {failed.path}", file=sys.stderr)
         return 1
+    report_wandb(tracker)
     t = record.timings
     print(records_table([record]))
     print(

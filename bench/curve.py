@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 
@@ -13,12 +14,15 @@ class DivergedError(FloatingPointError):
 class Curve:
     """Collects ``{"step": n, "train/loss": ..., ...}`` rows; a non-finite loss raises at once."""
 
-    def __init__(self) -> None:
+    def __init__(self, sinks: list[Callable[[dict[str, Any]], None]] | None = None) -> None:
         self.rows: list[dict[str, Any]] = []
+        self.sinks = sinks or []  # told every row as it arrives (wandb); they must not raise
 
     def log(self, step: int, metrics: dict[str, float]) -> None:
         row = {"step": step, **{k: float(v) for k, v in metrics.items() if _is_number(v)}}
         self.rows.append(row)
+        for sink in self.sinks:
+            sink(row)
         loss = row.get("train/loss")
         if loss is not None and not math.isfinite(loss):
             raise DivergedError(f"training loss became {loss} at step {step}")

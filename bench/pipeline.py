@@ -16,6 +16,7 @@ from bench.environment import environment, peak_memory_mb, pick_device
 from bench.models import ModelSource
 from bench.record import RunRecord, comparability_key, write_record
 from bench.spec import CellSpec
+from bench.tracking import Tracker
 
 
 class CellFailed(RuntimeError):
@@ -34,10 +35,12 @@ def run_cell(
     device: str | None = None,
     log: Callable[[str], None] = print,
     on_stage: Callable[[str], None] = lambda stage: None,
+    tracker: Tracker | None = None,
 ) -> tuple[RunRecord, Path]:
     """Run one cell and write its record. Raises CellFailed (after writing the record) if it fails.
 
     ``on_stage`` is told each stage as it starts (prepare, train, evaluate): the sweep's progress bar.
+    ``tracker`` (wandb) gets a run for the cell, its curve live and its final record; it never raises.
     """
     import torch
     from transformers import set_seed
@@ -65,7 +68,9 @@ def run_cell(
         environment=environment(device),
         created_at=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     )
-    curve = Curve()
+    tracker = tracker or Tracker("disabled", out_dir, group="")
+    tracker.start_cell(flat)
+    curve = Curve(sinks=[tracker.log_curve])
     timings: dict[str, float] = {}
     failure: BaseException | None = None
     stage = "prepare"
@@ -83,6 +88,7 @@ def run_cell(
         record.comparability_key = comparability_key(
             spec.shared_settings(), prepared.data_fingerprint, prepared.reference.key
         )
+        tracker.set_config({"comparability_key": record.comparability_key})
         rm_settings = adapter.reward_model_settings(spec.hparams)
         if rm_settings is not None:  # shared work too: never counted as this cell's train time
             from bench.reward_model import prepare_reward_model
@@ -149,6 +155,7 @@ def run_cell(
     timings["total_s"] = time.perf_counter() - start
     record.timings = {k: round(v, 3) for k, v in timings.items()}
     path = write_record(out_dir, record)
+    tracker.finish_cell(record)  # after the record is safe on disk
     if isinstance(failure, KeyboardInterrupt):
         raise failure
     if failure is not None:

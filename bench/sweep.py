@@ -95,6 +95,7 @@ def run_sweep(
     retry_failed: bool = False,
     progress_mode: str = "auto",
     stream=None,
+    tracker=None,
 ) -> SweepOutcome:
     """Run every (cell, spec, source) whose record is not already there. Ctrl-C stops after recording the
     interrupted cell; the outcome says so and what ran."""
@@ -124,7 +125,14 @@ def run_sweep(
                 progress.start_cell()
                 try:
                     record, _ = run_cell(
-                        spec, source, out_dir, cache_dir, device, log=progress.message, on_stage=progress.stage
+                        spec,
+                        source,
+                        out_dir,
+                        cache_dir,
+                        device,
+                        log=progress.message,
+                        on_stage=progress.stage,
+                        tracker=tracker,
                     )
                 except CellFailed as failed:
                     record = failed.record

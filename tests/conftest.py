@@ -7,6 +7,7 @@ import os
 os.environ["HF_HUB_OFFLINE"] = "1"  # no test may touch the network
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+os.environ["WANDB_MODE"] = "disabled"  # tests that want wandb pass --wandb offline
 
 from pathlib import Path  # noqa: E402
 

@@ -1,0 +1,95 @@
+"""wandb, offline: one run per cell in the shape dashboards want, read back from the run files; and
+a wandb that fails never costs a result."""
+
+from __future__ import annotations
+
+import math
+import sys
+
+import pytest
+
+from bench.cli import main
+from bench.record import read_records
+from bench.tracking import Tracker, resolve_mode
+from tests.wandb_log import read_runs
+
+SMALL = ["--set", "train_examples=64", "--set", "eval_prompts=16", "--set", "eval_samples=2"]
+
+
+def sweep(out, cache, *extra: str) -> int:
+    return main(["sweep", "--algos", "sft,dpo", "--seeds", "0", *SMALL, "--out", str(out), "--cache", str(cache),
+                 "--quiet", "--name", "two-cells", *extra])  # fmt: skip
+
+
+def test_two_cell_sweep_lands_in_wandb_as_dashboards_expect(capsys, bench_dirs, default_cells, tmp_path):
+    out = tmp_path / "results"
+    assert sweep(out, bench_dirs["cache"], "--wandb", "offline") == 0
+    assert f"wandb: 3 offline run(s) in {out / 'wandb'}; upload: wandb sync" in capsys.readouterr().err
+    records = {r.algo: r for r in read_records(out)}
+    runs = {run.name: run for run in read_runs(out)}
+    assert set(runs) == {"sft-sentiment-tiny-seed0", "dpo-sentiment-tiny-seed0", "two-cells-leaderboard"}
+
+    for algo, record in records.items():
+        run = runs[f"{algo}-sentiment-tiny-seed0"]
+        assert (run.group, run.job_type, run.tags, run.exit_code) == ("two-cells", algo, ["sentiment", "tiny"], 0)
+        # config: the flat resolved spec plus the comparability key, so group-by and scatter work unedited
+        for key, value in {**record.spec, "comparability_key": record.comparability_key}.items():
+            assert run.config[key] == value, key
+        # summary: every final metric, as recorded
+        for key, value in record.metrics.items():
+            assert run.summary[key] == pytest.approx(value, nan_ok=True), key
+        assert run.summary["status"] == "ok"
+        # the samples table: prompt, completion, gold reward, length, per-sample KL
+        table = run.table("eval/samples")
+        assert table["columns"] == ["prompt", "completion", "gold", "length", "kl"]
+        assert [dict(zip(table["columns"], row)) for row in table["data"]] == [
+            {c: s[c] for c in table["columns"]} for s in record.samples
+        ]
+
+    dpo_run, dpo = runs["dpo-sentiment-tiny-seed0"], records["dpo"]
+    assert dpo_run.config["beta"] == 0.1
+    # the curve, step by step, under the record's names with train/global_step as its x axis
+    logged = [(row["train/global_step"], row["train/loss"]) for row in dpo_run.history if "train/loss" in row]
+    assert logged == [(row["step"], row["train/loss"]) for row in dpo.curve if "train/loss" in row]
+    assert len(logged) == 8 and all(math.isfinite(loss) for _, loss in logged)
+
+    board = runs["two-cells-leaderboard"]
+    assert (board.group, board.job_type) == ("two-cells", "leaderboard")
+    table = board.table("leaderboard")
+    assert len(table["data"]) == 2 and {"algo", "reward_mean", "kl_mean", "frontier"} <= set(table["columns"])
+    assert any(key.startswith("frontier/") and key.endswith("/_type") for key in board.history[0])
+
+
+@pytest.mark.parametrize("failure", ["init raises", "not installed"])
+def test_wandb_failure_warns_once_and_costs_nothing(monkeypatch, capsys, bench_dirs, default_cells, tmp_path, failure):
+    if failure == "init raises":
+
+        def broken_init(self, *args, **kwargs):
+            raise ConnectionError("wandb.ai unreachable")
+
+        monkeypatch.setattr(Tracker, "_init", broken_init)
+    else:
+        monkeypatch.setitem(sys.modules, "wandb", None)  # import wandb → ImportError
+    out = tmp_path / "results"
+    assert sweep(out, bench_dirs["cache"], "--wandb", "online") == 0
+    err = capsys.readouterr().err
+    assert err.count("pobench: warning: wandb") == 1 and "continuing without wandb" in err
+    records = read_records(out)
+    assert len(records) == 2 and all(r.status == "ok" and r.samples and "eval/reward" in r.metrics for r in records)
+    assert (out / "leaderboard.md").exists() and not (out / "wandb").exists()
+
+
+def test_mode_defaults(monkeypatch, tmp_path):
+    monkeypatch.setenv("HOME", str(tmp_path))  # no ~/.netrc: not logged in
+    monkeypatch.delenv("WANDB_API_KEY", raising=False)
+    monkeypatch.delenv("WANDB_MODE", raising=False)
+    assert resolve_mode(None) == "offline"
+    assert resolve_mode("disabled") == "disabled"  # the flag wins
+    monkeypatch.setenv("WANDB_API_KEY", "x" * 40)
+    assert resolve_mode(None) == "online"
+    (tmp_path / ".netrc").write_text("machine api.wandb.ai\n  login user\n  password secret\n")
+    (tmp_path / ".netrc").chmod(0o600)  # as `wandb login` writes it (Python refuses a readable one)
+    monkeypatch.delenv("WANDB_API_KEY")
+    assert resolve_mode(None) == "online"  # logged in with `wandb login`
+    monkeypatch.setenv("WANDB_MODE", "dryrun")
+    assert resolve_mode(None) == "offline"  # wandb's own variable is respected
