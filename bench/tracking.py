@@ -22,6 +22,7 @@ from typing import Any
 MODES = ("online", "offline", "disabled")
 SAMPLE_COLUMNS = ("prompt", "completion", "gold", "length", "kl")
 INIT_TIMEOUT_S = 60
+FINISH_TIMEOUT_S = 120
 
 
 def resolve_mode(flag: str | None) -> str:
@@ -153,7 +154,14 @@ class Tracker:
             mode=self.mode,
             reinit="create_new",
             settings=wandb.Settings(
-                init_timeout=INIT_TIMEOUT_S, console="off", quiet=True, silent=True, x_disable_stats=True
+                init_timeout=INIT_TIMEOUT_S,
+                # with the network gone, finish would wait for the upload for ever: give up, say so, go on
+                finish_timeout=FINISH_TIMEOUT_S,
+                finish_timeout_raises=True,
+                console="off",
+                quiet=True,
+                silent=True,
+                x_disable_stats=True,
             ),
         )
         self.run.define_metric("train/global_step")
