@@ -359,6 +359,7 @@ def _quiet_libraries(verbose: bool) -> None:
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     os.environ.setdefault("HF_DATASETS_DISABLE_PROGRESS_BARS", "1")
+    os.environ.setdefault("TQDM_DISABLE", "1")  # TRL's own bars (reference precompute); pobench's bar opts back in
     warnings.filterwarnings("ignore")
     import datasets
     import transformers

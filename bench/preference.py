@@ -33,9 +33,11 @@ def build_pairs(model, tokenizer, task: Task, settings: DataSettings, folder: Pa
         batch_size=batch_size,
     )
     a_texts, b_texts = drawn.texts[0::2], drawn.texts[1::2]
-    gold = task.gold_reward([p for p in prompts for _ in range(2)], drawn.texts)
+    repeated = [p for p in prompts for _ in range(2)]
+    gold = task.gold_reward(repeated, drawn.texts)
     gold_a, gold_b = gold[0::2], gold[1::2]
-    a_wins = bradley_terry_labels(gold_a, gold_b, settings.labeler_temperature, seed=settings.data_seed)
+    rater = task.labeler_score(repeated, drawn.texts)  # gold, unless the task's raters are biased
+    a_wins = bradley_terry_labels(rater[0::2], rater[1::2], settings.labeler_temperature, seed=settings.data_seed)
     pairs, identical = [], 0
     for prompt, a, b, ga, gb, a_won in zip(prompts, a_texts, b_texts, gold_a, gold_b, a_wins, strict=True):
         if a == b:  # no preference signal in a pair of equal texts

@@ -73,6 +73,7 @@ class SweepProgress:
                 total=len(self.cells),
                 file=self.stream,
                 bar_format="{bar:12} {desc}",
+                disable=False,  # explicit: TQDM_DISABLE (set to quiet the libraries' bars) must not hide this one
                 ncols=size.columns,
                 nrows=size.lines,
             )

@@ -6,6 +6,6 @@ from tasks.base import SFTExample, Task
 TASKS: Registry[type[Task]] = Registry("task", entry_point_group="pobench.tasks")
 register = TASKS.register
 
-from tasks import sentiment  # noqa: E402,F401  (registers itself)
+from tasks import arithmetic, concise, sentiment  # noqa: E402,F401  (each registers itself)
 
 __all__ = ["TASKS", "Task", "SFTExample", "register"]

@@ -26,7 +26,8 @@ class Task:
     max_new_tokens: ClassVar[int]  # generation length for pairs and evaluation
 
     def sft_examples(self, n: int, seed: int) -> list[SFTExample]:
-        """``n`` demonstrations over the train prompts, the same for the same seed."""
+        """``n`` demonstrations, the same for the same seed; usually over the train prompts (a task that
+        uses the eval prompts too, as ``arithmetic`` does, says why in its docstring)."""
         raise NotImplementedError
 
     def train_prompts(self) -> list[str]:
@@ -40,6 +41,11 @@ class Task:
     def gold_reward(self, prompts: Sequence[str], completions: Sequence[str]) -> list[float]:
         """The true objective, one float per completion; higher is better."""
         raise NotImplementedError
+
+    def labeler_score(self, prompts: Sequence[str], completions: Sequence[str]) -> list[float]:
+        """What the labeler's Bradley–Terry draw compares; by default the gold reward. A task whose
+        raters are biased away from the true objective (``concise``: they like length) overrides it."""
+        return self.gold_reward(prompts, completions)
 
     def fingerprint_inputs(self) -> dict:
         """Anything beyond name and version that determines the task's data (e.g. a lexicon hash)."""
