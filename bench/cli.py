@@ -311,7 +311,13 @@ def cmd_list(args: argparse.Namespace) -> int:
     if what in ("all", "tasks"):
         print("tasks:")
         for name, cls in TASKS.items():
-            print(f"  {name:10s} {cls.description} (version {cls.version})")
+            task = cls()
+            size = f"{len(task.train_prompts())} train / {len(task.eval_prompts())} eval prompts"
+            print(f"  {name:10s} {cls.description} (version {cls.version}; {size}; pairs sampled and labelled)")
+        print(
+            f"  {'file:PATH':10s} your preference file (.jsonl/.csv/.parquet: prompt,chosen,rejected or "
+            "prompt,completion,label); gold reward as file:PATH@module:function"
+        )
     if what in ("all", "models"):
         print("models:")
         for name, cls in MODELS.items():

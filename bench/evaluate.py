@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -76,7 +77,10 @@ def evaluate(
         kl = {"kl": result.kl_bound, "kl_se": 0.0, "kl_per_token": result.kl_bound * len(lengths) / max(1, tokens)}
         sample_kl = [None] * KEPT_SAMPLES  # no per-sample log-probs for such a policy
     reward, reward_se = clustered_mean_se(gold, k)
-    wins, wins_se = win_rate(gold, ref_gold, k)
+    if any(math.isnan(g) for g in [*gold, *ref_gold]):  # a task without a gold reward: nothing to compare
+        wins, wins_se = math.nan, math.nan
+    else:
+        wins, wins_se = win_rate(gold, ref_gold, k)
     generated = sum(len(r) for r in drawn.response_ids)
     metrics = {
         "eval/reward": reward,

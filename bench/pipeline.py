@@ -49,7 +49,7 @@ def run_cell(
     from algorithms.base import TrainContext
     from bench.evaluate import evaluate
     from bench.prepare import prepare
-    from tasks import TASKS
+    from tasks import make_task
 
     out_dir = Path(out_dir)
     device = device or pick_device()
@@ -80,7 +80,7 @@ def run_cell(
         on_stage(stage)
         log(f"[{spec.algo} | {spec.task} | {spec.model} | seed {spec.seed}] prepare")
         adapter = ALGORITHMS.get(spec.algo)()  # inside the try: an adapter that fails to build is recorded
-        task = TASKS.get(spec.task)()
+        task = make_task(spec.task)
         # The preference data is prepared for every cell, baselines included: its fingerprint is part of
         # the comparability key, so the SFT row ranks beside the algorithms trained on that data.
         prepared = prepare(task, source, spec.sft, spec.data, spec.eval, cache, device, log)

@@ -67,6 +67,18 @@ def build_pairs(model, tokenizer, task: Task, settings: DataSettings, folder: Pa
     }
 
 
+def write_given_rows(task: Task, folder: Path) -> dict:
+    """A preference file's rows as pobench's data: pairs (and their unpaired view), or unpaired rows only."""
+    rows = task.preference_rows()
+    if task.kind == "paired":
+        write_jsonl(folder / PAIRS, rows)
+        write_jsonl(folder / UNPAIRED, unpaired_view(rows))
+    else:
+        write_jsonl(folder / PAIRS, [])
+        write_jsonl(folder / UNPAIRED, [{k: r[k] for k in ("prompt", "completion", "label")} for r in rows])
+    return {"rows": len(rows), "kind": task.kind, "source": str(task.path)}
+
+
 def unpaired_view(pairs: list[dict]) -> list[dict]:
     """Each pair as two unpaired examples: the chosen one desirable, the rejected one not."""
     out = []

@@ -16,7 +16,7 @@ from pathlib import Path
 from bench.cache import Artifact, ArtifactCache
 from bench.hashing import file_hash
 from bench.models import ModelSource, load_model, load_tokenizer
-from bench.preference import PAIRS, build_pairs
+from bench.preference import PAIRS, build_pairs, write_given_rows
 from bench.settings import DataSettings, EvalSettings, SFTSettings
 from tasks.base import Task
 
@@ -124,7 +124,10 @@ def prepare(
         return loaded["model"], loaded["tokenizer"]
 
     def build_data(folder: Path) -> dict:
-        stats = build_pairs(*ref_model(), task, data, folder)
+        if hasattr(task, "preference_rows"):  # a task made from a preference file: the data as given
+            stats = write_given_rows(task, folder)
+        else:
+            stats = build_pairs(*ref_model(), task, data, folder)
         return {**stats, "fingerprint": file_hash(folder / PAIRS)}
 
     data_inputs = {**task_inputs(task), "reference": reference.key, "data": asdict(data)}

@@ -62,10 +62,10 @@ def resolve_spec(
 ) -> tuple[CellSpec, ModelSource]:
     """Validate everything a cell needs; raises RegistryError or SettingsError with a one-line message."""
     from algorithms import ALGORITHMS
-    from tasks import TASKS
+    from tasks import make_task
 
     adapter_cls = ALGORITHMS.get(algo)
-    task_cls = TASKS.get(task)
+    task_obj = make_task(task)
     source = resolve_model(model)
     seed = parse_seed(seed)
     hparam_names = {f.name for f in fields(adapter_cls.hparams)}
@@ -78,11 +78,27 @@ def resolve_spec(
         for group, cls in COMMON_SETTINGS.items()
     }
     hparams = build_settings(adapter_cls.hparams, {k: v for k, v in overrides.items() if k in hparam_names}, "--set")
+    check_task_fits(task_obj, algo, adapter_cls, hparams)
     source.check_available()
     spec = CellSpec(
-        algo=algo, task=task, task_version=task_cls.version, model=model, seed=seed, hparams=hparams, **groups
+        algo=algo, task=task, task_version=task_obj.version, model=model, seed=seed, hparams=hparams, **groups
     )
     return spec, source
+
+
+def check_task_fits(task, algo: str, adapter_cls: type, hparams) -> None:
+    """Data and reward the algorithm needs that a task made from a file may lack."""
+    needs_pairs = adapter_cls.data == "paired" or getattr(hparams, "reward", None) == "model"
+    if getattr(task, "kind", "paired") == "unpaired" and needs_pairs:
+        raise SettingsError(
+            f"algorithm {algo!r} needs pairs (to train on, or for its reward model), and {task.name} has unpaired "
+            "rows (prompt, completion, label): use kto or sft, or give a file of prompt, chosen, rejected"
+        )
+    if getattr(hparams, "reward", None) == "gold" and not getattr(task, "has_gold", True):
+        raise SettingsError(
+            f"{task.name} has no gold reward for reward=gold: add one as file:PATH@module:function, "
+            "or use --set reward=model"
+        )
 
 
 def unknown_setting_message(key: str, algo: str, hparams_cls: type) -> str:

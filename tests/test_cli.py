@@ -51,6 +51,7 @@ def test_list_shows_each_registry_with_descriptions(capsys):
     out = capsys.readouterr().out
     for line in ("algorithms:", "  dpo ", "beta=0.1", "tasks:", "  sentiment ", "models:", "  tiny "):
         assert line in out
+    assert "300 train / 100 eval prompts" in out and "  concise " in out and "  file:PATH " in out  # size, format
     assert main(["list", "settings"]) == 0
     assert "labeler_temperature (float, default 0.1)" in capsys.readouterr().out
 

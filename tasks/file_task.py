@@ -1,0 +1,213 @@
+"""file:PATH — your own preference data as a task: ``--task file:prefs.jsonl[@module:function]``.
+
+A JSONL, CSV or Parquet file of pairs (prompt, chosen, rejected) or of unpaired rows (prompt,
+completion, label). Every row is validated when the task is named, before any work: a missing
+column, an empty or non-text value, a bad label, a pair whose two sides are equal, or a repeated
+row is reported with its line number, and nothing is trained. The pairs are the preference data
+as given (no sampling, no labeler); SFT trains on the chosen (or desirable) completions. About 10%
+of the distinct prompts (by a hash of the prompt, at most 128) are held out for evaluation, with
+their rows; the rest train.
+
+The optional ``@module:function`` is the gold reward, ``function(prompts, completions) -> floats``.
+Without it, evaluation reports KL, length and throughput, and gold reward and win rate are NaN.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import importlib
+import json
+import math
+import random
+from collections.abc import Callable, Sequence
+from functools import cached_property
+from pathlib import Path
+
+from bench.params import SettingsError
+from tasks.base import SFTExample, Task
+
+PREFIX = "file:"
+PAIRED = ("prompt", "chosen", "rejected")
+UNPAIRED = ("prompt", "completion", "label")
+FORMATS = (".jsonl", ".csv", ".parquet")
+EVAL_BUCKETS = 10  # one prompt in ten is held out for evaluation
+MAX_EVAL_PROMPTS = 128
+MAX_LISTED = 20  # problems listed in one error; the rest are counted
+
+
+class DataFileError(SettingsError):
+    """A preference file that cannot be used: one message listing every problem found."""
+
+
+def read_rows(path: Path) -> list[tuple[int, dict]]:
+    """(line number, row) for every row: JSONL lines, CSV lines (header is line 1), Parquet rows (from 1)."""
+    if not path.is_file():
+        raise DataFileError(f"--task file:{path}: no such file")
+    suffix = path.suffix.lower()
+    if suffix == ".jsonl":
+        rows = []
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise DataFileError(f"{path}:{number}: not valid JSON ({exc.msg})") from None
+            if not isinstance(row, dict):
+                raise DataFileError(f"{path}:{number}: expected a JSON object, got {type(row).__name__}")
+            rows.append((number, row))
+        return rows
+    if suffix == ".csv":
+        with open(path, newline="", encoding="utf-8") as f:
+            reader = csv.DictReader(f)
+            return [(reader.line_num, dict(row)) for row in reader]
+    if suffix == ".parquet":
+        import pandas as pd
+
+        return [(i, row) for i, row in enumerate(pd.read_parquet(path).to_dict("records"), start=1)]
+    raise DataFileError(f"--task file:{path}: unknown format {suffix or '(none)'!r} (accepted: {', '.join(FORMATS)})")
+
+
+def parse_label(value) -> bool | None:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, (int, float)) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str) and value.strip().lower() in ("true", "false", "1", "0"):
+        return value.strip().lower() in ("true", "1")
+    return None
+
+
+def validate_rows(path: Path, rows: list[tuple[int, dict]]) -> tuple[str, list[dict]]:
+    """("paired" | "unpaired", clean rows) or a DataFileError naming each bad row by line number."""
+    if not rows:
+        raise DataFileError(f"{path}: no rows (an empty prompt set); expected columns {', '.join(PAIRED)} or "
+                            f"{', '.join(UNPAIRED)}")  # fmt: skip
+    first = set(rows[0][1])
+    kind, columns = ("paired", PAIRED) if set(PAIRED) <= first else ("unpaired", UNPAIRED)
+    if not set(columns) <= first:
+        missing = (
+            [c for c in PAIRED if c not in first]
+            if "chosen" in first or "rejected" in first
+            else [c for c in UNPAIRED if c not in first]
+        )
+        raise DataFileError(
+            f"{path}: missing column(s) {', '.join(missing)} (found: {', '.join(sorted(first))}; accepted: "
+            f"{', '.join(PAIRED)} for pairs, or {', '.join(UNPAIRED)} for unpaired rows)"
+        )
+    problems, clean, seen = [], [], {}
+    for number, row in rows:
+        where = f"{path}:{number}"
+        missing = [c for c in columns if c not in row or row[c] is None]
+        if missing:
+            problems.append(f"{where}: missing {', '.join(missing)}")
+            continue
+        texts = [c for c in columns if c != "label"]
+        wrong = [c for c in texts if not isinstance(row[c], str)]
+        if wrong:
+            problems.append(f"{where}: {wrong[0]} must be text, got {type(row[wrong[0]]).__name__} {row[wrong[0]]!r}")
+            continue
+        empty = [c for c in texts if not row[c].strip()]
+        if empty:
+            problems.append(f"{where}: empty {', '.join(empty)}")
+            continue
+        item = {c: row[c] for c in texts}
+        if kind == "unpaired":
+            label = parse_label(row["label"])
+            if label is None:
+                problems.append(f"{where}: label must be true/false or 1/0, got {row['label']!r}")
+                continue
+            item["label"] = label
+        elif item["chosen"] == item["rejected"]:
+            problems.append(f"{where}: chosen and rejected are the same text")
+            continue
+        key = tuple(item[c] for c in columns)
+        if key in seen:
+            problems.append(f"{where}: duplicate of line {seen[key]}")
+            continue
+        seen[key] = number
+        clean.append(item)
+    if problems:
+        listed = "\n  ".join(problems[:MAX_LISTED])
+        more = f"\n  ... and {len(problems) - MAX_LISTED} more" if len(problems) > MAX_LISTED else ""
+        raise DataFileError(f"{path}: {len(problems)} bad row(s); nothing was trained:\n  {listed}{more}")
+    return kind, clean
+
+
+def load_gold(spec: str) -> Callable[[Sequence[str], Sequence[str]], list[float]]:
+    module, sep, function = spec.partition(":")
+    if not sep or not module or not function:
+        raise SettingsError(f"gold reward {spec!r}: expected module:function, e.g. file:prefs.jsonl@my_rewards:score")
+    try:
+        return getattr(importlib.import_module(module), function)
+    except (ImportError, AttributeError) as exc:
+        raise SettingsError(f"gold reward {spec!r}: cannot load it ({exc})") from None
+
+
+def joined(prompt: str, completion: str) -> str:
+    """The completion as appended to its prompt: a space between them unless one side has whitespace."""
+    return completion if prompt[-1:].isspace() or completion[:1].isspace() else " " + completion
+
+
+class FileTask(Task):
+    """A task made from a preference file; built by ``tasks.make_task("file:PATH[@module:function]")``."""
+
+    max_new_tokens = 64
+
+    def __init__(self, spec: str) -> None:
+        text, _, gold = spec.partition("@")
+        self.path = Path(text)
+        self.gold_spec = gold or None
+        self.name = PREFIX + spec
+        self.kind, self.rows = validate_rows(self.path, read_rows(self.path))
+        self.version = hashlib.sha256(self.path.read_bytes()).hexdigest()[:12]
+        self.description = f"{self.kind} preference rows from {self.path}"
+        self._gold = load_gold(self.gold_spec) if self.gold_spec else None
+        if len(self._split[0]) == 0 or len(self._split[1]) == 0:
+            raise DataFileError(f"{self.path}: needs at least two distinct prompts (one to train, one to evaluate)")
+
+    @property
+    def has_gold(self) -> bool:
+        return self._gold is not None
+
+    @cached_property
+    def _split(self) -> tuple[list[str], list[str]]:
+        prompts = sorted({r["prompt"] for r in self.rows})
+        digest = {p: int(hashlib.sha256(p.encode()).hexdigest(), 16) for p in prompts}
+        held = [p for p in prompts if digest[p] % EVAL_BUCKETS == 0][:MAX_EVAL_PROMPTS]
+        if not held and len(prompts) > 1:
+            held = [min(prompts, key=digest.get)]
+        return [p for p in prompts if p not in set(held)], held
+
+    def train_prompts(self) -> list[str]:
+        return list(self._split[0])
+
+    def eval_prompts(self) -> list[str]:
+        return list(self._split[1])
+
+    def train_rows(self) -> list[dict]:
+        train = set(self.train_prompts())
+        return [r for r in self.rows if r["prompt"] in train]
+
+    def preference_rows(self) -> list[dict]:
+        """The data as given, for the train prompts only (completions joined to their prompts)."""
+        out = []
+        for r in self.train_rows():
+            texts = {k: joined(r["prompt"], v) for k, v in r.items() if k in ("chosen", "rejected", "completion")}
+            out.append({**r, **texts})
+        return out
+
+    def sft_examples(self, n: int, seed: int) -> list[SFTExample]:
+        good = [r for r in self.train_rows() if r.get("label", True)]
+        key = "chosen" if self.kind == "paired" else "completion"
+        rng = random.Random(seed)
+        return [SFTExample(r["prompt"], joined(r["prompt"], r[key])) for r in (rng.choice(good) for _ in range(n))]
+
+    def gold_reward(self, prompts: Sequence[str], completions: Sequence[str]) -> list[float]:
+        if self._gold is None:
+            return [math.nan] * len(completions)
+        return [float(x) for x in self._gold(list(prompts), list(completions))]
+
+    def fingerprint_inputs(self) -> dict:
+        return {"file_sha256": hashlib.sha256(self.path.read_bytes()).hexdigest(), "gold": self.gold_spec}
