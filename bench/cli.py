@@ -311,11 +311,14 @@ def cmd_list(args: argparse.Namespace) -> int:
     if what in ("all", "tasks"):
         print("tasks:")
         for name, cls in TASKS.items():
+            if getattr(cls, "needs_loading", False):  # a dataset: its size is known once it is loaded
+                print(f"  {name:13s} {cls.description}; pairs as given")
+                continue
             task = cls()
             size = f"{len(task.train_prompts())} train / {len(task.eval_prompts())} eval prompts"
-            print(f"  {name:10s} {cls.description} (version {cls.version}; {size}; pairs sampled and labelled)")
+            print(f"  {name:13s} {cls.description} (version {cls.version}; {size}; pairs sampled and labelled)")
         print(
-            f"  {'file:PATH':10s} your preference file (.jsonl/.csv/.parquet: prompt,chosen,rejected or "
+            f"  {'file:PATH':13s} your preference file (.jsonl/.csv/.parquet: prompt,chosen,rejected or "
             "prompt,completion,label); gold reward as file:PATH@module:function"
         )
     if what in ("all", "models"):

@@ -169,3 +169,8 @@ def _hub_reachable(timeout_s: float = 5.0) -> bool:
 
 def _offline() -> bool:
     return os.environ.get("HF_HUB_OFFLINE", "0").lower() in ("1", "true", "yes")
+
+
+def hub_unavailable() -> bool:
+    """True when hub downloads cannot work: HF_HUB_OFFLINE is set, or the hub does not answer in 5 s."""
+    return _offline() or not _hub_reachable()

@@ -76,7 +76,7 @@ def write_given_rows(task: Task, folder: Path) -> dict:
     else:
         write_jsonl(folder / PAIRS, [])
         write_jsonl(folder / UNPAIRED, [{k: r[k] for k in ("prompt", "completion", "label")} for r in rows])
-    return {"rows": len(rows), "kind": task.kind, "source": str(task.path)}
+    return {"rows": len(rows), "kind": task.kind, "source": task.source}
 
 
 def unpaired_view(pairs: list[dict]) -> list[dict]:

@@ -1,12 +1,12 @@
 """The task registry. Importing this package registers the built-in tasks."""
 
-from bench.registry import Registry
+from bench.registry import Registry, RegistryError
 from tasks.base import SFTExample, Task
 
 TASKS: Registry[type[Task]] = Registry("task", entry_point_group="pobench.tasks")
 register = TASKS.register
 
-from tasks import arithmetic, concise, sentiment  # noqa: E402,F401  (each registers itself)
+from tasks import arithmetic, concise, hh_rlhf, imdb, sentiment, tldr, ultrafeedback  # noqa: E402,F401  (each registers itself)
 
 
 def make_task(name: str) -> Task:
@@ -15,7 +15,14 @@ def make_task(name: str) -> Task:
 
     if name.startswith(PREFIX):
         return FileTask(name[len(PREFIX) :])
-    return TASKS.get(name)()
+    named, at, gold = name.partition("@")
+    base, colon, path = named.partition(":")
+    cls = TASKS.get(base)
+    if colon or at:
+        if not getattr(cls, "needs_loading", False):
+            raise RegistryError(f"task {base!r} is built in: it takes no :PATH or @gold (got {name!r})")
+        return cls(path + (at + gold if at else ""))
+    return cls()
 
 
 __all__ = ["TASKS", "Task", "SFTExample", "make_task", "register"]

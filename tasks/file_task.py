@@ -16,28 +16,16 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import importlib
 import json
-import math
-import random
-from collections.abc import Callable, Sequence
-from functools import cached_property
 from pathlib import Path
 
-from bench.params import SettingsError
-from tasks.base import SFTExample, Task
+from tasks.preference_rows import DataFileError, PreferenceRowsTask
 
 PREFIX = "file:"
 PAIRED = ("prompt", "chosen", "rejected")
 UNPAIRED = ("prompt", "completion", "label")
 FORMATS = (".jsonl", ".csv", ".parquet")
-EVAL_BUCKETS = 10  # one prompt in ten is held out for evaluation
-MAX_EVAL_PROMPTS = 128
 MAX_LISTED = 20  # problems listed in one error; the rest are counted
-
-
-class DataFileError(SettingsError):
-    """A preference file that cannot be used: one message listing every problem found."""
 
 
 def read_rows(path: Path) -> list[tuple[int, dict]]:
@@ -135,79 +123,14 @@ def validate_rows(path: Path, rows: list[tuple[int, dict]]) -> tuple[str, list[d
     return kind, clean
 
 
-def load_gold(spec: str) -> Callable[[Sequence[str], Sequence[str]], list[float]]:
-    module, sep, function = spec.partition(":")
-    if not sep or not module or not function:
-        raise SettingsError(f"gold reward {spec!r}: expected module:function, e.g. file:prefs.jsonl@my_rewards:score")
-    try:
-        return getattr(importlib.import_module(module), function)
-    except (ImportError, AttributeError) as exc:
-        raise SettingsError(f"gold reward {spec!r}: cannot load it ({exc})") from None
-
-
-def joined(prompt: str, completion: str) -> str:
-    """The completion as appended to its prompt: a space between them unless one side has whitespace."""
-    return completion if prompt[-1:].isspace() or completion[:1].isspace() else " " + completion
-
-
-class FileTask(Task):
+class FileTask(PreferenceRowsTask):
     """A task made from a preference file; built by ``tasks.make_task("file:PATH[@module:function]")``."""
-
-    max_new_tokens = 64
 
     def __init__(self, spec: str) -> None:
         text, _, gold = spec.partition("@")
         self.path = Path(text)
-        self.gold_spec = gold or None
-        self.name = PREFIX + spec
-        self.kind, self.rows = validate_rows(self.path, read_rows(self.path))
-        self.version = hashlib.sha256(self.path.read_bytes()).hexdigest()[:12]
-        self.description = f"{self.kind} preference rows from {self.path}"
-        self._gold = load_gold(self.gold_spec) if self.gold_spec else None
-        if len(self._split[0]) == 0 or len(self._split[1]) == 0:
-            raise DataFileError(f"{self.path}: needs at least two distinct prompts (one to train, one to evaluate)")
-
-    @property
-    def has_gold(self) -> bool:
-        return self._gold is not None
-
-    @cached_property
-    def _split(self) -> tuple[list[str], list[str]]:
-        prompts = sorted({r["prompt"] for r in self.rows})
-        digest = {p: int(hashlib.sha256(p.encode()).hexdigest(), 16) for p in prompts}
-        held = [p for p in prompts if digest[p] % EVAL_BUCKETS == 0][:MAX_EVAL_PROMPTS]
-        if not held and len(prompts) > 1:
-            held = [min(prompts, key=digest.get)]
-        return [p for p in prompts if p not in set(held)], held
-
-    def train_prompts(self) -> list[str]:
-        return list(self._split[0])
-
-    def eval_prompts(self) -> list[str]:
-        return list(self._split[1])
-
-    def train_rows(self) -> list[dict]:
-        train = set(self.train_prompts())
-        return [r for r in self.rows if r["prompt"] in train]
-
-    def preference_rows(self) -> list[dict]:
-        """The data as given, for the train prompts only (completions joined to their prompts)."""
-        out = []
-        for r in self.train_rows():
-            texts = {k: joined(r["prompt"], v) for k, v in r.items() if k in ("chosen", "rejected", "completion")}
-            out.append({**r, **texts})
-        return out
-
-    def sft_examples(self, n: int, seed: int) -> list[SFTExample]:
-        good = [r for r in self.train_rows() if r.get("label", True)]
-        key = "chosen" if self.kind == "paired" else "completion"
-        rng = random.Random(seed)
-        return [SFTExample(r["prompt"], joined(r["prompt"], r[key])) for r in (rng.choice(good) for _ in range(n))]
-
-    def gold_reward(self, prompts: Sequence[str], completions: Sequence[str]) -> list[float]:
-        if self._gold is None:
-            return [math.nan] * len(completions)
-        return [float(x) for x in self._gold(list(prompts), list(completions))]
+        kind, rows = validate_rows(self.path, read_rows(self.path))
+        self.setup(PREFIX + spec, str(self.path), kind, rows, gold or None)
 
     def fingerprint_inputs(self) -> dict:
         return {"file_sha256": hashlib.sha256(self.path.read_bytes()).hexdigest(), "gold": self.gold_spec}
