@@ -75,6 +75,7 @@ class Adapter:
 
     name: ClassVar[str] = ""
     description: ClassVar[str] = ""
+    supports_lora: ClassVar[bool] = False  # trains through peft when lora_r > 0 (TRL-backed adapters do)
     data: ClassVar[str] = "paired"  # "paired", "unpaired" (KTO), "prompts" (online), "none" (baselines)
     needs_reference: ClassVar[bool] = True
     trains: ClassVar[bool] = True  # False for baselines that only use the SFT model (sft, best-of-n)

@@ -54,6 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--cache", default=None, help="artifact cache folder (default: OUT/cache)")
     run.add_argument("--device", default=None, help="cpu or cuda (default: cuda when available)")
     run.add_argument("--verbose", action="store_true", help="show library warnings and progress bars")
+    add_precision_arg(run)
     add_wandb_args(run)
     run.set_defaults(handler=cmd_run)
 
@@ -102,8 +103,18 @@ def add_sweep_parser(sub) -> None:
     sweep.add_argument("--retry-failed", action="store_true", help="run cells whose record says failed or diverged")
     sweep.add_argument("--quiet", action="store_true", help="plain log lines (one per cell and stage), no bar")
     sweep.add_argument("--verbose", action="store_true", help="show library warnings and progress bars")
+    add_precision_arg(sweep)
     add_wandb_args(sweep)
     sweep.set_defaults(handler=cmd_sweep)
+
+
+def add_precision_arg(parser) -> None:
+    parser.add_argument(
+        "--dtype",
+        choices=("auto", "float32", "bfloat16", "float16"),
+        default=None,
+        help="training precision, as --set dtype=... (default auto: bf16 mixed precision on CUDA, fp32 on CPU)",
+    )
 
 
 def add_wandb_args(parser) -> None:
@@ -207,7 +218,7 @@ def build_sweep_config(args: argparse.Namespace):
         value = getattr(args, name)
         if value is not None:
             setattr(config, name, [v.strip() for v in value.split(",") if v.strip()])
-    for item in args.sets:
+    for item in args.sets + ([f"dtype={args.dtype}"] if args.dtype else []):
         config.add_assignment(item, "--set")
     if args.name:
         config.name = args.name
@@ -265,7 +276,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     from bench.report import records_table
     from bench.spec import resolve_spec
 
-    spec, source = resolve_spec(args.algo, args.task, args.model, args.seed, parse_assignments(args.sets))
+    sets = args.sets + ([f"dtype={args.dtype}"] if args.dtype else [])
+    spec, source = resolve_spec(args.algo, args.task, args.model, args.seed, parse_assignments(sets))
     log = lambda msg: print(msg, file=sys.stderr, flush=True)  # noqa: E731
     tracker = make_tracker(args, Path(args.out), group="runs")
     try:

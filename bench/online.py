@@ -75,7 +75,7 @@ def build_online_trainer(
 ):
     """The TRL online trainer for ``ctx`` (its params an OnlineParams), on the task's prompts, rewarded by
     the gold reward or, given ``reward_model_settings``, by the reward model the pipeline prepared."""
-    from bench.trl_support import curve_callback
+    from bench.trl_support import curve_callback, lora_config
 
     p = ctx.params
     args = online_args(
@@ -88,6 +88,7 @@ def build_online_trainer(
         train_dataset=prompt_dataset(ctx, p.rollout_prompts * p.updates),
         processing_class=ctx.load_tokenizer(),
         callbacks=[curve_callback(ctx)],
+        peft_config=lora_config(ctx.budget),
     )
 
 
@@ -96,6 +97,7 @@ class OnlineAdapter(Adapter):
     and implement ``build_trainer(ctx)`` with build_online_trainer."""
 
     data = "prompts"
+    supports_lora = True
     smoke: ClassVar[dict[str, str]] = {"updates": "2", "rollout_prompts": "2"}
 
     def build_trainer(self, ctx: TrainContext):

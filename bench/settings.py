@@ -53,10 +53,20 @@ class Budget:
     lr_schedule: str = param("linear", "learning-rate schedule after warm-up", choices=("linear", "cosine", "constant"))
     warmup_ratio: float = param(0.1, "fraction of steps with linear learning-rate warm-up")
     max_length: int = param(64, "maximum prompt + completion tokens in training")
+    dtype: str = param(
+        "auto",
+        "training precision: auto (bf16 mixed precision on CUDA, fp32 on CPU), float32, bfloat16 or float16 (CUDA)",
+        choices=("auto", "float32", "bfloat16", "float16"),
+    )
+    lora_r: int = param(0, "LoRA rank through peft (0: train every weight); for models too large to train fully")
+    lora_alpha: int = param(0, "LoRA scale alpha (0: 2 × lora_r)")
+    lora_dropout: float = param(0.0, "dropout on the LoRA branch")
 
     def validate(self) -> None:
         _positive(self, "epochs", "batch_size", "max_length")
-        _non_negative(self, "train_examples")
+        _non_negative(self, "train_examples", "lora_r", "lora_alpha")
+        if not 0.0 <= self.lora_dropout < 1.0:
+            raise SettingsError(f"lora_dropout={self.lora_dropout}: must be in [0, 1)")
         if not 0.0 <= self.warmup_ratio < 1.0:
             raise SettingsError(f"warmup_ratio={self.warmup_ratio}: must be in [0, 1)")
 

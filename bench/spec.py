@@ -45,7 +45,7 @@ class CellSpec:
         return out
 
     def hash(self) -> str:
-        return content_hash({"spec_version": SPEC_VERSION, **self.flat()})
+        return content_hash({"spec_version": SPEC_VERSION, **without_later_defaults(self.flat())})
 
     def shared_settings(self) -> dict[str, Any]:
         """What must match for two cells to be compared (all but algorithm, hyperparameters, seed)."""
@@ -53,8 +53,18 @@ class CellSpec:
             "task": self.task,
             "task_version": self.task_version,
             "model": self.model,
-            **{group: asdict(getattr(self, group)) for group in COMMON_SETTINGS},
+            **{group: without_later_defaults(asdict(getattr(self, group))) for group in COMMON_SETTINGS},
         }
+
+
+# Settings added after records already existed, with the value that reproduces the old behaviour. At that
+# value they are left out of the spec hash and the comparability key, so earlier records keep their names
+# (resume) and still rank beside new ones; any other value changes both, as a setting should.
+LATER_DEFAULTS: dict[str, Any] = {"dtype": "auto", "lora_r": 0, "lora_alpha": 0, "lora_dropout": 0.0}
+
+
+def without_later_defaults(values: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in values.items() if not (k in LATER_DEFAULTS and v == LATER_DEFAULTS[k])}
 
 
 def resolve_spec(
@@ -78,7 +88,7 @@ def resolve_spec(
         for group, cls in COMMON_SETTINGS.items()
     }
     hparams = build_settings(adapter_cls.hparams, {k: v for k, v in overrides.items() if k in hparam_names}, "--set")
-    check_task_fits(task_obj, algo, adapter_cls, hparams)
+    check_task_fits(task_obj, algo, adapter_cls, hparams, groups["budget"])
     source.check_available()
     spec = CellSpec(
         algo=algo, task=task, task_version=task_obj.version, model=model, seed=seed, hparams=hparams, **groups
@@ -86,14 +96,17 @@ def resolve_spec(
     return spec, source
 
 
-def check_task_fits(task, algo: str, adapter_cls: type, hparams) -> None:
-    """Data and reward the algorithm needs that a task made from a file may lack."""
+def check_task_fits(task, algo: str, adapter_cls: type, hparams, budget) -> None:
+    """Data and reward the algorithm needs that a task made from a file may lack; LoRA where it is supported."""
     needs_pairs = adapter_cls.data == "paired" or getattr(hparams, "reward", None) == "model"
     if getattr(task, "kind", "paired") == "unpaired" and needs_pairs:
         raise SettingsError(
             f"algorithm {algo!r} needs pairs (to train on, or for its reward model), and {task.name} has unpaired "
             "rows (prompt, completion, label): use kto or sft, or give a file of prompt, chosen, rejected"
         )
+    if budget.lora_r > 0 and adapter_cls.trains and not adapter_cls.supports_lora:
+        raise SettingsError(f"--set lora_r={budget.lora_r}: algorithm {algo!r} does not train through peft (LoRA); "
+                            "use it with full fine-tuning (lora_r=0)")  # fmt: skip
     if getattr(hparams, "reward", None) == "gold" and not getattr(task, "has_gold", True):
         raise SettingsError(
             f"{task.name} has no gold reward for reward=gold: add one as file:PATH@module:function, "

@@ -11,8 +11,9 @@ from bench.preference import PAIRS, UNPAIRED, read_jsonl
 _SKIP = {"epoch", "total_flos", "train_loss", "train_runtime", "train_samples_per_second", "train_steps_per_second"}
 
 
-def runtime_args(output_dir, device: str, seed: int) -> dict[str, Any]:
-    """What pobench fixes for every transformers/TRL trainer: seeds, no checkpoints or reporting, bf16 on CUDA."""
+def runtime_args(output_dir, device: str, seed: int, dtype: str = "auto") -> dict[str, Any]:
+    """What pobench fixes for every transformers/TRL trainer: seeds, no checkpoints or reporting, and the
+    precision (``dtype``: auto is bf16 mixed precision on CUDA and fp32 on CPU)."""
     on_cuda = device.startswith("cuda")
     return dict(
         output_dir=str(output_dir),
@@ -20,7 +21,8 @@ def runtime_args(output_dir, device: str, seed: int) -> dict[str, Any]:
         data_seed=seed,
         report_to="none",
         save_strategy="no",
-        bf16=on_cuda,
+        bf16=dtype == "bfloat16" or (dtype == "auto" and on_cuda),
+        fp16=dtype == "float16",
         gradient_checkpointing=False,
         use_cpu=not on_cuda,
         disable_tqdm=True,
@@ -48,7 +50,7 @@ def trl_args(config_cls: type, ctx: TrainContext, **algorithm_kwargs: Any):
         warmup_steps=budget.warmup_ratio,  # a float below 1 is a ratio of the total steps
         max_length=budget.max_length,
         logging_steps=1,
-        **runtime_args(ctx.work_dir, ctx.device, ctx.seed),
+        **runtime_args(ctx.work_dir, ctx.device, ctx.seed, budget.dtype),
     )
     accepted = {f.name for f in dataclasses.fields(config_cls)}
     values = {k: v for k, v in values.items() if k in accepted}
@@ -105,6 +107,8 @@ def train_with(trainer, examples: int, tokens: int | None = None) -> TrainResult
     if tokens is None:
         tokens = int(getattr(trainer, "_total_train_tokens", 0))  # TRL counts non-padding tokens per batch
     model = trainer.model
+    if hasattr(model, "merge_and_unload"):  # LoRA: fold the adapter in; the evaluator sees a plain model
+        model = model.merge_and_unload()
     model.eval()
     return TrainResult(
         policy=model,
@@ -147,11 +151,12 @@ def preference_trainer(
     the trainer holds no reference model and the cells of a sweep that share data share the forward passes.
     Reference-free trainers (TRL's experimental CPO/ORPO) are told to keep their columns, as they ask.
     """
-    kwargs: dict[str, Any] = {}
+    kwargs: dict[str, Any] = {"peft_config": lora_config(ctx.budget)}
     if reference:
         trainer_cls = precomputed_reference(trainer_cls, ctx)
         config = {"precompute_ref_log_probs": True, **config}
-        kwargs["ref_model"] = ctx.load_reference()  # what the precompute scores with; dropped once it is done
+        if kwargs["peft_config"] is None:  # with LoRA, TRL scores the reference as the model with the adapter off
+            kwargs["ref_model"] = ctx.load_reference()  # what the precompute scores with; dropped once it is done
     else:
         config = {"remove_unused_columns": False, **config}
     trainer = trainer_cls(
@@ -216,11 +221,27 @@ def precomputed_reference(trainer_cls: type, ctx: TrainContext) -> type:
     return CachedReferenceLogps
 
 
+def lora_config(budget):
+    """A peft LoraConfig for ``budget.lora_r`` > 0 (every linear layer of the model), else None."""
+    if budget.lora_r <= 0:
+        return None
+    from peft import LoraConfig
+
+    return LoraConfig(
+        r=budget.lora_r,
+        lora_alpha=budget.lora_alpha or 2 * budget.lora_r,
+        lora_dropout=budget.lora_dropout,
+        target_modules="all-linear",
+        task_type="CAUSAL_LM",
+    )
+
+
 class TRLAdapter(Adapter):
     """An adapter whose training is one TRL trainer: subclasses implement ``build_trainer(ctx)``, which the
     parity tests call too, so they check exactly the trainer the adapter trains with."""
 
     trainer_counts_tokens: ClassVar[bool] = True  # False where the TRL trainer keeps no token count (CPO, ORPO)
+    supports_lora: ClassVar[bool] = True
 
     def build_trainer(self, ctx: TrainContext):
         raise NotImplementedError

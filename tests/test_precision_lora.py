@@ -1,0 +1,45 @@
+"""Training precision (--dtype) and LoRA through peft (--set lora_r=N); settings added later keep old names."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from bench.cli import main
+from bench.params import SettingsError
+from bench.record import read_records
+from bench.spec import resolve_spec
+
+REFERENCE = Path(__file__).resolve().parents[1] / "results" / "reference" / "records"
+SMALL = ["--set", "train_examples=64", "--set", "eval_prompts=16", "--set", "eval_samples=2"]
+
+
+def test_committed_reference_records_keep_their_names_and_keys():
+    """dtype and lora_* came after these records: at their defaults they change no hash, so a sweep resumes
+    over the records and new rows rank beside them."""
+    paths = sorted(REFERENCE.glob("*.json"))
+    assert len(paths) == 27
+    for path in paths:
+        record = json.loads(path.read_text())
+        spec, _ = resolve_spec(record["algo"], record["task"], record["model"], record["seed"], {})
+        assert spec.hash() == record["spec_hash"], path.name
+        assert {"dtype": "auto", "lora_r": 0}.items() <= spec.flat().items()
+    changed, _ = resolve_spec("dpo", "sentiment", "tiny", 0, {"lora_r": "8"})
+    assert changed.hash() != resolve_spec("dpo", "sentiment", "tiny", 0, {})[0].hash()
+
+
+def test_lora_trains_through_peft_and_is_refused_where_unsupported(capsys, bench_dirs, default_cells, tmp_path):
+    out = tmp_path / "results"
+    args = ["sweep", "--algos", "dpo,kto", "--seeds", "0", "--set", "lora_r=4", *SMALL, "--quiet"]
+    assert main([*args, "--dtype", "bfloat16", "--out", str(out), "--cache", str(bench_dirs["cache"])]) == 0
+    records = read_records(out)
+    assert len(records) == 2 and all(r.status == "ok" for r in records)
+    for r in records:
+        assert (r.spec["lora_r"], r.spec["dtype"]) == (4, "bfloat16")
+        assert 0.0 < r.metrics["eval/kl"] and r.metrics["perf/train_steps"] > 0  # the merged adapter moved the policy
+    with pytest.raises(SettingsError, match="'ppo' does not train through peft"):
+        resolve_spec("ppo", "sentiment", "tiny", 0, {"lora_r": "4"})
+    with pytest.raises(SettingsError, match="lora_dropout=1.0: must be in"):
+        resolve_spec("dpo", "sentiment", "tiny", 0, {"lora_dropout": "1.0"})
