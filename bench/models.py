@@ -38,6 +38,10 @@ class ModelSource:
     def check_available(self) -> None:
         """Raise ModelError now, before any work, if the model cannot be had."""
 
+    def chat_tokenizer(self):
+        """The model's tokenizer if it has a chat template (conversational tasks render prompts with it)."""
+        return None
+
 
 MODELS: Registry[type[ModelSource]] = Registry("model", entry_point_group="pobench.models")
 
@@ -101,6 +105,10 @@ class Pretrained(ModelSource):
     def build_base(self, tokenizer_dir: Path | None, folder: Path, seed: int) -> None:
         load_tokenizer(self.id_or_path).save_pretrained(folder)
         load_model(self.id_or_path).save_pretrained(folder)
+
+    def chat_tokenizer(self):
+        tokenizer = load_tokenizer(self.id_or_path)
+        return tokenizer if getattr(tokenizer, "chat_template", None) else None
 
     def check_available(self) -> None:
         """A local folder, a hub id in the local hub cache, or a reachable hub; else fail in seconds."""

@@ -80,7 +80,7 @@ def run_cell(
         on_stage(stage)
         log(f"[{spec.algo} | {spec.task} | {spec.model} | seed {spec.seed}] prepare")
         adapter = ALGORITHMS.get(spec.algo)()  # inside the try: an adapter that fails to build is recorded
-        task = make_task(spec.task)
+        task = make_task(spec.task, source.chat_tokenizer())
         # The preference data is prepared for every cell, baselines included: its fingerprint is part of
         # the comparability key, so the SFT row ranks beside the algorithms trained on that data.
         prepared = prepare(task, source, spec.sft, spec.data, spec.eval, cache, device, log)

@@ -75,8 +75,9 @@ def resolve_spec(
     from tasks import make_task
 
     adapter_cls = ALGORITHMS.get(algo)
-    task_obj = make_task(task)
     source = resolve_model(model)
+    source.check_available()
+    task_obj = make_task(task, source.chat_tokenizer())
     seed = parse_seed(seed)
     hparam_names = {f.name for f in fields(adapter_cls.hparams)}
     common = common_keys()
@@ -89,7 +90,6 @@ def resolve_spec(
     }
     hparams = build_settings(adapter_cls.hparams, {k: v for k, v in overrides.items() if k in hparam_names}, "--set")
     check_task_fits(task_obj, algo, adapter_cls, hparams, groups["budget"])
-    source.check_available()
     spec = CellSpec(
         algo=algo, task=task, task_version=task_obj.version, model=model, seed=seed, hparams=hparams, **groups
     )

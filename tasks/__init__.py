@@ -9,8 +9,10 @@ register = TASKS.register
 from tasks import arithmetic, concise, hh_rlhf, imdb, sentiment, tldr, ultrafeedback  # noqa: E402,F401  (each registers itself)
 
 
-def make_task(name: str) -> Task:
-    """A task by registered name, or ``file:PATH[@module:function]`` for a preference file (validated now)."""
+def make_task(name: str, chat_tokenizer=None) -> Task:
+    """A task by registered name, ``NAME:PATH`` for a dataset task's local copy, or ``file:PATH`` for a
+    preference file (validated now); ``@...`` adds a gold reward. ``chat_tokenizer``: the model's tokenizer
+    when it has a chat template, which conversational datasets render their prompts with."""
     from tasks.file_task import PREFIX, FileTask
 
     if name.startswith(PREFIX):
@@ -21,8 +23,8 @@ def make_task(name: str) -> Task:
     if colon or at:
         if not getattr(cls, "needs_loading", False):
             raise RegistryError(f"task {base!r} is built in: it takes no :PATH or @gold (got {name!r})")
-        return cls(path + (at + gold if at else ""))
-    return cls()
+        return cls(path + (at + gold if at else ""), chat_tokenizer=chat_tokenizer)
+    return cls(chat_tokenizer=chat_tokenizer) if getattr(cls, "needs_loading", False) else cls()
 
 
 __all__ = ["TASKS", "Task", "SFTExample", "make_task", "register"]

@@ -4,7 +4,8 @@
 loads a local copy: a folder written by ``save_to_disk``, a folder of data files, or one
 .jsonl/.json/.parquet/.csv file in the dataset's own schema. ``@module:function`` adds a gold reward,
 as for ``file:``. Offline, naming a hub dataset fails at once, saying so and how to pass a copy.
-Each dataset's rows are converted to pairs (prompt, chosen, rejected) by its task's ``convert``.
+Each dataset's rows are converted to pairs (prompt, chosen, rejected) by its task's ``convert``;
+conversations are rendered with the model's chat template when it has one (``render_prompt``).
 """
 
 from __future__ import annotations
@@ -63,7 +64,8 @@ class HubPreferenceTask(PreferenceRowsTask):
     needs_loading: ClassVar[bool] = True
     max_new_tokens = 128
 
-    def __init__(self, spec: str = "") -> None:
+    def __init__(self, spec: str = "", chat_tokenizer=None) -> None:
+        self.chat_tokenizer = chat_tokenizer
         where, _, gold = spec.partition("@")
         source = where or self.dataset_id
         raw = load_rows(source, self.split, self.dataset_id, self.registered_name)
@@ -90,3 +92,10 @@ class HubPreferenceTask(PreferenceRowsTask):
     def convert(self, row: dict) -> dict:
         """One dataset row → {"prompt", "chosen", "rejected"}; raises on a row not in the schema."""
         raise NotImplementedError
+
+    def render_prompt(self, messages: list[dict]) -> str:
+        """A conversation up to the assistant's turn: through the model's chat template if it has one,
+        else as plain text in the HH format."""
+        if self.chat_tokenizer is not None:
+            return self.chat_tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+        return render(messages)

@@ -41,7 +41,7 @@ class IMDb(Task):
     needs_loading: ClassVar[bool] = True
     dataset_id = "stanfordnlp/imdb"
 
-    def __init__(self, spec: str = "") -> None:
+    def __init__(self, spec: str = "", chat_tokenizer=None) -> None:  # reviews are plain text: no chat template
         where, _, classifier = spec.partition("@")
         self.classifier = classifier or DEFAULT_CLASSIFIER
         self.name = "imdb" + (f":{where}" if where else "") + (f"@{classifier}" if classifier else "")

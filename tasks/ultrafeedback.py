@@ -2,15 +2,16 @@
 
 Measures preference optimization on GPT-4-rated instruction following: for each prompt, the
 highest-rated response is chosen and a lower-rated one rejected. Rows are conversations (lists of
-{"role", "content"}); the prompt is every turn before the last, rendered as plain text in the HH
-format (tasks.hub.render), and chosen and rejected are the two last assistant messages.
+{"role", "content"}); the prompt is every turn before the last, rendered with the model's chat
+template (or as plain text in the HH format for a model without one), and chosen and rejected are
+the two last assistant messages.
 No gold reward unless given with @module:function.
 """
 
 from __future__ import annotations
 
 from tasks import register
-from tasks.hub import HubPreferenceTask, render
+from tasks.hub import HubPreferenceTask
 
 
 @register("ultrafeedback")
@@ -27,7 +28,7 @@ class UltraFeedback(HubPreferenceTask):
         if chosen[:-1] != rejected[:-1] or chosen[-1]["role"] != "assistant" or rejected[-1]["role"] != "assistant":
             raise ValueError("chosen and rejected must share the turns before a final assistant message")
         return {
-            "prompt": render(chosen[:-1]),
+            "prompt": self.render_prompt(chosen[:-1]),
             "chosen": chosen[-1]["content"],
             "rejected": rejected[-1]["content"],
         }

@@ -167,3 +167,29 @@ def test_dataset_tasks_run_end_to_end_on_tiny(capsys, tmp_path):
     assert math.isnan(by_task["hh-rlhf", "dpo"].metrics["eval/reward"])  # no gold reward given for HH
     assert 0.0 < by_task["imdb", "dpo"].metrics["eval/reward"] < 1.0  # the classifier's P(positive)
     assert all(math.isfinite(r.metrics["eval/kl"]) for r in records)
+
+
+def test_conversations_go_through_the_model_chat_template(tmp_path):
+    import datasets
+
+    from bench.models import load_tokenizer
+    from bench.tokenizer import train_bpe_tokenizer
+
+    train_bpe_tokenizer(["hello there"] * 20, 300, tmp_path / "tok")
+    tokenizer = load_tokenizer(tmp_path / "tok")
+    tokenizer.chat_template = (
+        "{% for m in messages %}<|{{ m['role'] }}|>{{ m['content'] }}\n{% endfor %}"
+        "{% if add_generation_prompt %}<|assistant|>{% endif %}"
+    )
+    folder = tmp_path / "uf"
+    datasets.DatasetDict({"train_prefs": datasets.Dataset.from_list(ultrafeedback_rows())}).save_to_disk(str(folder))
+    uf = make_task(f"ultrafeedback:{folder}", chat_tokenizer=tokenizer)
+    assert uf.rows[0]["prompt"] == "<|user|>what do you think of tea number 0 ?\n<|assistant|>"
+    hh = tmp_path / "hh.jsonl"
+    hh.write_text("".join(json.dumps(r) + "\n" for r in hh_rows()))
+    task = make_task(f"hh-rlhf:{hh}", chat_tokenizer=tokenizer)
+    assert (
+        task.rows[0]["prompt"] == "<|user|>tell me about tea 0\n<|assistant|>sure .\n<|user|>more please\n<|assistant|>"
+    )
+    assert (task.rows[0]["chosen"], task.rows[0]["rejected"]) == ("it is lovely and kind .", "no .")
+    assert task.version != make_task(f"hh-rlhf:{hh}").version  # rendered rows differ, so does the version
