@@ -153,6 +153,18 @@ def add_leaderboard_parsers(sub) -> None:
     )
     board.set_defaults(handler=cmd_leaderboard)
 
+    perf = sub.add_parser(
+        "perf",
+        help="train throughput, MFU, memory and generation speed of adapters against raw TRL, side by side",
+    )
+    perf.add_argument("--algos", default="dpo", help="comma-separated TRL-backed adapters (default: dpo)")
+    perf.add_argument("--model", default="tiny", help="a shape built from its config, random init: tiny, qwen2-0.5b")
+    perf.add_argument("--batch-size", type=int, default=8)
+    perf.add_argument("--seq-len", type=int, default=64, help="prompt + completion tokens (half each)")
+    perf.add_argument("--steps", type=int, default=20, help="optimizer steps per side (the first 3 are warm-up)")
+    perf.add_argument("--device", default=None, help="cpu or cuda (default: cuda when available)")
+    perf.set_defaults(handler=cmd_perf)
+
     plot = sub.add_parser("plot", help="reward-vs-KL frontier and bars with CIs, as PNG, from a folder's records")
     plot.add_argument("out", nargs="?", default=DEFAULT_OUT, help=f"results folder (default: {DEFAULT_OUT}/)")
     plot.set_defaults(handler=cmd_plot)
@@ -251,6 +263,21 @@ def cmd_leaderboard(args: argparse.Namespace) -> int:
         print(f"leaderboard: {args.output}")
     else:
         print(text, end="")
+    return 0
+
+
+def cmd_perf(args: argparse.Namespace) -> int:
+    from bench.environment import device_name, pick_device
+    from bench.perf import print_table, run
+
+    device = args.device or pick_device()
+    algos = [a.strip() for a in args.algos.split(",") if a.strip()]
+    print(
+        f"pobench perf: {args.model} (random init), batch {args.batch_size}, {args.seq_len} tokens, "
+        f"{args.steps} steps per side, on {device_name(device)}",
+        file=sys.stderr,
+    )
+    print_table(run(algos, args.model, args.batch_size, args.seq_len, args.steps, min(3, args.steps - 1), device))
     return 0
 
 

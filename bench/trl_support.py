@@ -218,6 +218,7 @@ def precomputed_reference(trainer_cls: type, ctx: TrainContext) -> type:
             return dataset
 
     CachedReferenceLogps.__name__ = CachedReferenceLogps.__qualname__ = trainer_cls.__name__
+    CachedReferenceLogps.trl_class = trainer_cls  # what `pobench perf` runs as raw TRL
     return CachedReferenceLogps
 
 

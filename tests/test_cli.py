@@ -121,3 +121,13 @@ def test_plot_command_writes_both_plots_per_table(capsys, tmp_path):
 def test_leaderboard_of_an_empty_folder_says_so(capsys, tmp_path):
     assert main(["leaderboard", str(tmp_path)]) == 1
     assert f"no records in {tmp_path / 'records'}" in capsys.readouterr().err
+
+
+def test_perf_runs_pobench_and_raw_trl_side_by_side(capsys):
+    """The benchmark command works on CPU (figures only; no speed is asserted)."""
+    assert main(["perf", "--algos", "dpo,cpo", "--steps", "4", "--batch-size", "4", "--seq-len", "32"]) == 0
+    out = capsys.readouterr().out
+    rows = [line for line in out.splitlines() if line.startswith("| dpo") or line.startswith("| cpo")]
+    assert [r.split("|")[1].strip() for r in rows] == ["dpo pobench", "dpo raw TRL", "cpo pobench", "cpo raw TRL"]
+    assert all(r.rstrip(" |").endswith("1.00") for r in rows if "raw TRL" in r)
+    assert main(["perf", "--algos", "ppo", "--steps", "2"]) == 2  # not TRL-backed: nothing to compare with
