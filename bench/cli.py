@@ -101,6 +101,11 @@ def add_sweep_parser(sub) -> None:
     sweep.add_argument("--cache", default=None, help="artifact cache folder (default: OUT/cache)")
     sweep.add_argument("--device", default=None, help="cpu or cuda (default: cuda when available)")
     sweep.add_argument("--retry-failed", action="store_true", help="run cells whose record says failed or diverged")
+    sweep.add_argument(
+        "--executor", choices=("local", "ray"), default="local", help="local (in order, default) or ray (Ray tasks)"
+    )
+    sweep.add_argument("--address", default=None, help="Ray cluster address (default: start a local Ray)")
+    sweep.add_argument("--cpus-per-cell", type=int, default=1, help="Ray: CPUs (torch threads) per cell (default 1)")
     sweep.add_argument("--quiet", action="store_true", help="plain log lines (one per cell and stage), no bar")
     sweep.add_argument("--verbose", action="store_true", help="show library warnings and progress bars")
     add_precision_arg(sweep)
@@ -188,6 +193,9 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         retry_failed=args.retry_failed,
         progress_mode="quiet" if args.quiet else "auto",
         tracker=tracker,
+        executor=args.executor,
+        address=args.address,
+        cpus_per_cell=args.cpus_per_cell,
     )
     from bench.record import read_records
 

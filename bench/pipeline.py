@@ -55,19 +55,7 @@ def run_cell(
     device = device or pick_device()
     cache = ArtifactCache(cache_dir or out_dir / "cache", log=log)
     flat = spec.flat()
-    record = RunRecord(
-        spec=flat,
-        spec_hash=spec.hash(),
-        algo=spec.algo,
-        hparams=asdict(spec.hparams),
-        task=spec.task,
-        task_version=spec.task_version,
-        model=spec.model,
-        seed=spec.seed,
-        status="failed",  # until the cell ends otherwise
-        environment=environment(device),
-        created_at=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-    )
+    record = new_record(spec, device)
     tracker = tracker or Tracker("disabled", out_dir, group="")
     tracker.start_cell(flat)
     curve = Curve(sinks=[tracker.log_curve])
@@ -161,6 +149,24 @@ def run_cell(
     if failure is not None:
         raise CellFailed(record, path) from failure
     return record, path
+
+
+def new_record(spec: CellSpec, device: str, status: str = "failed", error: str | None = None) -> RunRecord:
+    """A cell's record before it has results (status ``failed`` until the cell ends otherwise)."""
+    return RunRecord(
+        spec=spec.flat(),
+        spec_hash=spec.hash(),
+        algo=spec.algo,
+        hparams=asdict(spec.hparams),
+        task=spec.task,
+        task_version=spec.task_version,
+        model=spec.model,
+        seed=spec.seed,
+        status=status,
+        error=error,
+        environment=environment(device),
+        created_at=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+    )
 
 
 def status_of(exc: BaseException) -> str:

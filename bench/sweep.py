@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bench.environment import pick_device
 from bench.progress import SweepProgress, format_duration
 from bench.record import RunRecord, record_path
 
@@ -96,9 +97,13 @@ def run_sweep(
     progress_mode: str = "auto",
     stream=None,
     tracker=None,
+    executor: str = "local",
+    address: str | None = None,
+    cpus_per_cell: int = 1,
 ) -> SweepOutcome:
     """Run every (cell, spec, source) whose record is not already there. Ctrl-C stops after recording the
-    interrupted cell; the outcome says so and what ran."""
+    interrupted cell; the outcome says so and what ran. ``executor="ray"``: cells as Ray tasks
+    (bench/ray_executor.py); the resume checks, records and outcome are the same."""
     from bench.pipeline import CellFailed, run_cell
 
     out_dir = Path(out_dir)
@@ -120,6 +125,14 @@ def run_sweep(
                 f"resuming: {len(outcome.skipped)} of {len(resolved)} cells already have a record"
                 + (f" ({failed} failed; --retry-failed runs them again)" if failed else "")
             )
+        if executor == "ray":
+            from bench.ray_executor import run_on_ray
+
+            progress.close()
+            outcome.ran, outcome.interrupted = run_on_ray(
+                todo, out_dir, cache_dir, device or pick_device(), address, cpus_per_cell, progress.note
+            )
+            todo = []
         try:
             for _, spec, source in todo:
                 progress.start_cell()
