@@ -330,6 +330,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(records_table([failed.record]))
         print(f"pobench: cell {failed.record.status}: {failed.record.error}\n  record: {failed.path}", file=sys.stderr)
         return 1
+    if path is None:  # another process of a multi-process run: the main one reports
+        return 0
     report_wandb(tracker)
     t = record.timings
     print(records_table([record]))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import shutil
 import tempfile
 import time
@@ -36,8 +38,11 @@ def run_cell(
     log: Callable[[str], None] = print,
     on_stage: Callable[[str], None] = lambda stage: None,
     tracker: Tracker | None = None,
-) -> tuple[RunRecord, Path]:
+) -> tuple[RunRecord, Path | None]:
     """Run one cell and write its record. Raises CellFailed (after writing the record) if it fails.
+
+    Under several processes (``torchrun``/``accelerate launch``, DDP) every process trains; the main one
+    evaluates and writes the record, the others return ``(record, None)`` after training.
 
     ``on_stage`` is told each stage as it starts (prepare, train, evaluate): the sweep's progress bar.
     ``tracker`` (wandb) gets a run for the cell, its curve live and its final record; it never raises.
@@ -71,13 +76,16 @@ def run_cell(
         task = make_task(spec.task, source.chat_tokenizer())
         # The preference data is prepared for every cell, baselines included: its fingerprint is part of
         # the comparability key, so the SFT row ranks beside the algorithms trained on that data.
-        prepared = prepare(task, source, spec.sft, spec.data, spec.eval, cache, device, log)
+        with main_process_first():  # one process builds shared work; under DDP the others then reuse it
+            prepared = prepare(task, source, spec.sft, spec.data, spec.eval, cache, device, log)
         record.artifacts = prepared.info()
         record.comparability_key = comparability_key(
             spec.shared_settings(), prepared.data_fingerprint, prepared.reference.key
         )
         tracker.set_config({"comparability_key": record.comparability_key})
         rm_settings = adapter.reward_model_settings(spec.hparams)
+        if rm_settings is not None and world_size() > 1:
+            raise RuntimeError("adapters with a reward model do not run on several processes yet; run them in one")
         if rm_settings is not None:  # shared work too: never counted as this cell's train time
             from bench.reward_model import prepare_reward_model
 
@@ -112,6 +120,9 @@ def run_cell(
         timings["train_s"] = train_s = time.perf_counter() - t0 - ctx.shared_s
         timings["prepare_s"] += ctx.shared_s
 
+        if not is_main_process():  # DDP: every process trained; the main one evaluates and records
+            shutil.rmtree(work_dir, ignore_errors=True)
+            return record, None
         stage = "evaluate"
         on_stage(stage)
         log(f"[{spec.algo}] evaluate")
@@ -149,6 +160,24 @@ def run_cell(
     if failure is not None:
         raise CellFailed(record, path) from failure
     return record, path
+
+
+def world_size() -> int:
+    """Processes in this run (``accelerate launch --num_processes N``); 1 for a plain run."""
+    return int(os.environ.get("WORLD_SIZE", "1"))
+
+
+def is_main_process() -> bool:
+    return int(os.environ.get("RANK", "0")) == 0
+
+
+def main_process_first():
+    """Under several processes: the main one runs the block first, then the others (which reuse its cache)."""
+    if world_size() == 1:
+        return contextlib.nullcontext()
+    from accelerate import PartialState
+
+    return PartialState().main_process_first()
 
 
 def new_record(spec: CellSpec, device: str, status: str = "failed", error: str | None = None) -> RunRecord:

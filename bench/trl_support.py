@@ -41,9 +41,14 @@ def trl_args(config_cls: type, ctx: TrainContext, **algorithm_kwargs: Any):
     """
     import dataclasses
 
+    from bench.pipeline import world_size
+
     budget = ctx.budget
+    processes = world_size()
+    if budget.batch_size % processes:
+        raise ValueError(f"batch_size={budget.batch_size} does not split over {processes} processes")
     values = dict(
-        per_device_train_batch_size=budget.batch_size,
+        per_device_train_batch_size=budget.batch_size // processes,  # the budget's batch is global
         num_train_epochs=budget.epochs,
         learning_rate=ctx.params.learning_rate,
         lr_scheduler_type=budget.lr_schedule,
@@ -151,8 +156,14 @@ def preference_trainer(
     the trainer holds no reference model and the cells of a sweep that share data share the forward passes.
     Reference-free trainers (TRL's experimental CPO/ORPO) are told to keep their columns, as they ask.
     """
+    from bench.pipeline import world_size
+
     kwargs: dict[str, Any] = {"peft_config": lora_config(ctx.budget)}
-    if reference:
+    if reference and world_size() > 1:  # DDP: TRL's precompute shares a datasets cache file between processes,
+        # which in-memory datasets do not have, so every process keeps a live reference model instead
+        if kwargs["peft_config"] is None:
+            kwargs["ref_model"] = ctx.load_reference()
+    elif reference:
         trainer_cls = precomputed_reference(trainer_cls, ctx)
         config = {"precompute_ref_log_probs": True, **config}
         if kwargs["peft_config"] is None:  # with LoRA, TRL scores the reference as the model with the adapter off
@@ -167,7 +178,7 @@ def preference_trainer(
         callbacks=[curve_callback(ctx)],
         **kwargs,
     )
-    if reference:
+    if reference and world_size() == 1:
         trainer.ref_model = None  # the loss reads the precomputed columns; free the memory for training
     return trainer
 
