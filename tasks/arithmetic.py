@@ -17,10 +17,9 @@ from __future__ import annotations
 import random
 import re
 from collections.abc import Sequence
-from functools import cached_property
 
 from tasks import register
-from tasks.base import SFTExample, Task
+from tasks.base import HeldOutPrompts, SFTExample
 
 LOW, HIGH = 0, 19  # operands; sums 0..38
 EVAL_PROMPTS = 100
@@ -43,23 +42,15 @@ def first_number(text: str) -> int | None:
 
 
 @register("arithmetic")
-class Arithmetic(Task):
+class Arithmetic(HeldOutPrompts):
+    eval_count = EVAL_PROMPTS
     name = "arithmetic"
     version = "1"
     description = "answer a+b= with the sum (operands 0-19); gold = 1 if the first number is right, else 0"
     max_new_tokens = 6
 
-    @cached_property
-    def _prompt_split(self) -> tuple[list[str], list[str]]:
-        prompts = [prompt_of(a, b) for a in range(LOW, HIGH + 1) for b in range(LOW, HIGH + 1)]
-        random.Random(f"arithmetic-v{self.version}-split").shuffle(prompts)
-        return prompts[EVAL_PROMPTS:], prompts[:EVAL_PROMPTS]
-
-    def train_prompts(self) -> list[str]:
-        return list(self._prompt_split[0])
-
-    def eval_prompts(self) -> list[str]:
-        return list(self._prompt_split[1])
+    def all_prompts(self) -> list[str]:
+        return [prompt_of(a, b) for a in range(LOW, HIGH + 1) for b in range(LOW, HIGH + 1)]
 
     def sft_examples(self, n: int, seed: int) -> list[SFTExample]:
         rng = random.Random(seed)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import random
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import ClassVar
 
 
@@ -50,3 +52,25 @@ class Task:
     def fingerprint_inputs(self) -> dict:
         """Anything beyond name and version that determines the task's data (e.g. a lexicon hash)."""
         return {}
+
+
+class HeldOutPrompts(Task):
+    """A task whose prompts are one list, shuffled once by a seed made of the task's name and version;
+    the first ``eval_count`` are held out for evaluation, the rest train. Subclasses give ``all_prompts``."""
+
+    eval_count: ClassVar[int]
+
+    def all_prompts(self) -> list[str]:
+        raise NotImplementedError
+
+    @cached_property
+    def _prompt_split(self) -> tuple[list[str], list[str]]:
+        prompts = self.all_prompts()
+        random.Random(f"{self.name}-v{self.version}-split").shuffle(prompts)
+        return prompts[self.eval_count :], prompts[: self.eval_count]
+
+    def train_prompts(self) -> list[str]:
+        return list(self._prompt_split[0])
+
+    def eval_prompts(self) -> list[str]:
+        return list(self._prompt_split[1])

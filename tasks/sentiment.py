@@ -17,7 +17,7 @@ from functools import cached_property
 from importlib import resources
 
 from tasks import register
-from tasks.base import SFTExample, Task
+from tasks.base import HeldOutPrompts, SFTExample
 
 SUBJECTS = [
     "the plot",
@@ -92,7 +92,8 @@ EVAL_PROMPTS = 128
 
 
 @register("sentiment")
-class Sentiment(Task):
+class Sentiment(HeldOutPrompts):
+    eval_count = EVAL_PROMPTS
     name = "sentiment"
     version = "1"
     description = "continue a movie-review prompt positively; gold = VADER compound of the completion"
@@ -117,17 +118,8 @@ class Sentiment(Task):
         rng = random.Random(f"sentiment-v{self.version}-words")
         return {cls: sorted(rng.sample(sorted(ws), WORDS_PER_CLASS)) for cls, ws in classes.items()}
 
-    @cached_property
-    def _prompt_split(self) -> tuple[list[str], list[str]]:
-        prompts = [" ".join(p for p in (o, s, v) if p) for o in OPENERS for s in SUBJECTS for v in VERBS]
-        random.Random(f"sentiment-v{self.version}-split").shuffle(prompts)
-        return prompts[EVAL_PROMPTS:], prompts[:EVAL_PROMPTS]
-
-    def train_prompts(self) -> list[str]:
-        return list(self._prompt_split[0])
-
-    def eval_prompts(self) -> list[str]:
-        return list(self._prompt_split[1])
+    def all_prompts(self) -> list[str]:
+        return [" ".join(p for p in (o, s, v) if p) for o in OPENERS for s in SUBJECTS for v in VERBS]
 
     def sft_examples(self, n: int, seed: int) -> list[SFTExample]:
         rng = random.Random(seed)
