@@ -122,6 +122,11 @@ def add_precision_arg(parser) -> None:
     )
 
 
+def assignments(args: argparse.Namespace) -> list[str]:
+    """The --set items, with --dtype as the setting it names."""
+    return args.sets + ([f"dtype={args.dtype}"] if args.dtype else [])
+
+
 def add_wandb_args(parser) -> None:
     parser.add_argument(
         "--wandb",
@@ -238,7 +243,7 @@ def build_sweep_config(args: argparse.Namespace):
         value = getattr(args, name)
         if value is not None:
             setattr(config, name, [v.strip() for v in value.split(",") if v.strip()])
-    for item in args.sets + ([f"dtype={args.dtype}"] if args.dtype else []):
+    for item in assignments(args):
         config.add_assignment(item, "--set")
     if args.name:
         config.name = args.name
@@ -256,11 +261,10 @@ def cmd_leaderboard(args: argparse.Namespace) -> int:
     boards = build_boards(records, by)
     if args.format == "html":
         from bench.atomic import write_text_atomic
-        from bench.html_page import page
-        from bench.publish import board_plots, describe
+        from bench.publish import html_page
 
         target = Path(args.output or out / "leaderboard.html")
-        write_text_atomic(target, page(boards, board_plots(boards), describe(records)))
+        write_text_atomic(target, html_page(boards, records))
         print(f"leaderboard: {target}")
         return 0
     text = to_markdown(boards) if args.format == "md" else to_csv(boards)
@@ -290,18 +294,15 @@ def cmd_perf(args: argparse.Namespace) -> int:
 
 
 def cmd_plot(args: argparse.Namespace) -> int:
-    from bench.atomic import write_bytes_atomic
     from bench.leaderboard import build_boards
-    from bench.publish import board_plots
+    from bench.publish import board_plots, write_plots
 
     out = Path(args.out)
     records = records_of(out)
     if not records:
         return 1
-    for files in board_plots(build_boards(records)).values():
-        for name, png in files.items():
-            write_bytes_atomic(out / "plots" / name, png)
-            print(out / "plots" / name)
+    for path in write_plots(out, board_plots(build_boards(records))).values():
+        print(path)
     return 0
 
 
@@ -311,8 +312,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from bench.report import records_table
     from bench.spec import resolve_spec
 
-    sets = args.sets + ([f"dtype={args.dtype}"] if args.dtype else [])
-    spec, source = resolve_spec(args.algo, args.task, args.model, args.seed, parse_assignments(sets))
+    spec, source = resolve_spec(args.algo, args.task, args.model, args.seed, parse_assignments(assignments(args)))
     log = lambda msg: print(msg, file=sys.stderr, flush=True)  # noqa: E731
     tracker = make_tracker(args, Path(args.out), group="runs")
     try:

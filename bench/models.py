@@ -111,14 +111,7 @@ class Pretrained(ModelSource):
         return tokenizer if getattr(tokenizer, "chat_template", None) else None
 
     def check_available(self) -> None:
-        """A local folder, a hub id in the local hub cache, or a reachable hub; else fail in seconds."""
-        if Path(self.id_or_path).is_dir():
-            return
-        from huggingface_hub import try_to_load_from_cache
-
-        if isinstance(try_to_load_from_cache(self.id_or_path, "config.json"), str):
-            return
-        if _offline() or not _hub_reachable():
+        if not can_load(self.id_or_path):
             raise ModelError(
                 f"model {self.id_or_path!r} is not a local folder, not in the local hub cache, and the hub "
                 f"cannot be reached: this machine looks offline. Download it where there is network, then pass "
@@ -177,6 +170,15 @@ def _hub_reachable(timeout_s: float = 5.0) -> bool:
 
 def _offline() -> bool:
     return os.environ.get("HF_HUB_OFFLINE", "0").lower() in ("1", "true", "yes")
+
+
+def can_load(id_or_path: str | Path) -> bool:
+    """A local folder, a hub id in the local hub cache, or a reachable hub (checked in seconds)."""
+    if Path(id_or_path).is_dir():
+        return True
+    from huggingface_hub import try_to_load_from_cache
+
+    return isinstance(try_to_load_from_cache(str(id_or_path), "config.json"), str) or not hub_unavailable()
 
 
 def hub_unavailable() -> bool:

@@ -22,10 +22,21 @@ from pathlib import Path
 
 # bf16 dense peak FLOP/s by device name fragment (for MFU); unknown devices print no MFU
 PEAKS = {"H100": 989e12, "H200": 989e12, "A100": 312e12, "L40S": 362e12, "A10G": 125e12}
+
+
 # shapes to build from a config, no download: name → transformers config kwargs
+def _tiny_shape() -> dict:
+    """The registered ``tiny`` model's dimensions (bench/models.py), so the two never drift apart."""
+    from bench.models import TinyLlama
+
+    t = TinyLlama()
+    return dict(model_type="llama", hidden_size=t.hidden_size, intermediate_size=t.intermediate_size,
+                num_hidden_layers=t.num_layers, num_attention_heads=t.num_heads, num_key_value_heads=t.num_heads,
+                vocab_size=t.vocab_size, tie_word_embeddings=True)  # fmt: skip
+
+
 SHAPES = {
-    "tiny": dict(model_type="llama", hidden_size=128, intermediate_size=352, num_hidden_layers=4,
-                 num_attention_heads=4, num_key_value_heads=4, vocab_size=2048, tie_word_embeddings=True),
+    "tiny": _tiny_shape(),
     "qwen2-0.5b": dict(model_type="qwen2", hidden_size=896, intermediate_size=4864, num_hidden_layers=24,
                        num_attention_heads=14, num_key_value_heads=2, vocab_size=151936, tie_word_embeddings=True),
 }  # fmt: skip

@@ -31,10 +31,24 @@ def describe(records: list[RunRecord]) -> str:
     return f"{len(records)} records; built {time.strftime('%Y-%m-%d %H:%M')}; on {'; '.join(machines)}; {libs}"
 
 
-def write_outputs(out_dir: Path, records: list[RunRecord], by: tuple[str, ...] = GROUP_BY) -> dict[str, Path]:
-    """leaderboard.{md,csv,html} and plots/*.png under ``out_dir``; returns what was written, by name."""
+def write_plots(out_dir: Path, plots: dict[str, dict[str, bytes]]) -> dict[str, Path]:
+    """``out_dir/plots/NAME.png`` for every plot of every board; returns the paths, by name."""
+    written = {}
+    for files in plots.values():
+        for name, png in files.items():
+            write_bytes_atomic(Path(out_dir) / "plots" / name, png)
+            written[name] = Path(out_dir) / "plots" / name
+    return written
+
+
+def html_page(boards: list[Board], records: list[RunRecord], plots: dict[str, dict[str, bytes]] | None = None) -> str:
     from bench.html_page import page
 
+    return page(boards, board_plots(boards) if plots is None else plots, describe(records))
+
+
+def write_outputs(out_dir: Path, records: list[RunRecord], by: tuple[str, ...] = GROUP_BY) -> dict[str, Path]:
+    """leaderboard.{md,csv,html} and plots/*.png under ``out_dir``; returns what was written, by name."""
     out_dir = Path(out_dir)
     boards = build_boards(records, by)
     plots = board_plots(boards)
@@ -42,13 +56,9 @@ def write_outputs(out_dir: Path, records: list[RunRecord], by: tuple[str, ...] =
     contents = {
         "leaderboard.md": to_markdown(boards),
         "leaderboard.csv": to_csv(boards),
-        "leaderboard.html": page(boards, plots, describe(records)),
+        "leaderboard.html": html_page(boards, records, plots),
     }
     for name, text in contents.items():
         write_text_atomic(out_dir / name, text)
         written[name] = out_dir / name
-    for files in plots.values():
-        for name, png in files.items():
-            write_bytes_atomic(out_dir / "plots" / name, png)
-            written[name] = out_dir / "plots" / name
-    return written
+    return {**written, **write_plots(out_dir, plots)}

@@ -159,16 +159,15 @@ def preference_trainer(
     from bench.pipeline import world_size
 
     kwargs: dict[str, Any] = {"peft_config": lora_config(ctx.budget)}
-    if reference and world_size() > 1:  # DDP: TRL's precompute shares a datasets cache file between processes,
-        # which in-memory datasets do not have, so every process keeps a live reference model instead
-        if kwargs["peft_config"] is None:
-            kwargs["ref_model"] = ctx.load_reference()
-    elif reference:
+    if reference and kwargs["peft_config"] is None:  # with LoRA, TRL's reference is the model with the adapter off
+        kwargs["ref_model"] = ctx.load_reference()
+    # DDP: TRL's precompute shares a datasets cache file between processes, which in-memory datasets do not
+    # have, so under several processes the reference stays live
+    precompute = reference and world_size() == 1
+    if precompute:
         trainer_cls = precomputed_reference(trainer_cls, ctx)
         config = {"precompute_ref_log_probs": True, **config}
-        if kwargs["peft_config"] is None:  # with LoRA, TRL scores the reference as the model with the adapter off
-            kwargs["ref_model"] = ctx.load_reference()  # what the precompute scores with; dropped once it is done
-    else:
+    elif not reference:
         config = {"remove_unused_columns": False, **config}
     trainer = trainer_cls(
         model=ctx.load_policy(),
@@ -178,7 +177,7 @@ def preference_trainer(
         callbacks=[curve_callback(ctx)],
         **kwargs,
     )
-    if reference and world_size() == 1:
+    if precompute:
         trainer.ref_model = None  # the loss reads the precomputed columns; free the memory for training
     return trainer
 

@@ -57,13 +57,9 @@ class IMDb(Task):
         self.version = "1-" + content_hash({"reviews": texts, "classifier": self.classifier}, length=10)
 
     def _check_classifier(self) -> None:
-        if Path(self.classifier).is_dir():
-            return
-        from huggingface_hub import try_to_load_from_cache
+        from bench.models import can_load
 
-        from bench.models import hub_unavailable
-
-        if not isinstance(try_to_load_from_cache(self.classifier, "config.json"), str) and hub_unavailable():
+        if not can_load(self.classifier):
             raise DataFileError(
                 f"sentiment classifier {self.classifier!r} is not a local folder or cached, and this machine looks "
                 "offline: download it where there is network and pass the folder, --task imdb@/path/to/classifier"
