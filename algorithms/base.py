@@ -63,6 +63,9 @@ class TrainResult:
     kl_bound: float | None = None
     # The adapter's reward model, scorer(prompts, completions) -> scores: gives eval/proxy_reward.
     proxy_scorer: Callable[[Any, Any], list[float]] | None = None
+    # Extra samples per eval prompt from the reference whose gold rewards the record keeps (the SFT baseline:
+    # they estimate the optimal frontier)
+    reference_samples: int = 0
 
 
 @dataclass(frozen=True)
@@ -83,6 +86,17 @@ class Adapter:
     # --set overrides for a smoke run of a few steps (the contract test and pinned curves use them)
     # on top of a small shared budget; an adapter with its own budget (PPO's updates) sets it here.
     smoke: ClassVar[dict[str, str]] = {}
+    # The setting that trades gold reward for KL to the reference, and the values the frontier benchmark sweeps
+    # (the same number for every algorithm; chosen by `python -m bench.tune_grids` on tuning seeds that are
+    # never reported). ``knob_note`` says what the knob means where it differs from the paper.
+    kl_knob: ClassVar[str | None] = None
+    frontier_grid: ClassVar[tuple[str, ...]] = ()
+    knob_note: ClassVar[str] = ""
+
+    def comparability_extra(self, params: Any) -> dict[str, Any]:
+        """What puts this cell in a table of its own beyond the shared settings: an online adapter trained on
+        the gold reward it is judged by (an oracle) does not rank beside methods that learn from preferences."""
+        return {}
 
     def train(self, ctx: TrainContext) -> TrainResult:
         raise NotImplementedError

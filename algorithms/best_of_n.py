@@ -22,13 +22,7 @@ def best_of_n_kl_bound(n: int) -> float:
 
 @dataclass(frozen=True)
 class BestOfNParams:
-    n: int = param(4, "samples drawn from the SFT model per completion; the reward model keeps one")
-
-    def validate(self) -> None:
-        from bench.params import SettingsError
-
-        if self.n < 1:
-            raise SettingsError(f"n={self.n}: must be >= 1")
+    n: int = param(4, "samples drawn from the SFT model per completion; the reward model keeps one", ge=1)
 
 
 @register("best-of-n")
@@ -37,6 +31,8 @@ class BestOfN(Adapter):
     data = "paired"  # the reward model is trained on the pairs
     trains = False
     hparams = BestOfNParams
+    kl_knob = "n"
+    frontier_grid = ("2", "4", "8", "16")
     smoke = {"n": "2"}
 
     def reward_model_settings(self, params: BestOfNParams):

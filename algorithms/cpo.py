@@ -14,12 +14,17 @@ from algorithms.defaults import DEFAULT_LR
 from bench.params import param
 from bench.trl_support import TRLAdapter, preference_trainer
 
+KNOB = "learning_rate"  # no reference model: the knob that moves it from the SFT model
+FRONTIER_GRID = ("3e-4", "1e-3", "3e-3", "1e-2")  # provisional: chosen by python -m bench.tune_grids
+
 
 @dataclass(frozen=True)
 class CPOParams:
-    beta: float = param(0.1, "β: scale of the policy's log-likelihood margin in the sigmoid (paper default 0.1)")
-    nll_weight: float = param(1.0, "α: weight of the NLL (behaviour-cloning) term on the chosen completions (paper 1)")
-    learning_rate: float = param(DEFAULT_LR, "peak learning rate")
+    beta: float = param(0.1, "β: scale of the policy's log-likelihood margin in the sigmoid (paper default 0.1)", gt=0)
+    nll_weight: float = param(
+        1.0, "α: weight of the NLL (behaviour-cloning) term on the chosen completions (paper 1)", ge=0
+    )
+    learning_rate: float = param(DEFAULT_LR, "peak learning rate", gt=0)
 
 
 @register("cpo")
@@ -29,6 +34,8 @@ class CPO(TRLAdapter):
     needs_reference = False
     trainer_counts_tokens = False  # TRL's CPO/ORPO trainers keep no count
     hparams = CPOParams
+    kl_knob = KNOB
+    frontier_grid = FRONTIER_GRID
 
     def build_trainer(self, ctx: TrainContext):
         """The configured TRL trainer, untrained (tests compare its loss with algorithms.losses.cpo_loss)."""

@@ -14,11 +14,13 @@ from algorithms.defaults import DEFAULT_LR
 from bench.params import param
 from bench.trl_support import TRLAdapter, preference_trainer
 
+FRONTIER_GRID = ("0.1", "0.3", "1", "3")  # provisional: chosen by python -m bench.tune_grids
+
 
 @dataclass(frozen=True)
 class DPOParams:
-    beta: float = param(0.1, "β: strength of the implicit KL penalty toward the reference (paper default 0.1)")
-    learning_rate: float = param(DEFAULT_LR, "peak learning rate")
+    beta: float = param(0.1, "β: strength of the implicit KL penalty toward the reference (paper default 0.1)", gt=0)
+    learning_rate: float = param(DEFAULT_LR, "peak learning rate", gt=0)
 
 
 @register("dpo")
@@ -27,6 +29,8 @@ class DPO(TRLAdapter):
     data = "paired"
     needs_reference = True
     hparams = DPOParams
+    kl_knob = "beta"
+    frontier_grid = FRONTIER_GRID
 
     def build_trainer(self, ctx: TrainContext):
         """The configured TRL trainer, untrained (tests compare its loss with algorithms.losses.dpo_loss)."""

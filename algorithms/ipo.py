@@ -14,13 +14,17 @@ from algorithms.defaults import DEFAULT_LR
 from bench.params import param
 from bench.trl_support import TRLAdapter, preference_trainer
 
+FRONTIER_GRID = ("0.3", "1", "3", "10")  # provisional: chosen by python -m bench.tune_grids
+
 
 @dataclass(frozen=True)
 class IPOParams:
     beta: float = param(
-        0.1, "β (the paper's τ): regularization toward the reference; the target per-token log-ratio margin is 1/(2β)"
+        0.1,
+        "β (the paper's τ): regularization toward the reference; the target per-token log-ratio margin is 1/(2β)",
+        gt=0,
     )
-    learning_rate: float = param(DEFAULT_LR, "peak learning rate")
+    learning_rate: float = param(DEFAULT_LR, "peak learning rate", gt=0)
 
 
 @register("ipo")
@@ -29,6 +33,12 @@ class IPO(TRLAdapter):
     data = "paired"
     needs_reference = True
     hparams = IPOParams
+    kl_knob = "beta"
+    frontier_grid = FRONTIER_GRID
+    knob_note = (
+        "TRL averages IPO's log-ratios per token, so β asks for a margin of 1/(2β) nats per token "
+        "(β = 0.1: 5 nats per token), not per sequence as in the paper"
+    )
 
     def build_trainer(self, ctx: TrainContext):
         """The configured TRL trainer, untrained (tests compare its loss with algorithms.losses.ipo_loss)."""

@@ -14,13 +14,17 @@ from algorithms.defaults import DEFAULT_LR
 from bench.params import param
 from bench.trl_support import TRLAdapter, preference_trainer
 
+FRONTIER_GRID = ("0.1", "0.3", "1", "3")  # provisional: chosen by python -m bench.tune_grids
+
 
 @dataclass(frozen=True)
 class KTOParams:
-    beta: float = param(0.1, "β: how fast the value saturates in the log-ratio, i.e. risk aversion (paper default 0.1)")
-    desirable_weight: float = param(1.0, "λ_D: weight of the desirable examples' losses (paper default 1)")
-    undesirable_weight: float = param(1.0, "λ_U: weight of the undesirable examples' losses (paper default 1)")
-    learning_rate: float = param(DEFAULT_LR, "peak learning rate")
+    beta: float = param(
+        0.1, "β: how fast the value saturates in the log-ratio, i.e. risk aversion (paper default 0.1)", gt=0
+    )
+    desirable_weight: float = param(1.0, "λ_D: weight of the desirable examples' losses (paper default 1)", gt=0)
+    undesirable_weight: float = param(1.0, "λ_U: weight of the undesirable examples' losses (paper default 1)", gt=0)
+    learning_rate: float = param(DEFAULT_LR, "peak learning rate", gt=0)
 
 
 @register("kto")
@@ -29,6 +33,8 @@ class KTO(TRLAdapter):
     data = "unpaired"
     needs_reference = True
     hparams = KTOParams
+    kl_knob = "beta"
+    frontier_grid = FRONTIER_GRID
 
     def build_trainer(self, ctx: TrainContext):
         """The configured TRL trainer, untrained (tests compare its loss with algorithms.losses.kto_loss)."""

@@ -14,11 +14,14 @@ from algorithms.defaults import DEFAULT_LR
 from bench.params import param
 from bench.trl_support import TRLAdapter, preference_trainer
 
+KNOB = "learning_rate"  # no reference model: the knob that moves it from the SFT model
+FRONTIER_GRID = ("3e-4", "1e-3", "3e-3", "1e-2")  # provisional: chosen by python -m bench.tune_grids
+
 
 @dataclass(frozen=True)
 class ORPOParams:
-    beta: float = param(0.1, "λ: weight of the odds-ratio term against the NLL term (paper default 0.1)")
-    learning_rate: float = param(DEFAULT_LR, "peak learning rate")
+    beta: float = param(0.1, "λ: weight of the odds-ratio term against the NLL term (paper default 0.1)", gt=0)
+    learning_rate: float = param(DEFAULT_LR, "peak learning rate", gt=0)
 
 
 @register("orpo")
@@ -28,6 +31,8 @@ class ORPO(TRLAdapter):
     needs_reference = False
     trainer_counts_tokens = False  # TRL's CPO/ORPO trainers keep no count
     hparams = ORPOParams
+    kl_knob = KNOB
+    frontier_grid = FRONTIER_GRID
 
     def build_trainer(self, ctx: TrainContext):
         """The configured TRL trainer, untrained (tests compare its loss with algorithms.losses.orpo_loss)."""

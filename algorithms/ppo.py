@@ -40,9 +40,11 @@ from algorithms.ppo_math import (
 )
 from bench.generation import pad_right, sample
 from bench.logprobs import gather_token_logprobs
+from bench.online import oracle_key
 from bench.params import SettingsError, param
 from bench.reward_model import RewardModelSettings
 
+FRONTIER_GRID = ("0.01", "0.03", "0.1", "0.3")  # provisional: chosen by python -m bench.tune_grids
 DIAGNOSTICS = ("policy_loss", "value_loss", "clip_frac", "approx_kl", "entropy")
 
 
@@ -51,8 +53,8 @@ class PPOParams:
     learning_rate: float = param(3e-4, "actor (policy) peak learning rate, linearly annealed to 0 over the updates")
     critic_learning_rate: float = param(1e-3, "critic (value model) peak learning rate, annealed likewise")
     updates: int = param(60, "PPO iterations: each samples a fresh batch, then optimizes on it")
-    rollout_prompts: int = param(64, "train prompts per update, one sampled response each")
-    ppo_epochs: int = param(4, "passes over each sampled batch")
+    rollout_prompts: int = param(32, "train prompts per update, one sampled response each")
+    ppo_epochs: int = param(2, "passes over each sampled batch")
     minibatch_size: int = param(16, "responses per optimizer step within a pass")
     clip_eps: float = param(0.2, "ε: the policy ratio is clipped to [1−ε, 1+ε]")
     value_clip: float = param(0.2, "ε_v: how far a value may move from its old value before its loss is clipped")
@@ -112,6 +114,8 @@ class PPO(Adapter):
     data = "prompts"
     needs_reference = True
     hparams = PPOParams
+    kl_knob = "kl_coef"
+    frontier_grid = FRONTIER_GRID
     # a smoke run: two small updates on the gold reward (the reward model path has its own tests)
     smoke = {"updates": "2", "rollout_prompts": "8", "minibatch_size": "4", "ppo_epochs": "1", "reward": "gold"}
 
@@ -123,7 +127,7 @@ class PPO(Adapter):
         actor, reference = ctx.load_policy(), ctx.load_reference()
         critic = Critic(ctx.load_policy()).to(ctx.device)
         actor.eval(), critic.eval()  # dropout off: ρ must compare π and π_old as one function of the weights
-        score_fn, extra = self._scorer(ctx)
+        score_fn, proxy, extra = self._scorer(ctx)
         optimizer = torch.optim.AdamW(
             [
                 {"params": actor.parameters(), "lr": hp.learning_rate, "base_lr": hp.learning_rate},
@@ -155,7 +159,7 @@ class PPO(Adapter):
                 old_logprobs, _ = token_logprobs(actor, input_ids, attention)  # (N, L−1)
                 ref_logprobs, _ = token_logprobs(reference, input_ids, attention)  # (N, L−1)
                 old_values = critic(input_ids, attention)  # (N, L−1)
-            scores = torch.tensor(score_fn(batch_prompts, drawn.texts), device=ctx.device)  # (N,)
+            scores = torch.tensor(score_fn(batch_prompts, drawn.texts, drawn.truncated), device=ctx.device)  # (N,)
             kl = ((old_logprobs - ref_logprobs) * mask).sum(dim=1)  # (N,): sequence KL estimate
 
             # --- advantages: KL-shaped rewards, GAE, whitening
@@ -217,8 +221,11 @@ class PPO(Adapter):
             train_samples=hp.updates * hp.rollout_prompts,
             steps=hp.updates,
             extra={**extra, "final_kl_coef": beta},
-            proxy_scorer=score_fn if hp.reward == "model" else None,  # eval/proxy_reward beside the gold reward
+            proxy_scorer=proxy,  # the reward model, if any: eval/proxy_reward beside the gold reward
         )
+
+    def comparability_extra(self, params: PPOParams) -> dict:
+        return oracle_key(params.reward)
 
     def reward_model_settings(self, params: PPOParams) -> RewardModelSettings | None:
         if params.reward != "model":
@@ -226,11 +233,16 @@ class PPO(Adapter):
         return RewardModelSettings(learning_rate=params.rm_learning_rate, epochs=params.rm_epochs)
 
     def _scorer(self, ctx: TrainContext):
-        """The score of a (prompt, completion): gold reward, or the cached reward model."""
+        """score(prompts, completions, truncated): the gold reward (an oracle), or the cached reward model (which
+        reads the text only); with the reward model, also that model as the proxy scorer."""
         settings = self.reward_model_settings(ctx.params)
         if settings is None:
-            return ctx.task.gold_reward, {"reward": "gold"}
+            return ctx.task.gold, None, {"reward": "gold"}
         from bench.reward_model import cell_reward_scorer
 
         scorer, artifact = cell_reward_scorer(ctx, settings)
-        return scorer, {"reward": "model", "reward_model": artifact.info}
+        return (
+            lambda prompts, texts, _: scorer(prompts, texts),
+            scorer,
+            {"reward": "model", "reward_model": artifact.info},
+        )

@@ -14,12 +14,15 @@ from algorithms.defaults import DEFAULT_LR
 from bench.params import param
 from bench.trl_support import TRLAdapter, preference_trainer
 
+KNOB = "learning_rate"  # no reference model: the knob that moves it from the SFT model
+FRONTIER_GRID = ("1e-4", "3e-4", "1e-3", "3e-3")  # provisional: chosen by python -m bench.tune_grids
+
 
 @dataclass(frozen=True)
 class SimPOParams:
-    beta: float = param(2.0, "β: scale of the length-normalized reward β·avg log π (paper: 2.0 to 2.5)")
-    gamma: float = param(1.0, "γ: target reward margin (paper, Llama-3-Base: β = 2, γ = 1, i.e. γ/β = 0.5)")
-    learning_rate: float = param(DEFAULT_LR, "peak learning rate")
+    beta: float = param(2.0, "β: scale of the length-normalized reward β·avg log π (paper: 2.0 to 2.5)", gt=0)
+    gamma: float = param(1.0, "γ: target reward margin (paper, Llama-3-Base: β = 2, γ = 1, i.e. γ/β = 0.5)", ge=0)
+    learning_rate: float = param(DEFAULT_LR, "peak learning rate", gt=0)
 
 
 @register("simpo")
@@ -29,6 +32,8 @@ class SimPO(TRLAdapter):
     needs_reference = False
     trainer_counts_tokens = False  # TRL's CPO/ORPO trainers keep no count
     hparams = SimPOParams
+    kl_knob = KNOB
+    frontier_grid = FRONTIER_GRID
 
     def build_trainer(self, ctx: TrainContext):
         """The configured TRL trainer, untrained (tests compare its loss with algorithms.losses.simpo_loss)."""

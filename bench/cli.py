@@ -79,6 +79,8 @@ def add_sweep_parser(sub) -> None:
         help="run a grid of cells (resumable), then write the leaderboard",
         description="Expand algorithms × tasks × models × seeds × hyperparameter values into cells and run them. "
         "A cell whose record exists is skipped, so the same command resumes a sweep that was stopped. "
+        "Each algorithm runs over its frontier grid (the values of its KL knob, `pobench list algorithms`) unless "
+        "--set gives that knob or --no-frontier is passed. "
         f"With no arguments: the default benchmark ({', '.join(DEFAULT_ALGOS)} on sentiment with tiny, "
         f"seeds {','.join(map(str, DEFAULT_SEEDS))}).",
     )
@@ -95,6 +97,13 @@ def add_sweep_parser(sub) -> None:
         metavar="[ALGO.]KEY=V1[,V2...]",
         help="a value or a grid of values; ALGO. limits it to one algorithm, without it the key applies to every "
         "algorithm that has it (shared settings: to all); repeatable",
+    )
+    sweep.add_argument(
+        "--no-frontier",
+        dest="frontier",
+        action="store_false",
+        default=None,
+        help="one point per algorithm at its defaults, instead of its frontier grid (its KL knob's declared values)",
     )
     sweep.add_argument("--name", help="the sweep's name (default: default)")
     sweep.add_argument("--out", help=f"results folder (default: {DEFAULT_OUT}/)")
@@ -247,6 +256,8 @@ def build_sweep_config(args: argparse.Namespace):
         config.add_assignment(item, "--set")
     if args.name:
         config.name = args.name
+    if args.frontier is not None:
+        config.frontier = args.frontier
     return config
 
 
@@ -357,6 +368,11 @@ def cmd_list(args: argparse.Namespace) -> int:
         for name, cls in ALGORITHMS.items():
             params = ", ".join(f"{f.name}={f.default!r}" for f in fields(cls.hparams))
             print(f"  {name:10s} {cls.description}" + (f"  [{params}]" if params else ""))
+            if cls.kl_knob:
+                grid = ", ".join(cls.frontier_grid) if cls.frontier_grid else "none declared"
+                print(f"  {'':10s} KL knob {cls.kl_knob}: frontier grid {grid}")
+            if cls.knob_note:
+                print(f"  {'':10s} note: {cls.knob_note}")
     if what in ("all", "tasks"):
         print("tasks:")
         for name, cls in TASKS.items():

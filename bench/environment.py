@@ -30,7 +30,19 @@ def pick_device() -> str:
 def device_name(device: str) -> str:
     if device.startswith("cuda"):
         return torch.cuda.get_device_name(torch.device(device))
-    return f"{platform.processor() or platform.machine()} ({torch.get_num_threads()} threads)"
+    return f"{cpu_model()} ({torch.get_num_threads()} threads)"
+
+
+def cpu_model() -> str:
+    """The processor's model name ("AMD EPYC 7B13"): floats differ between CPU models, so records name it."""
+    try:
+        lines = Path("/proc/cpuinfo").read_text().split("\n\n")[0].splitlines()
+    except OSError:
+        return platform.processor() or platform.machine()
+    info = {k.strip().lower(): v.strip() for k, _, v in (line.partition(":") for line in lines)}
+    name = info.get("model name") or info.get("hardware") or platform.processor() or platform.machine()
+    detail = ", ".join(f"{k} {info[k]}" for k in ("cpu family", "model", "stepping") if info.get(k))
+    return f"{name} ({detail})" if detail else name
 
 
 def git_commit() -> str:
@@ -59,6 +71,8 @@ def environment(device: str) -> dict:
         "platform": platform.platform(),
         "device": device,
         "device_name": device_name(device),
+        "cpu_model": cpu_model(),
+        "torch_threads": torch.get_num_threads(),
         "cpu_count": os.cpu_count(),
         "git_commit": git_commit(),
     }

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from algorithms.base import TrainResult
@@ -15,6 +15,7 @@ from bench.settings import EvalSettings
 from tasks.base import Task
 
 REFERENCE_SAMPLE_SEED = 1_000_003  # the reference's own eval samples (for win rate), fixed for all cells
+FRONTIER_SAMPLE_SEED = 2_000_003  # + the cell seed: the reference samples behind the optimal frontier
 KEPT_SAMPLES = 32  # sample completions kept in the record
 
 
@@ -22,6 +23,15 @@ KEPT_SAMPLES = 32  # sample completions kept in the record
 class Evaluation:
     metrics: dict[str, float]
     samples: list[dict[str, Any]]
+    reference_rewards: list[list[float]] = field(default_factory=list)  # per eval prompt, when asked for
+
+
+def reference_rewards(reference, tokenizer, task: Task, prompts: list[str], k: int, seed: int, batch_size: int):
+    """Gold rewards of ``k`` samples per prompt from the reference (a cut completion floored as everywhere),
+    one list per prompt: what the optimal frontier and oracle best-of-n are estimated from."""
+    drawn = sample(reference, tokenizer, prompts, k, task.max_new_tokens, FRONTIER_SAMPLE_SEED + seed, batch_size)
+    gold = task.gold(_repeat(prompts, k), drawn.texts, drawn.truncated)
+    return [[round(g, 6) for g in gold[i : i + k]] for i in range(0, len(gold), k)]
 
 
 def eval_prompts(task: Task, settings: EvalSettings) -> list[str]:
@@ -43,7 +53,7 @@ def reference_gold(reference, tokenizer, task: Task, settings: EvalSettings) -> 
         seed=REFERENCE_SAMPLE_SEED,
         batch_size=settings.eval_batch_size,
     )
-    return task.gold_reward(_repeat(prompts, settings.eval_samples), drawn.texts)
+    return task.gold(_repeat(prompts, settings.eval_samples), drawn.texts, drawn.truncated)
 
 
 def evaluate(
@@ -65,7 +75,7 @@ def evaluate(
         drawn = sample(result.policy, tokenizer, prompts, k, task.max_new_tokens, seed=seed, batch_size=bs)
     gen_s = time.perf_counter() - start
     repeated = _repeat(prompts, k)
-    gold = task.gold_reward(repeated, drawn.texts)
+    gold = task.gold(repeated, drawn.texts, drawn.truncated)
     lengths = [_content_length(r, tokenizer.eos_token_id) for r in drawn.response_ids]
     if result.kl_bound is None:
         policy_logps = score(result.policy, drawn.prompt_ids, drawn.response_ids, pad, bs)
@@ -98,12 +108,15 @@ def evaluate(
     }
     if result.proxy_scorer is not None:
         metrics["eval/proxy_reward"] = mean_se(result.proxy_scorer(repeated, drawn.texts))[0]
+    frontier = []
+    if result.reference_samples:
+        frontier = reference_rewards(reference, tokenizer, task, prompts, result.reference_samples, seed, bs)
     metrics["perf/eval_time_s"] = time.perf_counter() - start
     kept = [
         {"prompt": p, "completion": c, "gold": g, "length": n, "kl": kl_i}
         for p, c, g, n, kl_i in zip(repeated, drawn.texts, gold, lengths, sample_kl)
     ][:KEPT_SAMPLES]
-    return Evaluation(metrics, kept)
+    return Evaluation(metrics, kept, frontier)
 
 
 def _repeat(prompts: Sequence[str], k: int) -> list[str]:

@@ -46,6 +46,9 @@ class SweepConfig:
     grid: dict[str, dict[str, list[str]]] = field(default_factory=dict)
     name: str = "default"
     out: str | None = None
+    # every algorithm over its frontier grid (its KL knob's declared values) unless the grid sets that knob;
+    # False: one point per algorithm at its defaults
+    frontier: bool = True
 
     def add_assignment(self, text: str, where: str) -> None:
         """``KEY=v1,v2`` (every algorithm that has KEY) or ``ALGO.KEY=v1,v2`` (that algorithm only)."""
@@ -97,6 +100,10 @@ def load_config(path: str | Path) -> SweepConfig:
     for key in ("name", "out"):
         if key in data:
             config.__setattr__(key, str(data[key]))
+    if "frontier" in data:
+        if not isinstance(data["frontier"], bool):
+            raise SettingsError(f"sweep config {where}: frontier must be true or false, got {data['frontier']!r}")
+        config.frontier = data["frontier"]
     sets = data.get("set") or {}
     if not isinstance(sets, dict):
         raise SettingsError(f"sweep config {where}: 'set' must map [ALGO.]KEY to a value or a list of values")
@@ -110,29 +117,43 @@ def expand(config: SweepConfig) -> list[Cell]:
     from bench.spec import parse_seed
 
     seeds = [parse_seed(s) for s in config.seeds]
-    varying = frozenset(k for keys in config.grid.values() for k, values in keys.items() if len(values) > 1)
+    grids = {algo: algo_grid(config, algo) for algo in config.algos}
+    varying = frozenset(k for keys in grids.values() for k, values in keys.items() if len(values) > 1)
     cells = []
     for task, model, seed in itertools.product(config.tasks, config.models, seeds):
         for algo in config.algos:
-            for point in _points(config.grid, algo):
-                cells.append(Cell(algo, task, model, seed, point, varying))
+            own = grids[algo]
+            keys = sorted(own)
+            for values in itertools.product(*(own[k] for k in keys)):
+                cells.append(Cell(algo, task, model, seed, tuple(zip(keys, values)), varying))
     return cells
 
 
-def _points(grid: dict[str, dict[str, list[str]]], algo: str) -> list[tuple[tuple[str, str], ...]]:
-    """The grid points of one algorithm: its own keys and the "*" keys, in the product of their values.
+def algo_grid(config: SweepConfig, algo: str) -> dict[str, list[str]]:
+    """One algorithm's keys and values: its own keys, the "*" keys it has, and (with ``config.frontier``)
+    its frontier grid unless those set its KL knob. Its cells are the product of the values.
 
     A "*" key applies only where the algorithm has it (shared settings apply everywhere); which keys
     an algorithm has is checked in ``resolve_cells``.
     """
     from bench.settings import common_keys
 
-    own = dict(grid.get(ALL, {}))
-    if own:
-        own = {k: v for k, v in own.items() if k in common_keys() or _has_hparam(algo, k)}
-    own.update(grid.get(algo, {}))
-    keys = sorted(own)
-    return [tuple(zip(keys, values)) for values in itertools.product(*(own[k] for k in keys))]
+    own = {k: v for k, v in config.grid.get(ALL, {}).items() if k in common_keys() or _has_hparam(algo, k)}
+    own.update(config.grid.get(algo, {}))
+    knob, values = frontier_of(algo)
+    if config.frontier and knob and knob not in own:
+        own[knob] = list(values)
+    return own
+
+
+def frontier_of(algo: str) -> tuple[str | None, tuple[str, ...]]:
+    """An algorithm's KL knob and its frontier grid; (None, ()) for one that has none (or is not registered)."""
+    from algorithms import ALGORITHMS
+
+    if algo not in ALGORITHMS:
+        return None, ()
+    cls = ALGORITHMS.get(algo)
+    return (cls.kl_knob, cls.frontier_grid) if cls.frontier_grid else (None, ())
 
 
 def _has_hparam(algo: str, key: str) -> bool:

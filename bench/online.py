@@ -15,12 +15,17 @@ from bench.params import param
 class OnlineParams:
     """Hyperparameters every online adapter over TRL has; an adapter subclasses to change defaults."""
 
-    beta: float = param(0.05, "KL coefficient toward the reference")
-    num_generations: int = param(4, "completions sampled per prompt")
-    rollout_prompts: int = param(8, "prompts per update")
-    updates: int = param(60, "optimizer steps, one generation batch each")
-    reward: str = param("gold", "what the policy is trained on", choices=("gold", "model"))
-    learning_rate: float = param(DEFAULT_LR, "peak learning rate")
+    beta: float = param(0.05, "KL coefficient toward the reference", gt=0)
+    num_generations: int = param(4, "completions sampled per prompt (a group needs two)", ge=2)
+    rollout_prompts: int = param(8, "prompts per update", ge=1)
+    updates: int = param(60, "optimizer steps, one generation batch each", ge=1)
+    reward: str = param(
+        "model",
+        "what the policy is trained on: the reward model learned from the preference pairs, as every other method "
+        "learns from them, or the gold reward it is judged by (an oracle, ranked in a table of its own)",
+        choices=("model", "gold"),
+    )
+    learning_rate: float = param(DEFAULT_LR, "peak learning rate", gt=0)
 
 
 def prompt_dataset(ctx: TrainContext, prompts_needed: int):
@@ -36,14 +41,24 @@ def prompt_dataset(ctx: TrainContext, prompts_needed: int):
 def reward_function(ctx: TrainContext, reward_model_settings) -> Callable[..., list[float]]:
     """TRL reward function: the task's gold reward, or (given its settings) the cell's cached reward model."""
     if reward_model_settings is None:
-        scorer, kind = ctx.task.gold_reward, "gold"
+        eos, limit = ctx.load_tokenizer().eos_token_id, ctx.task.max_new_tokens
+
+        def scorer(prompts, completions, completion_ids):  # the gold reward, a never-ending completion floored
+            truncated = [len(ids) >= limit and eos not in ids for ids in completion_ids]
+            return ctx.task.gold(prompts, completions, truncated)
+
+        kind = "gold"
     else:
         from bench.reward_model import cell_reward_scorer
 
-        scorer, kind = cell_reward_scorer(ctx, reward_model_settings)[0], "model"
+        model_scorer, kind = cell_reward_scorer(ctx, reward_model_settings)[0], "model"
 
-    def task_reward(prompts, completions, **_) -> list[float]:
-        return scorer(list(prompts), list(completions))
+        def scorer(prompts, completions, completion_ids):
+            return model_scorer(prompts, completions)
+
+    def task_reward(prompts, completions, completion_ids=None, **_) -> list[float]:
+        ids = completion_ids if completion_ids is not None else [[] for _ in completions]
+        return scorer(list(prompts), list(completions), [list(i) for i in ids])
 
     task_reward.__name__ = f"{ctx.task.name}_{kind}_reward"
     return task_reward
@@ -92,6 +107,11 @@ def build_online_trainer(
     )
 
 
+def oracle_key(reward: str) -> dict:
+    """An online adapter trained on the gold reward (an oracle) ranks only beside other oracles."""
+    return {"trained_on": "gold reward (oracle)"} if reward == "gold" else {}
+
+
 class OnlineAdapter(Adapter):
     """An online adapter over a TRL trainer (GRPO, RLOO): subclasses set ``hparams`` (an OnlineParams)
     and implement ``build_trainer(ctx)`` with build_online_trainer."""
@@ -103,10 +123,15 @@ class OnlineAdapter(Adapter):
     def build_trainer(self, ctx: TrainContext):
         raise NotImplementedError
 
+    kl_knob = "beta"
+
     def reward_model_settings(self, params: OnlineParams):
         from bench.reward_model import RewardModelSettings
 
         return RewardModelSettings() if params.reward == "model" else None
+
+    def comparability_extra(self, params: OnlineParams) -> dict:
+        return oracle_key(params.reward)
 
     def train(self, ctx: TrainContext) -> TrainResult:
         from bench.trl_support import train_with

@@ -19,8 +19,48 @@ class SettingsError(ValueError):
     """A bad ``--set`` key or value; the message names it and what is accepted."""
 
 
-def param(default: Any, help: str, choices: Sequence[Any] | None = None) -> Any:
-    return dataclasses.field(default=default, metadata={"help": help, "choices": tuple(choices or ())})
+# bound name → (test that the value passes, how the error says it)
+BOUNDS = {
+    "gt": (lambda v, b: v > b, ">"),
+    "ge": (lambda v, b: v >= b, ">="),
+    "lt": (lambda v, b: v < b, "<"),
+    "le": (lambda v, b: v <= b, "<="),
+}
+
+
+def param(
+    default: Any,
+    help: str,
+    choices: Sequence[Any] | None = None,
+    *,
+    gt: float | None = None,
+    ge: float | None = None,
+    lt: float | None = None,
+    le: float | None = None,
+) -> Any:
+    """A settable field: its default, help text, and what it accepts (``choices``, or bounds such as ``gt=0``)."""
+    bounds = {name: bound for name, bound in (("gt", gt), ("ge", ge), ("lt", lt), ("le", le)) if bound is not None}
+    return dataclasses.field(
+        default=default, metadata={"help": help, "choices": tuple(choices or ()), "bounds": bounds}
+    )
+
+
+def check_bounds(cls: type, instance: Any, where: str, owner: str = "") -> None:
+    """Every field within its declared bounds, or a SettingsError naming the value, the bound and the setting."""
+    for f in dataclasses.fields(cls):
+        value = getattr(instance, f.name)
+        for name, bound in f.metadata.get("bounds", {}).items():
+            passes, symbol = BOUNDS[name]
+            if not passes(value, bound):
+                about = f"{owner}'s {f.name}: " if owner else ""
+                raise SettingsError(
+                    f"{where} {f.name}={value!r}: must be {bounds_text(f)} ({about}{f.metadata.get('help', '')})"
+                )
+
+
+def bounds_text(f: dataclasses.Field) -> str:
+    """``> 0``, ``>= 0 and <= 1``: what a field's bounds accept, for help and errors."""
+    return " and ".join(f"{BOUNDS[name][1]} {bound:g}" for name, bound in f.metadata.get("bounds", {}).items())
 
 
 def field_type(cls: type, f: dataclasses.Field) -> type:
@@ -30,7 +70,8 @@ def field_type(cls: type, f: dataclasses.Field) -> type:
 def describe_field(cls: type, f: dataclasses.Field) -> str:
     choices = f.metadata.get("choices")
     kind = "|".join(map(str, choices)) if choices else field_type(cls, f).__name__
-    return f"{f.name} ({kind}, default {f.default!r}): {f.metadata.get('help', '')}"
+    accepts = f", {bounds_text(f)}" if f.metadata.get("bounds") else ""
+    return f"{f.name} ({kind}{accepts}, default {f.default!r}): {f.metadata.get('help', '')}"
 
 
 def parse_value(text: str, typ: type, choices: Sequence[Any], where: str) -> Any:
@@ -62,14 +103,16 @@ def settable_fields(cls: type) -> dict[str, dataclasses.Field]:
     return {f.name: f for f in dataclasses.fields(cls)}
 
 
-def build_settings(cls: type, overrides: dict[str, str], where: str) -> Any:
-    """Instantiate ``cls`` with the string ``overrides`` parsed against its field types."""
+def build_settings(cls: type, overrides: dict[str, str], where: str, owner: str = "") -> Any:
+    """Instantiate ``cls`` with the string ``overrides`` parsed against its field types and bounds; ``owner``
+    (an algorithm's name) says in errors whose setting it is."""
     fields = settable_fields(cls)
     values = {}
     for key, text in overrides.items():
         f = fields[key]
         values[key] = parse_value(text, field_type(cls, f), f.metadata.get("choices", ()), f"{where}.{key}")
     instance = cls(**values)
+    check_bounds(cls, instance, where, owner)
     check = getattr(instance, "validate", None)
     if check is not None:
         check()

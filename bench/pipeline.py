@@ -77,10 +77,12 @@ def run_cell(
         # The preference data is prepared for every cell, baselines included: its fingerprint is part of
         # the comparability key, so the SFT row ranks beside the algorithms trained on that data.
         with main_process_first():  # one process builds shared work; under DDP the others then reuse it
-            prepared = prepare(task, source, spec.sft, spec.data, spec.eval, cache, device, log)
+            prepared = prepare(task, source, spec.sft, spec.data, spec.eval, cache, device, log, spec.seed)
         record.artifacts = prepared.info()
         record.comparability_key = comparability_key(
-            spec.shared_settings(), prepared.data_fingerprint, prepared.reference.key
+            {**spec.shared_settings(), **adapter.comparability_extra(spec.hparams)},
+            prepared.data_identity,
+            prepared.reference.key,
         )
         tracker.set_config({"comparability_key": record.comparability_key})
         rm_settings = adapter.reward_model_settings(spec.hparams)
@@ -141,6 +143,7 @@ def run_cell(
             "perf/peak_mem_mb": peak_memory_mb(device),  # CUDA: since train began; CPU: the process's peak
         }
         record.samples = evaluation.samples
+        record.reference_rewards = evaluation.reference_rewards
         record.status = "ok"
     except BaseException as exc:  # every way a cell can end is recorded, then passed on
         failure = exc

@@ -18,7 +18,19 @@ from tasks.base import Task
 PAIRS, UNPAIRED = "pairs.jsonl", "unpaired.jsonl"
 
 
-def build_pairs(model, tokenizer, task: Task, settings: DataSettings, folder: Path, batch_size: int = 128) -> dict:
+def draw_seed(data_seed: int, seed: int) -> int:
+    """The seed of one cell's preference data: a new draw of completions and labels for every cell seed."""
+    from bench.hashing import content_hash
+
+    return int(content_hash({"data_seed": data_seed, "seed": seed})[:8], 16)
+
+
+def build_pairs(
+    model, tokenizer, task: Task, settings: DataSettings, folder: Path, seed: int = 0, batch_size: int = 128
+) -> dict:
+    """Pairs for the cell seed ``seed``: completions sampled from the SFT model and labelled, both drawn with
+    ``draw_seed(settings.data_seed, seed)``, so seeds differ in their data as two real labelling runs would."""
+    rng_seed = draw_seed(settings.data_seed, seed)
     train_prompts = task.train_prompts()
     if not train_prompts:
         raise ValueError(f"task {task.name!r} has no train prompts: nothing to make preference pairs from")
@@ -29,15 +41,15 @@ def build_pairs(model, tokenizer, task: Task, settings: DataSettings, folder: Pa
         prompts,
         k=2,
         max_new_tokens=task.max_new_tokens,
-        seed=settings.data_seed,
+        seed=rng_seed,
         batch_size=batch_size,
     )
     a_texts, b_texts = drawn.texts[0::2], drawn.texts[1::2]
     repeated = [p for p in prompts for _ in range(2)]
-    gold = task.gold_reward(repeated, drawn.texts)
+    gold = task.gold(repeated, drawn.texts, drawn.truncated)
     gold_a, gold_b = gold[0::2], gold[1::2]
-    rater = task.labeler_score(repeated, drawn.texts)  # gold, unless the task's raters are biased
-    a_wins = bradley_terry_labels(rater[0::2], rater[1::2], settings.labeler_temperature, seed=settings.data_seed)
+    rater = task.labeler(repeated, drawn.texts, drawn.truncated)  # gold, unless the task's raters are biased
+    a_wins = bradley_terry_labels(rater[0::2], rater[1::2], settings.labeler_temperature, seed=rng_seed)
     pairs, identical = [], 0
     for prompt, a, b, ga, gb, a_won in zip(prompts, a_texts, b_texts, gold_a, gold_b, a_wins, strict=True):
         if a == b:  # no preference signal in a pair of equal texts

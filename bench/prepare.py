@@ -34,6 +34,13 @@ class Prepared:
     def data_fingerprint(self) -> str:
         return self.data.extra["fingerprint"]
 
+    @property
+    def data_identity(self) -> str:
+        """What the comparability key says about the data: a file's rows are the same for every seed (their
+        fingerprint); sampled pairs are a new draw per seed, made the same way (reference, task, data settings,
+        all in the key already), so every seed of the same recipe compares."""
+        return self.data_fingerprint if self.data.extra.get("given") else "sampled per seed"
+
     def ref_gold(self) -> list[float]:
         return json.loads((self.ref_eval.path / REF_GOLD).read_text())
 
@@ -110,8 +117,9 @@ def prepare(
     cache: ArtifactCache,
     device: str,
     log: Callable[[str], None],
+    seed: int = 0,
 ) -> Prepared:
-    """Build or reuse everything a cell needs."""
+    """Build or reuse everything a cell needs; ``seed`` (the cell's) draws its preference pairs."""
     from bench.evaluate import reference_gold
 
     reference = prepare_reference(task, source, sft, cache, device, log)
@@ -124,14 +132,18 @@ def prepare(
         return loaded["model"], loaded["tokenizer"]
 
     def build_data(folder: Path) -> dict:
-        if hasattr(task, "preference_rows"):  # a task made from a preference file: the data as given
-            stats = write_given_rows(task, folder)
+        if given:  # a task made from a preference file: the data as given, the same for every seed
+            stats = {**write_given_rows(task, folder), "given": True}
         else:
-            stats = build_pairs(*ref_model(), task, data, folder)
+            stats = build_pairs(*ref_model(), task, data, folder, seed=seed)
         return {**stats, "fingerprint": file_hash(folder / PAIRS)}
 
+    given = hasattr(task, "preference_rows")
     data_inputs = {**task_inputs(task), "reference": reference.key, "data": asdict(data)}
-    data_art = cache.get_or_build("data", data_inputs, build_data, f"{task.name} preference data")
+    if not given:
+        data_inputs["seed"] = seed
+    what = f"{task.name} preference data" + ("" if given else f" (seed {seed})")
+    data_art = cache.get_or_build("data", data_inputs, build_data, what)
 
     def build_ref_eval(folder: Path) -> dict:
         gold = reference_gold(*ref_model(), task, eval_settings)

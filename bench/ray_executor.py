@@ -45,7 +45,8 @@ def _prepare_task(spec, source, cache_dir: str, device: str, threads: int) -> No
 
     torch.set_num_threads(threads)
     task = make_task(spec.task, source.chat_tokenizer())
-    prepare(task, source, spec.sft, spec.data, spec.eval, ArtifactCache(cache_dir, log=lambda _: None), device, print)
+    cache = ArtifactCache(cache_dir, log=lambda _: None)
+    prepare(task, source, spec.sft, spec.data, spec.eval, cache, device, print, spec.seed)
 
 
 def run_on_ray(
@@ -78,7 +79,8 @@ def run_on_ray(
     try:
         groups = {}
         for _, spec, source in todo:
-            groups.setdefault((spec.task, spec.model, spec.sft, spec.data, spec.eval), (spec, source))
+            # the preference data is drawn per seed, so a group is (task, model, settings, seed)
+            groups.setdefault((spec.task, spec.model, spec.sft, spec.data, spec.eval, spec.seed), (spec, source))
         note(f"ray: preparing shared work for {len(groups)} group(s), then {len(todo)} cells")
         for ref in [
             prepare_task.remote(spec, source, cache, device, cpus_per_cell) for spec, source in groups.values()

@@ -33,6 +33,8 @@ class RunRecord:
     metrics: dict[str, float] = field(default_factory=dict)
     curve: list[dict[str, Any]] = field(default_factory=list)
     samples: list[dict[str, Any]] = field(default_factory=list)
+    # gold rewards of extra reference samples, one list per eval prompt (SFT baseline: the optimal frontier)
+    reference_rewards: list[list[float]] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
     error: str | None = None  # one line: "stage: ExceptionType: message"
     traceback: str | None = None
@@ -51,9 +53,10 @@ class RunRecord:
         return cls(**{k: v for k, v in data.items() if k in names})
 
 
-def comparability_key(shared_settings: dict[str, Any], data_fingerprint: str | None, reference_key: str) -> str:
-    """Task + version, model (as its SFT artifact), data fingerprint, eval settings and budget."""
-    return content_hash({"settings": shared_settings, "data": data_fingerprint, "reference": reference_key})
+def comparability_key(shared_settings: dict[str, Any], data_identity: str | None, reference_key: str) -> str:
+    """Task + version, model (as its SFT artifact), the data (a file's fingerprint, or how pairs are sampled),
+    eval settings, budget, and what a cell learns from where it is not the preference data (an oracle)."""
+    return content_hash({"settings": shared_settings, "data": data_identity, "reference": reference_key})
 
 
 def record_path(out_dir: Path, spec: dict[str, Any], spec_hash: str) -> Path:

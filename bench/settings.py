@@ -32,7 +32,9 @@ class SFTSettings:
 class DataSettings:
     """How preference pairs are made: sampled on-policy from the SFT model, labelled by a labeler."""
 
-    data_seed: int = param(0, "seed for sampling completions and for the labeler's draws")
+    data_seed: int = param(
+        0, "base seed of the preference data; a cell draws its completions and labels with (data_seed, cell seed)"
+    )
     data_pairs: int = param(1024, "preference pairs to make (train prompts are cycled)")
     labeler: str = param("bradley-terry", "who picks the winner of a pair", choices=("bradley-terry",))
     labeler_temperature: float = param(

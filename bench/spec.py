@@ -88,7 +88,8 @@ def resolve_spec(
         group: build_settings(cls, {k: v for k, v in overrides.items() if common.get(k) == group}, "--set")
         for group, cls in COMMON_SETTINGS.items()
     }
-    hparams = build_settings(adapter_cls.hparams, {k: v for k, v in overrides.items() if k in hparam_names}, "--set")
+    own = {k: v for k, v in overrides.items() if k in hparam_names}
+    hparams = build_settings(adapter_cls.hparams, own, "--set", owner=algo)
     check_task_fits(task_obj, algo, adapter_cls, hparams, groups["budget"])
     spec = CellSpec(
         algo=algo, task=task, task_version=task_obj.version, model=model, seed=seed, hparams=hparams, **groups

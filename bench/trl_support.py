@@ -164,6 +164,10 @@ def preference_trainer(
     # DDP: TRL's precompute shares a datasets cache file between processes, which in-memory datasets do not
     # have, so under several processes the reference stays live
     precompute = reference and world_size() == 1
+    if unpaired and (ctx.data_dir / PAIRS).stat().st_size:  # the unpaired view of pairs: two rows per pair
+        # the same judgements in the same optimizer steps as the paired adapters: a step takes both rows of
+        # batch_size pairs (the budget's batch is global, split over processes like trl_args does)
+        config = {"per_device_train_batch_size": 2 * ctx.budget.batch_size // world_size(), **config}
     if precompute:
         trainer_cls = precomputed_reference(trainer_cls, ctx)
         config = {"precompute_ref_log_probs": True, **config}

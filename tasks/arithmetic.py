@@ -45,7 +45,8 @@ def first_number(text: str) -> int | None:
 class Arithmetic(HeldOutPrompts):
     eval_count = EVAL_PROMPTS
     name = "arithmetic"
-    version = "1"
+    version = "2"  # 2: an answer cut at the length limit scores 0
+    truncated_gold = 0.0
     description = "answer a+b= with the sum (operands 0-19); gold = 1 if the first number is right, else 0"
     max_new_tokens = 6
 

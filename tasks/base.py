@@ -26,6 +26,9 @@ class Task:
     version: ClassVar[str]
     description: ClassVar[str]
     max_new_tokens: ClassVar[int]  # generation length for pairs and evaluation
+    # The gold reward of a completion that hit max_new_tokens without EOS (it never ended): the task's floor,
+    # so that word salad which never stops cannot win. None: no penalty (tasks made from files or datasets).
+    truncated_gold: ClassVar[float | None] = None
 
     def sft_examples(self, n: int, seed: int) -> list[SFTExample]:
         """``n`` demonstrations, the same for the same seed; usually over the train prompts (a task that
@@ -49,9 +52,26 @@ class Task:
         raters are biased away from the true objective (``concise``: they like length) overrides it."""
         return self.gold_reward(prompts, completions)
 
+    def gold(self, prompts: Sequence[str], completions: Sequence[str], truncated: Sequence[bool]) -> list[float]:
+        """The gold reward of sampled completions as every metric and oracle uses it: ``gold_reward``, except
+        that a completion cut at the length limit scores ``truncated_gold``."""
+        return _floor_truncated(self.gold_reward(prompts, completions), truncated, self.truncated_gold)
+
+    def labeler(self, prompts: Sequence[str], completions: Sequence[str], truncated: Sequence[bool]) -> list[float]:
+        """``labeler_score`` of sampled completions, a cut one scoring ``truncated_gold`` (raters dislike it too)."""
+        return _floor_truncated(self.labeler_score(prompts, completions), truncated, self.truncated_gold)
+
     def fingerprint_inputs(self) -> dict:
         """Anything beyond name and version that determines the task's data (e.g. a lexicon hash)."""
         return {}
+
+
+def _floor_truncated(scores: list[float], truncated: Sequence[bool], floor: float | None) -> list[float]:
+    if len(scores) != len(truncated):
+        raise ValueError(f"{len(scores)} scores but {len(truncated)} truncation flags")
+    if floor is None:
+        return list(scores)
+    return [floor if cut else s for s, cut in zip(scores, truncated)]
 
 
 class HeldOutPrompts(Task):

@@ -35,9 +35,10 @@ TAG = re.compile(r"<[^>]+>")
 @register("imdb")
 class IMDb(Task):
     name = "imdb"
-    version = "1"
+    version = "2"  # 2: a completion cut at the length limit scores 0
     description = "continue IMDb review openings positively (or imdb:PATH); gold = sentiment classifier (@ID_OR_PATH)"
     max_new_tokens = 48
+    truncated_gold = 0.0
     needs_loading: ClassVar[bool] = True
     dataset_id = "stanfordnlp/imdb"
 
@@ -54,7 +55,7 @@ class IMDb(Task):
             texts.append(" ".join(TAG.sub(" ", text).split()))
         self.reviews = texts
         self._check_classifier()
-        self.version = "1-" + content_hash({"reviews": texts, "classifier": self.classifier}, length=10)
+        self.version = "2-" + content_hash({"reviews": texts, "classifier": self.classifier}, length=10)
 
     def _check_classifier(self) -> None:
         from bench.models import can_load

@@ -95,9 +95,12 @@ EVAL_PROMPTS = 128
 class Sentiment(HeldOutPrompts):
     eval_count = EVAL_PROMPTS
     name = "sentiment"
-    version = "1"
-    description = "continue a movie-review prompt positively; gold = VADER compound of the completion"
+    version = "2"  # 2: a completion cut at the length limit scores -1
+    description = (
+        "continue a movie-review prompt positively; gold = VADER compound of the completion (-1 if it never ends)"
+    )
     max_new_tokens = 24
+    truncated_gold = -1.0
 
     @cached_property
     def _lexicon_text(self) -> str:

@@ -5,7 +5,10 @@ from __future__ import annotations
 import pytest
 
 from bench.grid import DEFAULT_ALGOS, SweepConfig, expand, load_config, resolve_cells
+from algorithms import ALGORITHMS
 from bench.params import SettingsError
+
+FRONTIER_SIZE_OF_BEST_OF_N = ["2", "4", "8", "16"]
 
 
 def config(**kw) -> SweepConfig:
@@ -15,18 +18,35 @@ def config(**kw) -> SweepConfig:
     return cfg
 
 
-def test_default_grid_is_the_default_benchmark():
+def test_default_grid_is_the_frontier_benchmark():
     cells = expand(SweepConfig())
-    assert len(cells) == len(DEFAULT_ALGOS) * 3 == 27
-    assert {c.algo for c in cells} == {"sft", "best-of-n", "dpo", "ipo", "kto", "cpo", "orpo", "simpo", "ppo"}
-    assert [c.seed for c in cells[:: len(DEFAULT_ALGOS)]] == [0, 1, 2]  # seed-major: a full picture per seed
-    assert all(c.task == "sentiment" and c.model == "tiny" and c.overrides == () for c in cells)
+    assert {c.algo for c in cells} == set(DEFAULT_ALGOS) == {
+        "sft", "best-of-n", "dpo", "ipo", "kto", "cpo", "orpo", "simpo", "ppo"
+    }  # fmt: skip
+    per_algo = {a: [dict(c.overrides) for c in cells if c.algo == a and c.seed == 0] for a in DEFAULT_ALGOS}
+    assert per_algo["sft"] == [{}]  # the baseline has no knob
+    for algo in DEFAULT_ALGOS[1:]:  # every other one sweeps its KL knob over a grid of the same size
+        knob, grid = ALGORITHMS.get(algo).kl_knob, ALGORITHMS.get(algo).frontier_grid
+        assert [p[knob] for p in per_algo[algo]] == list(grid) and len(grid) == len(FRONTIER_SIZE_OF_BEST_OF_N)
+    assert per_algo["best-of-n"] == [{"n": n} for n in FRONTIER_SIZE_OF_BEST_OF_N]
+    assert len(cells) == 3 * (1 + 8 * 4)
+    assert sorted({c.seed for c in cells}) == [0, 1, 2]
+    assert all(c.task == "sentiment" and c.model == "tiny" for c in cells)
+
+
+def test_a_knob_given_on_the_command_line_replaces_the_frontier_grid_and_no_frontier_gives_one_point():
+    cells = expand(config(algos=["dpo", "ipo"], seeds=[0], sets=["dpo.beta=0.5"]))
+    assert [dict(c.overrides) for c in cells if c.algo == "dpo"] == [{"beta": "0.5"}]
+    assert len([c for c in cells if c.algo == "ipo"]) == 4
+    cells = expand(config(algos=["dpo", "ipo"], seeds=[0], frontier=False))
+    assert [c.overrides for c in cells] == [(), ()]
 
 
 def test_grid_values_multiply_per_algorithm_and_shared_keys_reach_only_who_has_them():
     cfg = config(
         algos=["sft", "dpo", "kto"],
         seeds=[0, 1],
+        frontier=False,
         sets=["dpo.beta=0.05,0.1,0.5", "train_examples=64", "desirable_weight=1,2"],
     )
     cells = expand(cfg)
@@ -47,11 +67,12 @@ def test_yaml_config_and_flags_over_it(tmp_path):
     path = tmp_path / "sweep.yaml"
     path.write_text(
         "name: betas\nalgos: [dpo, ipo]\nseeds: 0,1\nset:\n  dpo.beta: [0.1, 0.3]\n  train_examples: 32\n"
-        "out: results/betas\n"
+        "out: results/betas\nfrontier: false\n"
     )
     cfg = load_config(path)
     assert (cfg.name, cfg.algos, cfg.seeds, cfg.out) == ("betas", ["dpo", "ipo"], ["0", "1"], "results/betas")
     assert cfg.grid == {"dpo": {"beta": ["0.1", "0.3"]}, "*": {"train_examples": ["32"]}}
+    assert cfg.frontier is False
     assert len(expand(cfg)) == 2 * (2 + 1)
 
 
@@ -106,7 +127,7 @@ def test_same_cell_given_twice_is_an_error():
 
 
 def test_hash_is_stable_and_changes_with_any_setting():
-    cfg = config(algos=["dpo", "ipo"], seeds=[0, 1], sets=["dpo.beta=0.1,0.2"])
+    cfg = config(algos=["dpo", "ipo"], seeds=[0, 1], sets=["dpo.beta=0.1,0.2"], frontier=False)
     first = [spec.hash() for _, spec, _ in resolve_cells(cfg, expand(cfg))]
     again = [spec.hash() for _, spec, _ in resolve_cells(cfg, expand(cfg))]
     assert first == again and len(set(first)) == len(first) == 6

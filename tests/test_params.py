@@ -60,7 +60,28 @@ def test_invalid_values_are_rejected_before_work():
         resolve_spec("dpo", "sentiment", "tiny", "-1", {})
 
 
-def test_sft_baseline_has_no_hyperparameters():
-    with pytest.raises(SettingsError, match="sft settings: none"):
+def test_sft_baseline_has_only_its_frontier_samples():
+    with pytest.raises(SettingsError, match="sft settings: frontier_samples;"):
         resolve_spec("sft", "sentiment", "tiny", 0, {"beta": "0.1"})
     assert ALGORITHMS.get("sft").data == "none"
+
+
+@pytest.mark.parametrize(
+    "algo, setting, message",
+    [
+        ("dpo", "beta=-1", "--set beta=-1.0: must be > 0 (dpo's beta: β: strength"),
+        ("ipo", "beta=0", "--set beta=0.0: must be > 0 (ipo's beta:"),
+        ("kto", "desirable_weight=0", "--set desirable_weight=0.0: must be > 0 (kto's desirable_weight:"),
+        ("cpo", "nll_weight=-0.5", "--set nll_weight=-0.5: must be >= 0 (cpo's nll_weight:"),
+        ("orpo", "learning_rate=0", "--set learning_rate=0.0: must be > 0 (orpo's learning_rate:"),
+        ("simpo", "gamma=-1", "--set gamma=-1.0: must be >= 0 (simpo's gamma:"),
+        ("grpo", "num_generations=1", "--set num_generations=1: must be >= 2 (grpo's num_generations:"),
+        ("best-of-n", "n=0", "--set n=0: must be >= 1 (best-of-n's n:"),
+        ("sft", "frontier_samples=-1", "--set frontier_samples=-1: must be >= 0 (sft's frontier_samples:"),
+    ],
+)
+def test_hyperparameters_out_of_bounds_are_refused_with_one_line(algo, setting, message):
+    key, _, value = setting.partition("=")
+    with pytest.raises(SettingsError) as caught:
+        resolve_spec(algo, "sentiment", "tiny", 0, {key: value})
+    assert str(caught.value).startswith(message) and "\n" not in str(caught.value)

@@ -1,0 +1,262 @@
+"""Compare preference-optimization methods at matched KL budgets: the optimal KL-regularized frontier, best-of-n,
+each method's per-seed reward-vs-KL envelope read at a budget, and bootstrap intervals / ranks over seeds.
+
+Pure functions of plain numbers (numpy + scipy), checked against values worked by hand in tests/test_frontier.py.
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+from bisect import bisect_left
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import stats
+from scipy.special import logsumexp
+
+# KL estimates at or below this (they can be slightly negative) are treated as this for log interpolation
+KL_FLOOR = 1e-3
+
+
+@dataclass(frozen=True)
+class FrontierPoint:
+    beta: float
+    reward: float  # E_{π*_β}[r], averaged over prompts
+    kl: float  # KL(π*_β‖π_ref) per sequence, averaged over prompts
+    ess: float  # median over prompts of the effective sample size (inf for exact)
+    trusted: bool  # estimate trustworthy at this β (ess >= min_ess); always True for exact
+
+
+def _check_betas(betas: Sequence[float]) -> list[float]:
+    out = [float(b) for b in betas]
+    for b in out:
+        if not (b > 0 and math.isfinite(b)):
+            raise ValueError(f"every beta must be a finite number > 0, got {b}")
+    return out
+
+
+def _finite_array(values: Sequence[float], what: str) -> np.ndarray:
+    arr = np.asarray(values, dtype=float)
+    if arr.ndim != 1 or arr.size == 0:
+        raise ValueError(f"{what} must be a non-empty list of numbers")
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{what} contains a NaN or infinite reward")
+    return arr
+
+
+def optimal_frontier_from_samples(
+    rewards: Sequence[Sequence[float]], betas: Sequence[float], min_ess: float = 16.0
+) -> list[FrontierPoint]:
+    """Self-normalized importance-sampling estimate of π*_β ∝ π_ref·exp(r/β) from K samples of π_ref per prompt.
+
+    ``rewards[p]`` holds the gold rewards of the K samples drawn from π_ref(·|x_p). Per prompt the weights are
+    w_i = softmax(r/β)_i, R* = Σ w_i r_i, KL* = R*/β − log((1/K)·Σ_j exp(r_j/β)) = Σ w_i log(K·w_i), ESS = 1/Σ w_i².
+    KL* ≤ log K always (the weights live on K samples), so small β saturates; ``trusted`` flags ess >= min_ess.
+    """
+    if len(rewards) == 0:
+        raise ValueError("no prompts: rewards is empty")
+    per_prompt = [_finite_array(r, f"rewards of prompt {p}") for p, r in enumerate(rewards)]
+    points = []
+    for beta in _check_betas(betas):
+        rs, kls, esss = [], [], []
+        for r in per_prompt:
+            s = r / beta
+            log_w = s - logsumexp(s)  # max-subtracted: no overflow for tiny β
+            w = np.exp(log_w)
+            rs.append(float(np.dot(w, r)))
+            kls.append(float(np.dot(w, log_w)) + math.log(r.size))  # Σ w log(K w): no R*/β − log-mean cancellation
+            esss.append(float(1.0 / np.dot(w, w)))
+        ess = float(np.median(esss))
+        points.append(FrontierPoint(beta, float(np.mean(rs)), float(np.mean(kls)), ess, bool(ess >= min_ess)))
+    return points
+
+
+def optimal_frontier_exact(
+    probs: Sequence[Sequence[float]], rewards: Sequence[Sequence[float]], betas: Sequence[float]
+) -> list[FrontierPoint]:
+    """The frontier by exact enumeration: ``probs[p]`` is π_ref over prompt p's responses, ``rewards[p]`` their rewards.
+
+    π* ∝ probs·exp(r/β); reward = Σ π* r, kl = Σ π* log(π*/probs) (responses with π* = 0 add 0), averaged over prompts.
+    """
+    if len(probs) == 0 or len(probs) != len(rewards):
+        raise ValueError(
+            f"need one probs row per rewards row and at least one prompt, got {len(probs)} and {len(rewards)}"
+        )
+    rows = []
+    for p, (pr, r) in enumerate(zip(probs, rewards)):
+        pr, r = np.asarray(pr, dtype=float), _finite_array(r, f"rewards of prompt {p}")
+        if pr.shape != r.shape:
+            raise ValueError(f"prompt {p}: {pr.size} probabilities for {r.size} rewards")
+        if np.any(pr < 0) or abs(pr.sum() - 1.0) > 1e-6:
+            raise ValueError(f"prompt {p}: probs must be non-negative and sum to 1 (sum is {pr.sum()})")
+        rows.append((pr, r))
+    points = []
+    for beta in _check_betas(betas):
+        rs, kls = [], []
+        for pr, r in rows:
+            live = pr > 0
+            logits = np.log(pr[live]) + r[live] / beta
+            log_pi = logits - logsumexp(logits)
+            pi = np.exp(log_pi)
+            rs.append(float(np.dot(pi, r[live])))
+            kls.append(float(np.dot(pi, log_pi - np.log(pr[live]))))
+        points.append(FrontierPoint(beta, float(np.mean(rs)), float(np.mean(kls)), math.inf, True))
+    return points
+
+
+def best_of_n_kl_bound(n: int) -> float:
+    """The KL(best-of-n ‖ π_ref) bound log n − (n−1)/n (exact for continuous rewards)."""
+    if n < 1:
+        raise ValueError(f"n must be at least 1, got {n}")
+    return math.log(n) - (n - 1) / n
+
+
+def expected_max_of_n(rewards: Sequence[float], n: int) -> float:
+    """Unbiased U-statistic estimate of E[max of n i.i.d. draws] from K ≥ n samples.
+
+    With r_(1) ≤ … ≤ r_(K): Σ_{i=n}^{K} r_(i)·C(i−1, n−1)/C(K, n), the weights as exact integer ratios.
+    """
+    r = sorted(_finite_array(rewards, "rewards").tolist())
+    k = len(r)
+    if not 1 <= n <= k:
+        raise ValueError(f"n must be between 1 and the number of samples {k}, got {n}")
+    total = math.comb(k, n)
+    return math.fsum(r[i - 1] * (math.comb(i - 1, n - 1) / total) for i in range(n, k + 1))
+
+
+def best_of_n_curve(rewards: Sequence[Sequence[float]], ns: Sequence[int]) -> list[tuple[int, float, float]]:
+    """(n, KL bound, mean over prompts of expected_max_of_n) for each n."""
+    if len(rewards) == 0:
+        raise ValueError("no prompts: rewards is empty")
+    return [(n, best_of_n_kl_bound(n), float(np.mean([expected_max_of_n(r, n) for r in rewards]))) for n in ns]
+
+
+def upper_envelope(points: Sequence[tuple[float, float]]) -> list[tuple[float, float]]:
+    """The Pareto points (low kl, high reward) of (kl, reward) pairs, by kl ascending; non-finite points dropped."""
+    finite = [(float(k), float(r)) for k, r in points if math.isfinite(k) and math.isfinite(r)]
+    out: list[tuple[float, float]] = []
+    for k, r in sorted(finite, key=lambda p: (p[0], -p[1])):
+        if not out or r > out[-1][1]:  # a point with no more reward than one at smaller-or-equal kl is dominated
+            out.append((k, r))
+    return out
+
+
+def _bracket(kls: Sequence[float], budget: float) -> tuple[int, int, float] | None:
+    """Neighbours (i0, i1, t) of the floored budget among floored, strictly increasing kls; None outside."""
+    if math.isnan(budget):
+        raise ValueError("budget is NaN")
+    b = max(budget, KL_FLOOR)
+    if not kls or b < kls[0] or b > kls[-1]:
+        return None
+    i = bisect_left(kls, b)
+    if kls[i] == b:
+        return i, i, 0.0
+    return i - 1, i, math.log(b / kls[i - 1]) / math.log(kls[i] / kls[i - 1])
+
+
+def _floored(envelope: Sequence[tuple[float, float]]) -> list[tuple[float, float]]:
+    # kls at or below the floor collapse onto it; the best reward there is the one that counts
+    return upper_envelope([(max(k, KL_FLOOR), r) for k, r in envelope])
+
+
+def read_at(envelope: Sequence[tuple[float, float]], budget: float) -> float:
+    """The envelope's reward at KL = budget, linear in log(max(kl, KL_FLOOR)); NaN outside its kl range (no
+    extrapolation) or for an empty envelope."""
+    env = _floored(envelope)
+    br = _bracket([k for k, _ in env], budget)
+    if br is None:
+        return math.nan
+    i0, i1, t = br
+    return env[i0][1] if i0 == i1 else env[i0][1] + (env[i1][1] - env[i0][1]) * t
+
+
+def reach(envelope: Sequence[tuple[float, float]], budget: float) -> str:
+    """Why ``read_at`` is or is not defined: "ok", "not reached", "below grid" or "no points"."""
+    env = _floored(envelope)
+    if not env:
+        return "no points"
+    if math.isnan(budget):
+        raise ValueError("budget is NaN")
+    b = max(budget, KL_FLOOR)
+    return "not reached" if b > env[-1][0] else "below grid" if b < env[0][0] else "ok"
+
+
+def bootstrap_ci(
+    values: Sequence[float], level: float = 0.95, resamples: int = 9999, seed: int = 0
+) -> tuple[float, float, float]:
+    """(mean, low, high): the percentile-bootstrap interval of the mean over seeds (scipy.stats.bootstrap).
+
+    The interval is a quantile of resample means, so with n seeds it lies within [min, max] of the seeds (clipped
+    there against rounding). With 3 seeds it is exactly [min, max] at level 0.95 (to rounding): P(all 3 resampled
+    = the minimum) = 1/27 ≈ 3.7% > 2.5%, likewise for the maximum (so for any level > 1 − 2/27 ≈ 0.926).
+    One value → (v, nan, nan); any NaN or no values → (nan, nan, nan); all equal → (v, v, v).
+    """
+    if not 0 < level < 1:
+        raise ValueError(f"level must be in (0, 1), got {level}")
+    arr = np.asarray(values, dtype=float)
+    if arr.size == 0 or np.any(np.isnan(arr)):
+        return math.nan, math.nan, math.nan
+    if arr.size == 1:
+        return float(arr[0]), math.nan, math.nan
+    if np.all(arr == arr[0]):
+        return float(arr[0]), float(arr[0]), float(arr[0])
+    rng_key = "rng" if "rng" in inspect.signature(stats.bootstrap).parameters else "random_state"  # scipy < 1.15
+    kw = {rng_key: np.random.default_rng(seed), "n_resamples": resamples, "confidence_level": level}
+    res = stats.bootstrap((arr,), np.mean, vectorized=True, method="percentile", **kw)
+    lo, hi = float(arr.min()), float(arr.max())
+    ci = res.confidence_interval
+    return float(np.mean(arr)), min(max(float(ci.low), lo), hi), min(max(float(ci.high), lo), hi)
+
+
+def separated_ranks(lows: Sequence[float], highs: Sequence[float], means: Sequence[float]) -> list[int | None]:
+    """1 + the number of rows whose interval lies entirely above this row's (their low > its high).
+
+    Rows with a NaN mean get None; a row with a mean but a NaN interval (one seed) counts as [mean, mean].
+    """
+    if not len(lows) == len(highs) == len(means):
+        raise ValueError(f"lows, highs and means differ in length: {len(lows)}, {len(highs)}, {len(means)}")
+    iv: list[tuple[float, float] | None] = []
+    for lo, hi, m in zip(lows, highs, means):
+        if math.isnan(m):
+            iv.append(None)
+        else:
+            iv.append((m, m) if math.isnan(lo) or math.isnan(hi) else (lo, hi))
+    known = [x for x in iv if x is not None]
+    return [None if x is None else 1 + sum(o[0] > x[1] for o in known) for x in iv]
+
+
+def rank_labels(ranks: Sequence[int | None]) -> list[str]:
+    """ "1" for a rank held by one row, "=2" for a rank shared by several, "-" for None."""
+    count = Counter(r for r in ranks if r is not None)
+    return ["-" if r is None else f"={r}" if count[r] > 1 else str(r) for r in ranks]
+
+
+def optimal_gain_fraction(r_algo: float, r_sft: float, r_star: float) -> float:
+    """(r_algo − r_sft)/(r_star − r_sft): the share of the optimal gain over SFT; NaN if undefined."""
+    if any(math.isnan(x) for x in (r_algo, r_sft, r_star)) or r_star <= r_sft:
+        return math.nan
+    return (r_algo - r_sft) / (r_star - r_sft)
+
+
+def frontier_reward_at(points: Sequence[FrontierPoint], budget: float) -> tuple[float, bool]:
+    """The optimal frontier's reward at KL = budget, linear in log(max(kl, KL_FLOOR)) between the bracketing
+    points; trusted if both are. (nan, False) outside the frontier's KL range."""
+    pts = sorted((p for p in points if math.isfinite(p.kl) and math.isfinite(p.reward)), key=lambda p: p.kl)
+    merged: list[tuple[float, FrontierPoint]] = []
+    for p in pts:
+        k = max(p.kl, KL_FLOOR)
+        if merged and merged[-1][0] == k:  # collapsed onto the floor (or equal kl): keep the better reward
+            if p.reward > merged[-1][1].reward:
+                merged[-1] = (k, p)
+        else:
+            merged.append((k, p))
+    br = _bracket([k for k, _ in merged], budget)
+    if br is None:
+        return math.nan, False
+    i0, i1, t = br
+    a, b = merged[i0][1], merged[i1][1]
+    reward = a.reward if i0 == i1 else a.reward + (b.reward - a.reward) * t
+    return reward, a.trusted and b.trusted
