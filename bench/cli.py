@@ -165,7 +165,13 @@ def report_wandb(tracker) -> None:
 def add_leaderboard_parsers(sub) -> None:
     board = sub.add_parser("leaderboard", help="build the leaderboard of a results folder from its records")
     board.add_argument("out", nargs="?", default=DEFAULT_OUT, help=f"results folder (default: {DEFAULT_OUT}/)")
-    board.add_argument("--format", choices=("md", "csv", "html"), default="md", help="md (default), csv or html")
+    board.add_argument(
+        "--format",
+        choices=("md", "csv", "headline-csv", "html"),
+        default="md",
+        help="md (default: the headline and every configuration), csv (every configuration), headline-csv "
+        "(reward at matched KL budgets) or html",
+    )
     board.add_argument("--by", default="task,model", help="how tables are ordered and headed (default: task,model)")
     board.add_argument(
         "-o", "--output", help="write to this file (default: md and csv to stdout, html to OUT/leaderboard.html)"
@@ -216,7 +222,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     written = write_outputs(out, read_records(out))
     print(written["leaderboard.md"].read_text())
     frontiers = [path for name, path in written.items() if name.startswith("frontier-")]
-    tracker.finish_sweep(written["leaderboard.csv"].read_text(), frontiers)
+    tracker.finish_sweep(written["leaderboard.csv"].read_text(), frontiers, written["headline.csv"].read_text())
     report_wandb(tracker)
     totals = stage_totals(outcome.ran)
     print(
@@ -262,7 +268,7 @@ def build_sweep_config(args: argparse.Namespace):
 
 
 def cmd_leaderboard(args: argparse.Namespace) -> int:
-    from bench.leaderboard import build_boards, to_csv, to_markdown
+    from bench.leaderboard import build_boards, headline_csv, to_csv, to_markdown
 
     out = Path(args.out)
     records = records_of(out)
@@ -278,7 +284,7 @@ def cmd_leaderboard(args: argparse.Namespace) -> int:
         write_text_atomic(target, html_page(boards, records))
         print(f"leaderboard: {target}")
         return 0
-    text = to_markdown(boards) if args.format == "md" else to_csv(boards)
+    text = {"md": to_markdown, "csv": to_csv, "headline-csv": headline_csv}[args.format](boards)
     if args.output:
         from bench.atomic import write_text_atomic
 

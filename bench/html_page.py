@@ -18,6 +18,7 @@ SORT_KEYS = {
     "gold reward (95% CI)": "reward_mean",
     "KL (95% CI)": "kl_mean",
     "length": "length_mean",
+    "truncated": "truncation_mean",
     "win rate": "win_rate_mean",
     "train tok/s": "train_tokens_per_s_mean",
     "train s": "train_s_mean",
@@ -31,6 +32,8 @@ th, td { padding: 4px 10px; border-bottom: 1px solid #ddd; text-align: right; wh
 th { cursor: pointer; background: #f4f4f4; user-select: none; }
 th[aria-sort=ascending]::after { content: " ▲"; } th[aria-sort=descending]::after { content: " ▼"; }
 td:nth-child(2), th:nth-child(2), td:last-child { text-align: left; }
+table.headline td:first-child, table.headline th:first-child { text-align: left; }
+table.headline th { cursor: default; }
 tr.frontier td:nth-child(2) { font-weight: 600; }
 img { max-width: 100%; display: block; margin: 0.5em 0; }
 .meta, .legend { color: #555; font-size: 12px; }
@@ -95,8 +98,27 @@ def board_html(board: Board, plots: dict[str, bytes]) -> str:
         for name, png in plots.items()
     )
     return (
-        f"<section><h2>{html.escape(board.title)}</h2>"
-        f'<table class="board"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>{images}</section>'
+        f"<section><h2>{html.escape(board.title)}</h2>{headline_html(board)}"
+        f'<h3>Every configuration</h3><table class="board"><thead><tr>{head}</tr></thead>'
+        f"<tbody>{''.join(body)}</tbody></table>{images}</section>"
+    )
+
+
+def headline_html(board: Board) -> str:
+    """The matched-KL table (reward at each KL budget, ranks, share of the optimal gain) and its legend."""
+    from bench.headline import columns, display_rows, legend
+
+    if board.headline is None or not len(board.headline.rows):
+        return ""
+    cols = columns(board.headline.budgets)
+    head = "".join(f"<th>{html.escape(c)}</th>" for c in cols)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{html.escape(row.get(c, ''))}</td>" for c in cols) + "</tr>"
+        for row in display_rows(board.headline)
+    )
+    return (
+        f'<h3>Reward at matched KL</h3><table class="headline"><thead><tr>{head}</tr></thead><tbody>{body}</tbody>'
+        f'</table><p class="legend">{html.escape(legend(board.headline))}</p>'
     )
 
 

@@ -1,10 +1,13 @@
-"""Leaderboards from records alone: one table per comparability key, one row per (algorithm, hyperparameters).
+"""Leaderboards from records alone: per comparability key, the headline (reward at matched KL budgets,
+bench/headline.py) and the detail table, one row per (algorithm, hyperparameters).
 
-Each row aggregates its seeds: mean and 95% t-interval of gold reward, KL, length and win rate;
-train throughput and time; how many seeds and with which statuses. Rows are ranked by mean gold
-reward, and a row is marked when no other row of its table has both higher reward and lower KL
-(the reward-vs-KL Pareto frontier, on the row means). Records with different comparability keys
-never share a table.
+Each detail row aggregates its seeds: mean and 95% percentile-bootstrap interval (scipy) of gold reward,
+KL, length and win rate; truncation; train throughput and time; how many seeds and with which statuses.
+A row is ranked only if every seed finished ``ok`` (one that failed or diverged on any seed is marked
+⚠ and counted, never ranked on its survivors), and ranks are shared where intervals do not separate.
+A row is marked when no other row of its table has both higher reward and lower KL (the
+reward-vs-KL Pareto frontier, on the row means). Records with different comparability keys never
+share a table.
 """
 
 from __future__ import annotations
@@ -17,21 +20,26 @@ from typing import Any
 
 import pandas as pd
 
+from bench.frontier import bootstrap_ci, rank_labels, separated_ranks
+from bench.headline import Headline, build_headline
 from bench.record import RunRecord
 from bench.report import algo_label
-from bench.stats import mean_ci, pareto_front
+from bench.stats import pareto_front
 
 # metric name in the record → column stem in the leaderboard
 AGGREGATED = {
     "eval/reward": "reward",
     "eval/kl": "kl",
     "eval/length": "length",
+    "eval/truncation_rate": "truncation",
     "eval/win_rate": "win_rate",
     "perf/train_tokens_per_s": "train_tokens_per_s",
     "perf/train_time_s": "train_s",
 }
 GROUP_BY = ("task", "model")
 FRONTIER_MARK = "◆"
+FLAG = "⚠"
+WITH_INTERVALS = ("reward", "kl", "length", "win_rate")
 
 
 @dataclass
@@ -44,6 +52,7 @@ class Board:
     model: str
     rows: pd.DataFrame  # one row per (algorithm, hyperparameters), best first
     records: list[RunRecord]
+    headline: Headline | None = None  # reward at matched KL budgets
 
     @property
     def title(self) -> str:
@@ -86,16 +95,23 @@ def aggregate(frame: pd.DataFrame) -> pd.DataFrame:
             "status": status_counts(group["status"]),
             "kl_is_bound": bool(group["kl_is_bound"].any()),
         }
+        row["flagged"] = len(ok) < len(group)  # a seed failed, diverged or was interrupted
         for name in AGGREGATED.values():
-            mean, half = mean_ci(ok[name].dropna().tolist())
-            row[f"{name}_mean"], row[f"{name}_ci95"] = mean, half
+            values = ok[name].dropna().tolist()
+            if name in WITH_INTERVALS:
+                row[f"{name}_mean"], row[f"{name}_low"], row[f"{name}_high"] = bootstrap_ci(values)
+            else:
+                row[f"{name}_mean"] = sum(values) / len(values) if values else math.nan
         out.append(row)
     rows = pd.DataFrame(out)
     rows["frontier"] = pareto_front(rows["reward_mean"].tolist(), rows["kl_mean"].tolist())
     rows = rows.sort_values(  # ties in reward go to the lower KL
-        ["reward_mean", "kl_mean"], ascending=[False, True], na_position="last", kind="stable"
+        ["flagged", "reward_mean", "kl_mean"], ascending=[True, False, True], na_position="last", kind="stable"
     ).reset_index(drop=True)
-    rows.insert(0, "rank", [float(i + 1) if not math.isnan(v) else math.nan for i, v in enumerate(rows["reward_mean"])])
+    rankable = ~rows["flagged"]
+    means = rows["reward_mean"].where(rankable, math.nan)
+    ranks = separated_ranks(rows["reward_low"].tolist(), rows["reward_high"].tolist(), means.tolist())
+    rows.insert(0, "rank", [math.nan if r is None else float(r) for r in ranks])
     return rows
 
 
@@ -120,6 +136,7 @@ def build_boards(records: list[RunRecord], by: tuple[str, ...] = GROUP_BY) -> li
     for values, group in frame.groupby(order, sort=True):
         named = dict(zip(order, values))
         key = named["key"]
+        mine = [r for r in records if (r.comparability_key, r.task, r.model) == (key, named["task"], named["model"])]
         boards.append(
             Board(
                 key=key,
@@ -127,9 +144,8 @@ def build_boards(records: list[RunRecord], by: tuple[str, ...] = GROUP_BY) -> li
                 task_version=str(group["task_version"].iloc[0]),
                 model=named["model"],
                 rows=aggregate(group),
-                records=[
-                    r for r in records if (r.comparability_key, r.task, r.model) == (key, named["task"], named["model"])
-                ],
+                records=mine,
+                headline=build_headline(mine),
             )
         )
     return boards
@@ -143,6 +159,7 @@ DISPLAY_COLUMNS = (
     "gold reward (95% CI)",
     "KL (95% CI)",
     "length",
+    "truncated",
     "win rate",
     "train tok/s",
     "train s",
@@ -154,14 +171,17 @@ DISPLAY_COLUMNS = (
 def display_rows(rows: pd.DataFrame) -> list[dict[str, str]]:
     """Rows as text cells: what markdown and HTML tables show."""
     out = []
-    for _, row in rows.iterrows():
+    ranks = rank_labels([None if math.isnan(r) else int(r) for r in rows["rank"]])
+    for rank, (_, row) in zip(ranks, rows.iterrows()):
+        mark = (f" {FRONTIER_MARK}" if row["frontier"] else "") + (f" {FLAG}" if row["flagged"] else "")
         out.append(
             {
-                "rank": "-" if math.isnan(row["rank"]) else str(int(row["rank"])),
-                "algorithm": row["label"] + (f" {FRONTIER_MARK}" if row["frontier"] else ""),
-                "gold reward (95% CI)": _interval(row["reward_mean"], row["reward_ci95"], "+.3f"),
-                "KL (95% CI)": ("≤" if row["kl_is_bound"] else "") + _interval(row["kl_mean"], row["kl_ci95"], ".2f"),
-                "length": _number(row["length_mean"], ".1f"),
+                "rank": rank,
+                "algorithm": row["label"] + mark,
+                "gold reward (95% CI)": _interval(row, "reward", "+.3f"),
+                "KL (95% CI)": ("≤" if row["kl_is_bound"] else "") + _interval(row, "kl", ".2f"),
+                "length": _interval(row, "length", ".1f"),
+                "truncated": _number(row["truncation_mean"], ".0%"),
                 "win rate": _number(row["win_rate_mean"], ".3f"),
                 "train tok/s": _number(row["train_tokens_per_s_mean"], ",.0f", zero_dash=True),
                 "train s": _number(row["train_s_mean"], ".1f"),
@@ -172,12 +192,14 @@ def display_rows(rows: pd.DataFrame) -> list[dict[str, str]]:
     return out
 
 
-def _interval(mean: float, half: float, fmt: str) -> str:
+def _interval(row, stem: str, fmt: str) -> str:
+    """``+0.412 (+0.391, +0.440)``: the mean over seeds and its 95% bootstrap interval (none for one seed)."""
+    mean, low, high = row[f"{stem}_mean"], row[f"{stem}_low"], row[f"{stem}_high"]
     if math.isnan(mean):
         return "-"
-    if math.isnan(half):
+    if math.isnan(low):
         return f"{mean:{fmt}}"
-    return f"{mean:{fmt}} ± {half:{fmt.lstrip('+')}}"
+    return f"{mean:{fmt}} ({low:{fmt}}, {high:{fmt}})"
 
 
 def _number(value: float, fmt: str, zero_dash: bool = False) -> str:
@@ -188,19 +210,43 @@ def _number(value: float, fmt: str, zero_dash: bool = False) -> str:
 
 LEGEND = (
     f"{FRONTIER_MARK} on the reward-vs-KL Pareto frontier (no other row has both higher gold reward and lower KL). "
-    "Intervals are 95% Student-t over seeds (none with one seed). ≤: KL is an analytic upper bound (best-of-n)."
+    "Intervals are 95% percentile-bootstrap intervals of the mean over seeds (none with one seed; with 3 seeds "
+    "they span the seeds' min to max). Rank: 1 + the rows whose reward interval lies entirely above (=N: a tie). "
+    f"{FLAG}: a seed failed or diverged; the row shows its ok seeds and is not ranked. "
+    "≤: KL is an analytic upper bound (best-of-n). truncated: share of samples cut at the length limit."
 )
 
 
 def to_markdown(boards: list[Board]) -> str:
+    from bench import headline as hl
     from bench.report import format_table
 
     parts = []
     for board in boards:
         table = format_table([list(r.values()) for r in display_rows(board.rows)], DISPLAY_COLUMNS)
-        parts.append(f"### {board.title}\n\n{table}\n")
+        parts.append(f"### {board.title}\n")
+        if board.headline is not None and len(board.headline.rows):
+            parts.append(f"**Reward at matched KL**\n\n{hl.to_markdown(board.headline)}")
+            parts.append("**Every configuration**\n")
+        parts.append(f"{table}\n")
     parts.append(LEGEND)
     return "\n".join(parts) + "\n"
+
+
+def headline_csv(boards: list[Board]) -> str:
+    """The headline rows of every table with raw numbers; the key, task and model columns say which table."""
+    from bench.headline import to_frame
+
+    frames = []
+    for board in boards:
+        if board.headline is None or not len(board.headline.rows):
+            continue
+        rows = to_frame(board.headline)
+        rows.insert(0, "comparability_key", board.key)
+        rows.insert(1, "task", board.task)
+        rows.insert(2, "model", board.model)
+        frames.append(rows)
+    return pd.concat(frames, ignore_index=True).to_csv(index=False, float_format="%.6g") if frames else ""
 
 
 def to_csv(boards: list[Board]) -> str:

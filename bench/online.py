@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from algorithms.base import Adapter, TrainContext, TrainResult
-from algorithms.defaults import DEFAULT_LR
+from algorithms.defaults import ONLINE_LR
 from bench.params import param
 
 
@@ -25,7 +25,7 @@ class OnlineParams:
         "learns from them, or the gold reward it is judged by (an oracle, ranked in a table of its own)",
         choices=("model", "gold"),
     )
-    learning_rate: float = param(DEFAULT_LR, "peak learning rate", gt=0)
+    learning_rate: float = param(ONLINE_LR, "peak learning rate", gt=0)
 
 
 def prompt_dataset(ctx: TrainContext, prompts_needed: int):

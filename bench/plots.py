@@ -5,6 +5,8 @@ from __future__ import annotations
 import io
 import math
 
+import numpy as np
+
 from bench.leaderboard import Board, record_rows
 
 
@@ -31,6 +33,57 @@ def _png(fig) -> bytes:
 
 
 def frontier_png(board: Board) -> bytes:
+    """Each algorithm's reward-vs-KL frontier (mean over seeds of the per-seed envelopes, band from the lowest to
+    the highest seed, drawn only where every seed reaches), its per-seed points, the optimal frontier (dotted where
+    its estimate has too few effective samples), oracle best-of-n and the SFT level; KL on a log axis."""
+    from bench.frontier import read_at, upper_envelope
+
+    headline = board.headline
+    if headline is None or not len(headline.rows):
+        return points_png(board)
+    plt = _pyplot()
+    colours = _colours(list(headline.seed_points))
+    fig, ax = plt.subplots(figsize=(8, 5))
+    all_kls = [max(k, 1e-3) for seeds in headline.seed_points.values() for pts in seeds.values() for k, _ in pts]
+    grid = np.geomspace(max(min(all_kls, default=0.01), 1e-3), max(all_kls, default=10.0), 120)
+    for algo, seeds in headline.seed_points.items():
+        colour = colours[algo]
+        for pts in seeds.values():
+            ax.scatter([max(k, 1e-3) for k, _ in pts], [r for _, r in pts], s=10, alpha=0.4, color=colour, lw=0)
+        envelopes = [upper_envelope(pts) for pts in seeds.values()]
+        curves = np.array([[read_at(e, k) for k in grid] for e in envelopes])  # (seeds, grid)
+        if not len(curves):
+            continue
+        reached = ~np.isnan(curves).any(axis=0)
+        if reached.any():
+            ax.plot(grid[reached], curves[:, reached].mean(axis=0), color=colour, lw=1.8, label=algo)
+            ax.fill_between(grid[reached], curves[:, reached].min(axis=0), curves[:, reached].max(axis=0),
+                            color=colour, alpha=0.15, lw=0)  # fmt: skip
+        else:
+            ax.scatter([], [], color=colour, label=f"{algo} (no common KL range)")
+    if headline.optimal:
+        pts = sorted(headline.optimal, key=lambda p: p.kl)
+        trusted = [p for p in pts if p.trusted]
+        ax.plot([p.kl for p in pts], [p.reward for p in pts], ":", color="black", lw=1)
+        ax.plot([p.kl for p in trusted], [p.reward for p in trusted], "-", color="black", lw=1.2,
+                label=f"optimum π*_β (K={headline.reference_samples}; dotted: low ESS)")  # fmt: skip
+    if headline.best_of_n:
+        ax.plot([kl for _, kl, _ in headline.best_of_n[1:]], [r for _, _, r in headline.best_of_n[1:]], "s--",
+                color="grey", ms=4, lw=1, label="oracle best-of-n (KL bound)")  # fmt: skip
+    if not math.isnan(headline.sft_reward):
+        ax.axhline(headline.sft_reward, color="grey", lw=0.8, ls="-.", label="sft (KL 0)")
+    for k in headline.budgets:
+        ax.axvline(k, color="grey", lw=0.6, alpha=0.5)
+    ax.set_xscale("log")
+    ax.set_xlabel("KL(policy ‖ reference), nats per sequence (log); grey lines: the headline's KL budgets")
+    ax.set_ylabel("gold reward")
+    ax.set_title(f"{board.task} · {board.model}: reward-vs-KL frontiers (mean over seeds, band min–max)", fontsize=10)
+    ax.legend(loc="lower right", fontsize=7)
+    ax.grid(alpha=0.3, which="both")
+    return _png(fig)
+
+
+def points_png(board: Board) -> bytes:
     """Gold reward against KL: a small dot per seed, a large marker per row mean, the frontier as a line."""
     plt = _pyplot()
     seeds = record_rows(board.records)
@@ -85,12 +138,13 @@ def bars_png(board: Board) -> bytes:
     fig, axes = plt.subplots(1, 3, figsize=(12, 3.8))
     for ax, (stem, title) in zip(axes, (("reward", "gold reward"), ("kl", "KL (seq)"), ("length", "length (tokens)"))):
         means = rows[f"{stem}_mean"].tolist()
-        errors = [0.0 if math.isnan(e) else e for e in rows[f"{stem}_ci95"]]
-        ax.bar(range(len(rows)), means, yerr=errors, capsize=3, color=[colours[a] for a in rows["algo"]])
+        low = [0.0 if math.isnan(lo) else m - lo for m, lo in zip(means, rows[f"{stem}_low"])]
+        high = [0.0 if math.isnan(hi) else hi - m for m, hi in zip(means, rows[f"{stem}_high"])]
+        ax.bar(range(len(rows)), means, yerr=[low, high], capsize=3, color=[colours[a] for a in rows["algo"]])
         ax.set_xticks(range(len(rows)), rows["label"].tolist(), rotation=60, ha="right", fontsize=7)
         ax.set_title(title, fontsize=9)
         ax.grid(axis="y", alpha=0.3)
-    fig.suptitle(f"{board.task} · {board.model}: means over seeds with 95% CI", fontsize=10)
+    fig.suptitle(f"{board.task} · {board.model}: means over seeds with 95% bootstrap intervals", fontsize=10)
     return _png(fig)
 
 

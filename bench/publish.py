@@ -9,10 +9,10 @@ import time
 from pathlib import Path
 
 from bench.atomic import write_bytes_atomic, write_text_atomic
-from bench.leaderboard import GROUP_BY, Board, build_boards, to_csv, to_markdown
+from bench.leaderboard import GROUP_BY, Board, build_boards, headline_csv, to_csv, to_markdown
 from bench.record import RunRecord
 
-FILES = ("leaderboard.md", "leaderboard.csv", "leaderboard.html")
+FILES = ("leaderboard.md", "leaderboard.csv", "headline.csv", "leaderboard.html")
 
 
 def board_plots(boards: list[Board]) -> dict[str, dict[str, bytes]]:
@@ -48,7 +48,8 @@ def html_page(boards: list[Board], records: list[RunRecord], plots: dict[str, di
 
 
 def write_outputs(out_dir: Path, records: list[RunRecord], by: tuple[str, ...] = GROUP_BY) -> dict[str, Path]:
-    """leaderboard.{md,csv,html} and plots/*.png under ``out_dir``; returns what was written, by name."""
+    """leaderboard.{md,csv,html}, headline.csv (reward at matched KL) and plots/*.png under ``out_dir``; returns
+    what was written, by name."""
     out_dir = Path(out_dir)
     boards = build_boards(records, by)
     plots = board_plots(boards)
@@ -56,6 +57,7 @@ def write_outputs(out_dir: Path, records: list[RunRecord], by: tuple[str, ...] =
     contents = {
         "leaderboard.md": to_markdown(boards),
         "leaderboard.csv": to_csv(boards),
+        "headline.csv": headline_csv(boards),
         "leaderboard.html": html_page(boards, records, plots),
     }
     for name, text in contents.items():

@@ -109,8 +109,9 @@ class Tracker:
         self._finish(0 if record.status == "ok" else 1)
 
     # -- sweep -----------------------------------------------------------------------------------------
-    def finish_sweep(self, leaderboard_csv: str, frontier_pngs: list) -> None:
-        """One run for the whole sweep: the leaderboard as a table and the frontier plots as images."""
+    def finish_sweep(self, leaderboard_csv: str, frontier_pngs: list, headline_csv: str = "") -> None:
+        """One run for the whole sweep: the headline (reward at matched KL) and the leaderboard as tables, and
+        the frontier plots as images."""
         if not self.enabled or self._wandb is None:
             return
 
@@ -125,6 +126,8 @@ class Tracker:
                 return
             frame = pd.read_csv(io.StringIO(leaderboard_csv)) if leaderboard_csv.strip() else pd.DataFrame()
             payload: dict[str, Any] = {"leaderboard": wandb.Table(dataframe=frame)}
+            if headline_csv.strip():
+                payload["headline"] = wandb.Table(dataframe=pd.read_csv(io.StringIO(headline_csv)))
             for path in frontier_pngs:
                 payload[f"frontier/{path.stem}"] = wandb.Image(str(path))
             self.run.log(payload)

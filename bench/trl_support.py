@@ -77,7 +77,9 @@ def unpaired_dataset(ctx: TrainContext):
     # with its neighbour's completion, before shuffling. The file keeps each pair's two rows together (same
     # prompt); reorder to c0, r1, c2, r3, ... then r0, c1, r2, c3, ...: labels still alternate, and no two
     # neighbours share a prompt.
-    rows = _interleave_pairs(rows)
+    # KTOTrainer reads rows in file order (its KL pairing needs a sequential sampler, not the seeded shuffle the
+    # other trainers use), so the seed shuffles the pairs here, or every seed of a data set would be one run.
+    rows = _interleave_pairs(_shuffle_pairs(rows, ctx.seed))
     return Dataset.from_list([{k: r[k] for k in ("prompt", "completion", "label")} for r in rows])
 
 
@@ -131,6 +133,15 @@ def paired_dataset_tokens(trainer) -> int:
         len(ids) for ids in dataset["rejected_input_ids"]
     )
     return per_epoch * int(trainer.args.num_train_epochs)
+
+
+def _shuffle_pairs(rows: list[dict], seed: int) -> list[dict]:
+    """Rows [c0, r0, c1, r1, ...] with the pairs (each pair's two rows, kept together) in an order drawn by ``seed``."""
+    import random
+
+    pairs = [rows[i : i + 2] for i in range(0, len(rows), 2)]
+    random.Random(seed).shuffle(pairs)
+    return [row for pair in pairs for row in pair]
 
 
 def _interleave_pairs(rows: list[dict]) -> list[dict]:

@@ -101,9 +101,12 @@ def test_leaderboard_command_formats(capsys, tmp_path):
     folder = _hand_made_folder(tmp_path)
     assert main(["leaderboard", str(folder)]) == 0
     out = capsys.readouterr().out
-    assert "comparability key K1" in out and "+0.400 ± 0.248" in out and "◆" in out
+    assert "comparability key K1" in out and "+0.400 (+0.300, +0.500)" in out and "◆" in out
+    assert "**Reward at matched KL**" in out and "| dpo " in out
     assert main(["leaderboard", str(folder), "--format", "csv"]) == 0
     assert capsys.readouterr().out.startswith("comparability_key,task,task_version,model,rank,algo")
+    assert main(["leaderboard", str(folder), "--format", "headline-csv"]) == 0
+    assert capsys.readouterr().out.startswith("comparability_key,task,model,algo,seeds,cells")
     assert main(["leaderboard", str(folder), "--format", "html"]) == 0
     assert (folder / "leaderboard.html").read_text().count('<table class="board"') == 2
     assert main(["leaderboard", str(folder), "--by", "seed"]) == 2

@@ -95,6 +95,9 @@ def test_preference_data_is_byte_identical_for_the_same_seed(default_cells, benc
     (tmp_path / "c").mkdir()
     build_pairs(model, tok, task, DataSettings(data_pairs=64, data_seed=1), tmp_path / "c")
     assert (tmp_path / "a" / PAIRS).read_bytes() != (tmp_path / "c" / PAIRS).read_bytes()
+    (tmp_path / "d").mkdir()  # another cell seed: another draw of completions and labels
+    build_pairs(model, tok, task, settings, tmp_path / "d", seed=1)
+    assert (tmp_path / "a" / PAIRS).read_bytes() != (tmp_path / "d" / PAIRS).read_bytes()
     pairs, unpaired = read_jsonl(tmp_path / "a" / PAIRS), read_jsonl(tmp_path / "a" / UNPAIRED)
     assert len(unpaired) == 2 * len(pairs) and unpaired[0]["completion"] == pairs[0]["chosen"]
     assert [u["label"] for u in unpaired[:2]] == [True, False]

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bench.grid import DEFAULT_ALGOS, SweepConfig, expand, load_config, resolve_cells
 from algorithms import ALGORITHMS
+from bench.grid import DEFAULT_ALGOS, SweepConfig, expand, load_config, resolve_cells
 from bench.params import SettingsError
 
 FRONTIER_SIZE_OF_BEST_OF_N = ["2", "4", "8", "16"]

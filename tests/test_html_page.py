@@ -47,7 +47,8 @@ def render(url: str, profile) -> str:
 
 
 def column(dom: str, table: int, index: int) -> list[str]:
-    body = re.findall(r"<tbody>(.*?)</tbody>", dom, re.S)[table]
+    """Cells of column ``index`` of the ``table``-th detail table (class board)."""
+    body = re.findall(r'<table class="board">.*?<tbody>(.*?)</tbody>', dom, re.S)[table]
     return [re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)[index] for row in re.findall(r"<tr[^>]*>(.*?)</tr>", body)]
 
 
@@ -60,9 +61,10 @@ def test_page_opens_from_disk_with_tables_plots_and_sorting(tmp_path):
     dom = render(page.as_uri(), tmp_path / "profile")
     assert 'data-ready="yes"' in dom  # the page's script ran to the end
     assert dom.count('<table class="board"') == 2  # one table per comparability key
+    assert dom.count('<table class="headline"') == 2  # each with its reward-at-matched-KL table above it
     images = re.findall(r"<img [^>]*>", dom)
     assert len(images) == 4 and all('data-rendered="yes"' in img for img in images)  # frontier + bars, decoded
-    assert [a.split(" ")[0] for a in column(dom, 0, 1)] == ["dpo", "ipo", "sft", "cpo", "kto"]  # ranked
+    assert [a.split(" ")[0] for a in column(dom, 0, 1)] == ["dpo", "sft", "cpo", "ipo", "kto"]  # ranked, flagged last
 
     # sorting runs in the browser: KL ascending puts sft (0.00) first and the row without KL last
     dom = render(page.as_uri() + "#sort=" + quote("KL (95% CI):asc"), tmp_path / "profile")

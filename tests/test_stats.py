@@ -1,4 +1,5 @@
-"""Leaderboard statistics on numbers worked by hand: t-intervals, the Pareto frontier, ranking, tables."""
+"""Leaderboard statistics on numbers worked by hand: bootstrap intervals, the Pareto frontier, tie-aware ranks,
+flagged rows, tables."""
 
 from __future__ import annotations
 
@@ -10,25 +11,7 @@ import pytest
 
 from bench.leaderboard import build_boards, to_csv, to_markdown
 from bench.record import RunRecord
-from bench.stats import mean_ci, pareto_front, t_quantile
-
-
-@pytest.mark.parametrize(
-    ("df", "expected"),  # two-sided 95% critical values from a printed t table
-    [(1, 12.706), (2, 4.303), (3, 3.182), (4, 2.776), (9, 2.262), (29, 2.045), (120, 1.980)],
-)
-def test_t_quantile_matches_the_table(df, expected):
-    assert t_quantile(0.975, df) == pytest.approx(expected, abs=6e-4)
-
-
-def test_mean_ci_by_hand():
-    # values 0.3, 0.4, 0.5: mean 0.4, sample sd 0.1, se 0.1/√3 = 0.057735, × t(0.975, 2) = 4.302653 → 0.248414
-    mean, half = mean_ci([0.3, 0.4, 0.5])
-    assert mean == pytest.approx(0.4) and half == pytest.approx(0.248414, abs=1e-6)
-    assert mean_ci([0.2, 0.2]) == (pytest.approx(0.2), 0.0)
-    one = mean_ci([0.7])
-    assert one[0] == 0.7 and math.isnan(one[1])  # no interval from one seed
-    assert all(math.isnan(x) for x in mean_ci([]))
+from bench.stats import pareto_front
 
 
 def test_pareto_front_by_hand():
@@ -45,6 +28,7 @@ def record(algo, seed, reward, kl, status="ok", key="K1", hparams=None, length=1
             "eval/reward": reward,
             "eval/kl": kl,
             "eval/length": length,
+            "eval/truncation_rate": 0.0,
             "eval/win_rate": 0.5,
             "perf/train_tokens_per_s": 1000.0,
             "perf/train_time_s": 2.0,
@@ -87,20 +71,18 @@ def test_leaderboard_rows_by_hand():
     boards = build_boards(hand_made_records())
     assert [b.key for b in boards] == ["K1", "K2"]
     rows = boards[0].rows.set_index("algo")
-    assert list(boards[0].rows["algo"]) == [
-        "dpo",
-        "ipo",
-        "sft",
-        "cpo",
-        "kto",
-    ]  # by mean reward (tie: lower KL first); no-ok rows last
+    # rows whose every seed is ok first, by mean reward (tie: lower KL first); rows with a failed seed after them
+    assert list(boards[0].rows["algo"]) == ["dpo", "sft", "cpo", "ipo", "kto"]
+    # dpo rewards 0.3, 0.4, 0.5: mean 0.4; with 3 seeds the 95% percentile bootstrap interval is [min, max]
     assert rows.loc["dpo", "reward_mean"] == pytest.approx(0.4)
-    assert rows.loc["dpo", "reward_ci95"] == pytest.approx(0.248414, abs=1e-6)
-    assert rows.loc["dpo", "kl_mean"] == pytest.approx(2.0)  # KL 1, 2, 3: sd 1, se 1/√3, × 4.302653
-    assert rows.loc["dpo", "kl_ci95"] == pytest.approx(4.302653 / math.sqrt(3), abs=1e-5)
+    assert (rows.loc["dpo", "reward_low"], rows.loc["dpo", "reward_high"]) == (pytest.approx(0.3), pytest.approx(0.5))
+    assert (rows.loc["dpo", "kl_low"], rows.loc["dpo", "kl_high"]) == (pytest.approx(1.0), pytest.approx(3.0))
     assert rows.loc["ipo", "seeds"] == 2 and rows.loc["ipo", "status"] == "2 ok, 1 diverged"
-    assert math.isnan(rows.loc["cpo", "reward_ci95"])  # one seed
+    assert rows.loc["ipo", "flagged"] and math.isnan(rows.loc["ipo", "rank"])  # counted, shown, never ranked
+    assert math.isnan(rows.loc["cpo", "reward_low"])  # one seed: no interval
     assert rows.loc["kto", "seeds"] == 0 and math.isnan(rows.loc["kto", "rank"])
+    # ranks: dpo [0.3, 0.5]; sft [0.1, 0.1] and cpo (one seed: 0.1) lie entirely below dpo → both 2, a tie
+    assert rows.loc["dpo", "rank"] == 1 and rows.loc["sft", "rank"] == 2 and rows.loc["cpo", "rank"] == 2
     # frontier on row means (reward, KL): dpo (0.4, 2), ipo (0.2, 0.5), sft (0.1, 0); cpo (0.1, 5) is dominated
     assert rows["frontier"].to_dict() == {"dpo": True, "ipo": True, "sft": True, "cpo": False, "kto": False}
     assert list(boards[1].rows["algo"]) == ["dpo"] and boards[1].rows["reward_mean"].iloc[0] == 0.9
@@ -117,9 +99,10 @@ def test_markdown_and_csv_show_the_same_numbers():
     text = to_markdown(boards)
     assert "comparability key K1" in text and "comparability key K2" in text
     dpo_line = next(line for line in text.splitlines() if line.startswith("| 1 ") and "dpo" in line)
-    assert "dpo ◆" in dpo_line and "+0.400 ± 0.248" in dpo_line and "2.00 ± 2.48" in dpo_line
-    assert "| -    | kto " in text and "1 failed" in text
+    assert "dpo ◆" in dpo_line and "+0.400 (+0.300, +0.500)" in dpo_line and "2.00 (1.00, 3.00)" in dpo_line
+    assert "| =2   | sft ◆" in text and "| =2   | cpo " in text  # a tie the intervals do not separate
+    assert "| -    | ipo ◆ ⚠" in text and "| -    | kto ⚠" in text and "1 failed" in text
     rows = list(csv.DictReader(io.StringIO(to_csv(boards))))
     assert len(rows) == 6 and rows[0]["comparability_key"] == "K1" and rows[0]["algo"] == "dpo"
-    assert float(rows[0]["reward_ci95"]) == pytest.approx(0.248414, abs=1e-5)
-    assert rows[0]["frontier"] == "True" and rows[3]["frontier"] == "False"
+    assert float(rows[0]["reward_low"]) == pytest.approx(0.3) and float(rows[0]["reward_high"]) == pytest.approx(0.5)
+    assert rows[0]["frontier"] == "True" and rows[2]["frontier"] == "False"

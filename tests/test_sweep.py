@@ -52,7 +52,21 @@ class _InterruptedOnce(DPO):
 
 def sweep(out: Path, cache: Path, algos: str, *extra: str) -> int:
     return main(
-        ["sweep", "--algos", algos, "--seeds", "0", *SMALL, "--out", str(out), "--cache", str(cache), "--quiet", *extra]
+        [
+            "sweep",
+            "--algos",
+            algos,
+            "--seeds",
+            "0",
+            "--no-frontier",
+            *SMALL,
+            "--out",
+            str(out),
+            "--cache",
+            str(cache),
+            "--quiet",
+            *extra,
+        ]
     )
 
 
@@ -106,7 +120,7 @@ def test_ctrl_c_records_the_cell_as_interrupted_and_the_rerun_redoes_it(
 def test_sweep_killed_mid_cell_resumes_without_redoing_finished_cells(bench_dirs, default_cells, tmp_path):
     out = tmp_path / "results"
     command = [
-        sys.executable, "-m", "bench.cli", "sweep", "--algos", "sft,dpo,cpo", "--seeds", "0",
+        sys.executable, "-m", "bench.cli", "sweep", "--algos", "sft,dpo,cpo", "--seeds", "0", "--no-frontier",
         "--set", "train_examples=512", "--set", "eval_prompts=16", "--set", "eval_samples=2",
         "--out", str(out), "--cache", str(bench_dirs["cache"]), "--quiet",
     ]  # fmt: skip

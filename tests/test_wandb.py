@@ -17,8 +17,8 @@ SMALL = ["--set", "train_examples=64", "--set", "eval_prompts=16", "--set", "eva
 
 
 def sweep(out, cache, *extra: str) -> int:
-    return main(["sweep", "--algos", "sft,dpo", "--seeds", "0", *SMALL, "--out", str(out), "--cache", str(cache),
-                 "--quiet", "--name", "two-cells", *extra])  # fmt: skip
+    return main(["sweep", "--algos", "sft,dpo", "--seeds", "0", "--no-frontier", *SMALL, "--out", str(out),
+                 "--cache", str(cache), "--quiet", "--name", "two-cells", *extra])  # fmt: skip
 
 
 def test_two_cell_sweep_lands_in_wandb_as_dashboards_expect(capsys, bench_dirs, default_cells, tmp_path):
@@ -57,6 +57,9 @@ def test_two_cell_sweep_lands_in_wandb_as_dashboards_expect(capsys, bench_dirs, 
     assert (board.group, board.job_type) == ("two-cells", "leaderboard")
     table = board.table("leaderboard")
     assert len(table["data"]) == 2 and {"algo", "reward_mean", "kl_mean", "frontier"} <= set(table["columns"])
+    headline = board.table("headline")  # the matched-KL table: one row per algorithm besides the SFT baseline
+    assert [row[headline["columns"].index("algo")] for row in headline["data"]] == ["dpo"]
+    assert {"reward@4", "low@4", "high@4", "rank@4", "gain@4", "optimal@4"} <= set(headline["columns"])
     assert any(key.startswith("frontier/") and key.endswith("/_type") for key in board.history[0])
 
 
