@@ -3,7 +3,7 @@
 For each prompt, num_generations completions are sampled; a completion's advantage is its reward
 minus its group's mean, over the group's standard deviation; the clipped surrogate is applied per
 token, averaged per sequence (loss_type "grpo", as in the paper), with a KL penalty β toward the
-reference. Reward: the task's gold reward by default, or the cached reward model.
+reference. Reward: the cached reward model by default, or the task's gold reward (an oracle).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ class GRPOParams(OnlineParams):
 
 @register("grpo")
 class GRPO(OnlineAdapter):
-    description = "Group Relative Policy Optimization, online (TRL GRPOTrainer), task reward"
+    description = "Group Relative Policy Optimization, online (TRL GRPOTrainer), rewarded by the reward model"
     hparams = GRPOParams
 
     def build_trainer(self, ctx: TrainContext):

@@ -2,7 +2,7 @@
 
 For each prompt, num_generations completions are sampled; a completion's advantage is its reward
 minus the mean reward of the other completions of the same prompt; no critic. β is the KL
-coefficient toward the reference (TRL's default 0.05). Reward: the task's gold reward by default.
+coefficient toward the reference (TRL's default 0.05). Reward: the cached reward model by default.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ class RLOOParams(OnlineParams):
 
 @register("rloo")
 class RLOO(OnlineAdapter):
-    description = "REINFORCE Leave-One-Out, online (TRL RLOOTrainer), task reward"
+    description = "REINFORCE Leave-One-Out, online (TRL RLOOTrainer), rewarded by the reward model"
     hparams = RLOOParams
 
     def build_trainer(self, ctx: TrainContext):

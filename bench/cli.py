@@ -375,7 +375,7 @@ def cmd_list(args: argparse.Namespace) -> int:
             params = ", ".join(f"{f.name}={f.default!r}" for f in fields(cls.hparams))
             print(f"  {name:10s} {cls.description}" + (f"  [{params}]" if params else ""))
             if cls.kl_knob:
-                grid = ", ".join(cls.frontier_grid) if cls.frontier_grid else "none declared"
+                grid = ", ".join(cls.frontier_grid) if cls.frontier_grid else "none (not in the default benchmark)"
                 print(f"  {'':10s} KL knob {cls.kl_knob}: frontier grid {grid}")
             if cls.knob_note:
                 print(f"  {'':10s} note: {cls.knob_note}")

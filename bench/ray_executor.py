@@ -63,6 +63,7 @@ def run_on_ray(
         import ray
     except ImportError:
         raise SettingsError("--executor ray needs Ray: pip install 'pobench[ray]' (or pip install ray)") from None
+    from algorithms import ALGORITHMS
     from bench.pipeline import new_record
     from bench.record import write_record
 
@@ -82,14 +83,24 @@ def run_on_ray(
             # the preference data is drawn per seed, so a group is (task, model, settings, seed)
             groups.setdefault((spec.task, spec.model, spec.sft, spec.data, spec.eval, spec.seed), (spec, source))
         note(f"ray: preparing shared work for {len(groups)} group(s), then {len(todo)} cells")
-        for ref in [
-            prepare_task.remote(spec, source, cache, device, cpus_per_cell) for spec, source in groups.values()
-        ]:
-            try:
-                ray.get(ref)
-            except Exception:  # noqa: BLE001 - the cells meet the same error and record it themselves
-                pass
-        for _, spec, source in todo:
+        # The first group alone: it builds what all groups share (tokenizer, SFT model), which two tasks at once
+        # would both build. Then the other groups (each its own seed's data) side by side. Every artifact is
+        # built with the cells' thread count, so the floats are those a local sweep at that count makes.
+        first, *rest = groups.values()
+        waves = [
+            lambda: [prepare_task.remote(*first, cache, device, cpus_per_cell)],
+            lambda: [prepare_task.remote(spec, source, cache, device, cpus_per_cell) for spec, source in rest],
+        ]
+        for submit in waves:  # a wave is submitted once the one before it has finished
+            for ref in submit():
+                try:
+                    ray.get(ref)
+                except Exception:  # noqa: BLE001 - the cells meet the same error and record it themselves
+                    pass
+        # online cells (sampling while training) take several times longer: submitted first, they do not leave
+        # one worker busy at the end while the others idle
+        online_first = sorted(todo, key=lambda item: ALGORITHMS.get(item[1].algo).data != "prompts")
+        for _, spec, source in online_first:
             ref = cell_task.remote(
                 spec, source, str(out_dir), str(cache_dir) if cache_dir else None, device, cpus_per_cell
             )

@@ -83,7 +83,7 @@ def test_reward_at_matched_kl_by_hand():
 def test_markdown_shows_ties_not_reached_and_flags():
     text = to_markdown(build_headline(records(), budgets=(1.0, 2.0, 4.0)))
     dpo = next(line for line in text.splitlines() if line.startswith("| dpo"))
-    assert "not reached (2/3 seeds)" in dpo and "+0.533 (+0.500, +0.600)" in dpo and "| =1 " in dpo
+    assert "below grid (2/3 seeds read)" in dpo and "+0.533 (+0.500, +0.600)" in dpo and "| =1 " in dpo
     ipo = next(line for line in text.splitlines() if line.startswith("| ipo"))
     assert "6/7 ok, 1 diverged ⚠ ipo beta=0.01" in ipo
     assert "| sft (KL 0)" in text and "optimum π*_β (K=4)" in text
