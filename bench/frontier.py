@@ -184,6 +184,28 @@ def reach(envelope: Sequence[tuple[float, float]], budget: float) -> str:
     return "not reached" if b > env[-1][0] else "below grid" if b < env[0][0] else "ok"
 
 
+def reward_within(points: Sequence[tuple[float, float]], budget: float) -> float:
+    """The best gold reward a method's grid attains at KL ≤ ``budget``: its envelope read at the budget; past the
+    envelope's last point, that point's reward, provided some grid point reaches the budget (the method went that
+    far and did no better there). NaN when no point reaches the budget or the envelope starts above it."""
+    envelope = upper_envelope(points)
+    value = read_at(envelope, budget)
+    if math.isnan(value) and reach_within(points, budget) == "ok":
+        return envelope[-1][1]
+    return value
+
+
+def reach_within(points: Sequence[tuple[float, float]], budget: float) -> str:
+    """Whether ``reward_within`` has a value: "ok", "not reached" (no grid point has KL ≥ budget), "below grid"
+    (every point has KL > budget) or "no points"."""
+    envelope = upper_envelope(points)
+    if not envelope:
+        return "no points"
+    why = reach(envelope, budget)
+    furthest = max(max(k, KL_FLOOR) for k, r in points if math.isfinite(k) and math.isfinite(r))
+    return "ok" if why == "not reached" and furthest >= max(budget, KL_FLOOR) else why
+
+
 def bootstrap_ci(
     values: Sequence[float], level: float = 0.95, resamples: int = 9999, seed: int = 0
 ) -> tuple[float, float, float]:

@@ -1,8 +1,10 @@
 """The headline table: every algorithm's gold reward at matched KL budgets, against the optimal frontier.
 
 Per algorithm and seed, the frontier is the upper envelope of the (KL, gold reward) points of all its
-``ok`` cells in one comparability key (its grid over the KL knob); it is read at each budget k by
-linear interpolation in log KL, never extrapolated ("not reached"). Over seeds: the mean and a 95%
+``ok`` cells in one comparability key (its grid over the KL knob); the reading at a budget k is the best
+reward it attains at KL ≤ k: the envelope by linear interpolation in log KL, and past its last point
+that point's reward as long as the grid reaches k. Never extrapolated: "not reached" when no grid point
+has KL ≥ k, "below grid" when every point has more. Over seeds: the mean and a 95%
 percentile-bootstrap interval (bench/frontier.py, scipy). Algorithms are ranked at a budget only
 where their intervals separate. The optimal frontier of max E[r] − β·KL comes from the SFT cells'
 reference samples (pooled over seeds); the fraction of the optimal gain is
@@ -27,8 +29,9 @@ from bench.frontier import (
     optimal_frontier_from_samples,
     optimal_gain_fraction,
     rank_labels,
-    reach,
+    reach_within,
     read_at,
+    reward_within,
     separated_ranks,
     upper_envelope,
 )
@@ -97,7 +100,6 @@ def pooled_reference_rewards(sft_records: list[RunRecord]) -> list[list[float]]:
 
 
 def algorithm_row(algo: str, records: list[RunRecord], seeds: dict, headline: Headline) -> dict:
-    envelopes = {s: upper_envelope(points) for s, points in seeds.items()}
     statuses = Counter(r.status for r in records)
     flagged = sorted({algo_label(r) for r in records if r.status != "ok"})
     row: dict = {
@@ -110,12 +112,12 @@ def algorithm_row(algo: str, records: list[RunRecord], seeds: dict, headline: He
         "interrupted": statuses["interrupted"],
         "flagged": "; ".join(flagged),
         "kl_is_bound": any(r.metrics.get("eval/kl_is_bound") for r in records if r.status == "ok"),
-        "max_kl": max((k for e in envelopes.values() for k, _ in e), default=math.nan),
+        "max_kl": max((k for points in seeds.values() for k, r in points if math.isfinite(r)), default=math.nan),
     }
     for k in headline.budgets:
-        values = [read_at(envelopes[s], k) for s in sorted(envelopes)]
+        values = [reward_within(seeds[s], k) for s in sorted(seeds)]
         reached = sum(not math.isnan(v) for v in values)
-        missing = Counter(reach(envelopes[s], k) for s in envelopes) - Counter({"ok": len(envelopes)})
+        missing = Counter(reach_within(seeds[s], k) for s in seeds) - Counter({"ok": len(seeds)})
         mean, low, high = bootstrap_ci(values) if reached == len(values) else (math.nan,) * 3
         r_star, trusted = headline.optimal_at(k)
         row.update(
@@ -213,9 +215,10 @@ def _gain_text(headline: Headline, reward: float, k: float) -> str:
 def legend(headline: Headline) -> str:
     budgets = ", ".join(f"{k:g}" for k in headline.budgets)
     return (
-        f"Gold reward at matched KL budgets ({budgets} nats per sequence): per seed, the upper envelope of the "
-        "algorithm's (KL, reward) points over its grid, read by interpolation in log KL (never extrapolated: "
-        "'not reached' when a seed's grid stops short of the budget, 'below grid' when it starts above it); "
+        f"Gold reward at matched KL budgets ({budgets} nats per sequence): per seed, the best reward the "
+        "algorithm's grid attains at KL ≤ the budget (the upper envelope of its (KL, reward) points, read by "
+        "interpolation in log KL; never extrapolated: 'not reached' when no grid point gets to the budget, "
+        "'below grid' when every point lies above it); "
         "mean over seeds with a 95% percentile-bootstrap interval "
         "(with 3 seeds it spans their min to max). Rank: 1 + the number of algorithms whose interval lies entirely "
         "above (=N: a tie the intervals do not separate). Gain: (R − R_sft) / (R* − R_sft), the share of the "

@@ -105,14 +105,12 @@ def aggregate(frame: pd.DataFrame) -> pd.DataFrame:
         out.append(row)
     rows = pd.DataFrame(out)
     rows["frontier"] = pareto_front(rows["reward_mean"].tolist(), rows["kl_mean"].tolist())
-    rows = rows.sort_values(  # ties in reward go to the lower KL
-        ["flagged", "reward_mean", "kl_mean"], ascending=[True, False, True], na_position="last", kind="stable"
-    ).reset_index(drop=True)
-    rankable = ~rows["flagged"]
-    means = rows["reward_mean"].where(rankable, math.nan)
+    means = rows["reward_mean"].where(~rows["flagged"], math.nan)  # a row with a failed seed is not ranked
     ranks = separated_ranks(rows["reward_low"].tolist(), rows["reward_high"].tolist(), means.tolist())
     rows.insert(0, "rank", [math.nan if r is None else float(r) for r in ranks])
-    return rows
+    return rows.sort_values(  # by rank, then mean reward, then lower KL; unranked rows last
+        ["rank", "reward_mean", "kl_mean"], ascending=[True, False, True], na_position="last", kind="stable"
+    ).reset_index(drop=True)
 
 
 def status_counts(statuses: pd.Series) -> str:

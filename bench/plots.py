@@ -36,7 +36,7 @@ def frontier_png(board: Board) -> bytes:
     """Each algorithm's reward-vs-KL frontier (mean over seeds of the per-seed envelopes, band from the lowest to
     the highest seed, drawn only where every seed reaches), its per-seed points, the optimal frontier (dotted where
     its estimate has too few effective samples), oracle best-of-n and the SFT level; KL on a log axis."""
-    from bench.frontier import read_at, upper_envelope
+    from bench.frontier import reward_within
 
     headline = board.headline
     if headline is None or not len(headline.rows):
@@ -50,8 +50,7 @@ def frontier_png(board: Board) -> bytes:
         colour = colours[algo]
         for pts in seeds.values():
             ax.scatter([max(k, 1e-3) for k, _ in pts], [r for _, r in pts], s=10, alpha=0.4, color=colour, lw=0)
-        envelopes = [upper_envelope(pts) for pts in seeds.values()]
-        curves = np.array([[read_at(e, k) for k in grid] for e in envelopes])  # (seeds, grid)
+        curves = np.array([[reward_within(pts, k) for k in grid] for pts in seeds.values()])  # (seeds, grid)
         if not len(curves):
             continue
         reached = ~np.isnan(curves).any(axis=0)
@@ -74,11 +73,17 @@ def frontier_png(board: Board) -> bytes:
         ax.axhline(headline.sft_reward, color="grey", lw=0.8, ls="-.", label="sft (KL 0)")
     for k in headline.budgets:
         ax.axvline(k, color="grey", lw=0.6, alpha=0.5)
+    # the frame follows the curves and the SFT level: a degenerate cell (reward near the floor) is clipped at the
+    # bottom edge rather than squeezing every curve into a sliver
+    shown = [headline.sft_reward, *(min(line.get_ydata()) for line in ax.get_lines() if len(line.get_ydata()))]
+    bottom = min(v for v in shown if math.isfinite(v)) - 0.1
+    ax.set_ylim(bottom=bottom)
+    ax.set_xlim(left=max(1e-3, grid[0] / 2), right=grid[-1] * 1.5)
     ax.set_xscale("log")
     ax.set_xlabel("KL(policy ‖ reference), nats per sequence (log); grey lines: the headline's KL budgets")
     ax.set_ylabel("gold reward")
     ax.set_title(f"{board.task} · {board.model}: reward-vs-KL frontiers (mean over seeds, band min–max)", fontsize=10)
-    ax.legend(loc="lower right", fontsize=7)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7)
     ax.grid(alpha=0.3, which="both")
     return _png(fig)
 

@@ -86,10 +86,10 @@ def run_on_ray(
         # The first group alone: it builds what all groups share (tokenizer, SFT model), which two tasks at once
         # would both build. Then the other groups (each its own seed's data) side by side. Every artifact is
         # built with the cells' thread count, so the floats are those a local sweep at that count makes.
-        first, *rest = groups.values()
+        prepared = list(groups.values())  # empty when every cell already has a record
         waves = [
-            lambda: [prepare_task.remote(*first, cache, device, cpus_per_cell)],
-            lambda: [prepare_task.remote(spec, source, cache, device, cpus_per_cell) for spec, source in rest],
+            lambda: [prepare_task.remote(spec, source, cache, device, cpus_per_cell) for spec, source in prepared[:1]],
+            lambda: [prepare_task.remote(spec, source, cache, device, cpus_per_cell) for spec, source in prepared[1:]],
         ]
         for submit in waves:  # a wave is submitted once the one before it has finished
             for ref in submit():

@@ -275,4 +275,7 @@ class TRLAdapter(Adapter):
     def train(self, ctx: TrainContext) -> TrainResult:
         trainer = self.build_trainer(ctx)
         tokens = None if self.trainer_counts_tokens else paired_dataset_tokens(trainer)
-        return train_with(trainer, examples=len(trainer.train_dataset), tokens=tokens)
+        rows = len(trainer.train_dataset)
+        # a pair counts once: the unpaired view of pairs (KTO) has two rows per pair, a file of unpaired rows one
+        from_pairs = self.data == "unpaired" and (ctx.data_dir / PAIRS).stat().st_size
+        return train_with(trainer, examples=rows // 2 if from_pairs else rows, tokens=tokens)

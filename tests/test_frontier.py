@@ -246,3 +246,15 @@ def test_frontier_reward_at():
     for budget in (8.0, 0.1):
         r, trusted = frontier_reward_at(pts, budget)
         assert math.isnan(r) and trusted is False
+
+
+def test_reward_within_a_budget_stays_at_the_best_point_while_the_grid_reaches_further():
+    from bench.frontier import reach_within, reward_within
+
+    # (8, 0.45) is dominated by (4, 0.5): the envelope ends at KL 4, but the grid went as far as KL 8
+    points = [(1.0, 0.2), (4.0, 0.5), (8.0, 0.45)]
+    assert reward_within(points, 2.0) == pytest.approx(0.35)  # 0.2 + 0.3·log(2)/log(4), on the envelope
+    assert reward_within(points, 6.0) == 0.5 and reach_within(points, 6.0) == "ok"  # at KL ≤ 6 the best is 0.5
+    assert math.isnan(reward_within(points, 10.0)) and reach_within(points, 10.0) == "not reached"
+    assert math.isnan(reward_within(points, 0.5)) and reach_within(points, 0.5) == "below grid"
+    assert reach_within([], 1.0) == "no points"
