@@ -96,6 +96,8 @@ def pooled_reference_rewards(sft_records: list[RunRecord]) -> list[list[float]]:
     lists = [r.reference_rewards for r in sft_records if r.reference_rewards]
     if not lists or len({len(x) for x in lists}) != 1:
         return []
+    if not all(math.isfinite(g) for one in lists for prompt in one for g in prompt):
+        return []  # a task without a gold reward (NaN): there is no optimum to estimate
     return [[g for one in lists for g in one[p]] for p in range(len(lists[0]))]
 
 

@@ -84,8 +84,9 @@ def test_show_labels_rows_with_their_non_default_hyperparameters():
             status="ok",
         )
 
-    assert algo_label(record({"beta": 0.1, "learning_rate": 1e-3})) == "dpo"
-    assert algo_label(record({"beta": 0.5, "learning_rate": 1e-3})) == "dpo beta=0.5"
+    assert algo_label(record({"beta": 0.1, "learning_rate": 3e-4})) == "dpo"
+    assert algo_label(record({"beta": 0.5, "learning_rate": 3e-4})) == "dpo beta=0.5"
+    assert algo_label(record({"beta": 0.1, "learning_rate": 1e-3})) == "dpo learning_rate=0.001"
 
 
 def _hand_made_folder(tmp_path):

@@ -100,7 +100,7 @@ def test_split_holds_prompts_out_and_gold_is_required_for_reward_gold(tmp_path):
     assert all(r["prompt"] in train for r in task.preference_rows())  # eval prompts' rows are held out
     assert all(math.isnan(g) for g in task.gold_reward(["a"], ["b"]))  # no gold given
     with pytest.raises(SettingsError, match="no gold reward for reward=gold"):
-        resolve_spec("grpo", f"file:{path}", "tiny", 0, {})
+        resolve_spec("grpo", f"file:{path}", "tiny", 0, {"reward": "gold"})
     with pytest.raises(SettingsError, match="expected module:function"):
         make_task(f"file:{path}@nogold")
 

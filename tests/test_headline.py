@@ -135,3 +135,10 @@ def test_two_runs_agree_or_their_disagreements_are_named():
     problems = disagreements(a, flipped, [4.0])
     assert "KL 4: run A separates dpo above ipo, the other run has ipo above dpo" in problems
     assert "KL 4, ipo: intervals do not overlap (+0.150, +0.250) vs (+0.580, +0.620)" in problems
+
+
+def test_a_task_without_gold_reward_has_no_optimum():
+    nan = math.nan
+    sft = [cell("sft", 0, 0.0, nan, reference_rewards=[[nan, nan]]), cell("dpo", 0, 1.0, nan)]
+    headline = build_headline(sft)
+    assert headline.optimal == [] and headline.best_of_n == [] and headline.reference_samples == 0

@@ -80,4 +80,4 @@ def test_new_task_runs_end_to_end_on_tiny(capsys, tmp_path, name):
     assert records["sft"].comparability_key == records["dpo"].comparability_key
     assert records["sft"].metrics["eval/kl"] == 0.0 and records["dpo"].metrics["eval/kl"] > 0.0
     assert all(math.isfinite(v) for r in records.values() for v in r.metrics.values())
-    assert f"### {name} v1 · tiny" in capsys.readouterr().out
+    assert f"### {name} v2 · tiny" in capsys.readouterr().out
