@@ -34,6 +34,7 @@ class SimPO(TRLAdapter):
     hparams = SimPOParams
     kl_knob = KNOB
     frontier_grid = FRONTIER_GRID
+    knob_note = "no reference model: its learning rate is what moves it away from the SFT model"
 
     def build_trainer(self, ctx: TrainContext):
         """The configured TRL trainer, untrained (tests compare its loss with algorithms.losses.simpo_loss)."""

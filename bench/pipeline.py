@@ -1,4 +1,4 @@
-"""One cell, four stages: prepare (cached), train, evaluate, record. DESIGN.md, "One cell"."""
+"""One cell, four stages: prepare (cached), train, evaluate, record (README, "What a cell does")."""
 
 from __future__ import annotations
 
