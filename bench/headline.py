@@ -30,10 +30,8 @@ from bench.frontier import (
     optimal_gain_fraction,
     rank_labels,
     reach_within,
-    read_at,
     reward_within,
     separated_ranks,
-    upper_envelope,
 )
 from bench.record import RunRecord
 from bench.report import algo_label
@@ -59,6 +57,12 @@ class Headline:
 
     def optimal_at(self, budget: float) -> tuple[float, bool]:
         return frontier_reward_at(self.optimal, budget) if self.optimal else (math.nan, False)
+
+    def gain_at(self, reward: float, budget: float) -> float:
+        """The share of the optimal gain over SFT that ``reward`` reaches at ``budget``; NaN where the optimum's
+        estimate is not trusted."""
+        r_star, trusted = self.optimal_at(budget)
+        return optimal_gain_fraction(reward, self.sft_reward, r_star) if trusted else math.nan
 
 
 def build_headline(records: list[RunRecord], budgets: tuple[float, ...] = BUDGETS) -> Headline:
@@ -121,7 +125,6 @@ def algorithm_row(algo: str, records: list[RunRecord], seeds: dict, headline: He
         reached = sum(not math.isnan(v) for v in values)
         missing = Counter(reach_within(seeds[s], k) for s in seeds) - Counter({"ok": len(seeds)})
         mean, low, high = bootstrap_ci(values) if reached == len(values) else (math.nan,) * 3
-        r_star, trusted = headline.optimal_at(k)
         row.update(
             {
                 f"reward@{k:g}": mean,
@@ -130,7 +133,7 @@ def algorithm_row(algo: str, records: list[RunRecord], seeds: dict, headline: He
                 f"reached@{k:g}": reached,
                 # why a seed has no reading: its grid stops short ("not reached") or starts above k ("below grid")
                 f"why@{k:g}": missing.most_common(1)[0][0] if missing else "",
-                f"gain@{k:g}": optimal_gain_fraction(mean, headline.sft_reward, r_star) if trusted else math.nan,
+                f"gain@{k:g}": headline.gain_at(mean, k),
             }
         )
     return row
@@ -187,10 +190,10 @@ def reference_rows(headline: Headline) -> list[dict[str, str]]:
             shown.update({f"rank @{k:g}": "", f"reward @ KL {k:g} (95% CI)": text, f"gain @{k:g}": "100%"})
         rows.append({**shown, "max KL": f"{max(p.kl for p in headline.optimal):.2f}", "cells": "estimate"})
     if headline.best_of_n:
-        envelope = upper_envelope([(kl, reward) for _, kl, reward in headline.best_of_n])
+        points = [(kl, reward) for _, kl, reward in headline.best_of_n]
         shown = {"algorithm": "oracle best-of-n (gold picks)"}
         for k in headline.budgets:
-            reward = read_at(envelope, k)
+            reward = reward_within(points, k)
             shown.update(
                 {
                     f"rank @{k:g}": "",
@@ -198,7 +201,7 @@ def reference_rows(headline: Headline) -> list[dict[str, str]]:
                     f"gain @{k:g}": _gain_text(headline, reward, k),
                 }
             )
-        rows.append({**shown, "max KL": f"{envelope[-1][0]:.2f}", "cells": "estimate"})
+        rows.append({**shown, "max KL": f"{max(kl for kl, _ in points):.2f}", "cells": "estimate"})
     if not math.isnan(headline.sft_reward):
         shown = {"algorithm": "sft (KL 0)"}
         for k in headline.budgets:
@@ -209,8 +212,7 @@ def reference_rows(headline: Headline) -> list[dict[str, str]]:
 
 
 def _gain_text(headline: Headline, reward: float, k: float) -> str:
-    r_star, trusted = headline.optimal_at(k)
-    gain = optimal_gain_fraction(reward, headline.sft_reward, r_star) if trusted else math.nan
+    gain = headline.gain_at(reward, k)
     return "-" if math.isnan(gain) else f"{gain:.0%}"
 
 

@@ -118,12 +118,11 @@ class OnlineAdapter(Adapter):
 
     data = "prompts"
     supports_lora = True
+    kl_knob = "beta"
     smoke: ClassVar[dict[str, str]] = {"updates": "2", "rollout_prompts": "2"}
 
     def build_trainer(self, ctx: TrainContext):
         raise NotImplementedError
-
-    kl_knob = "beta"
 
     def reward_model_settings(self, params: OnlineParams):
         from bench.reward_model import RewardModelSettings

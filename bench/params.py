@@ -50,7 +50,7 @@ def check_bounds(cls: type, instance: Any, where: str, owner: str = "") -> None:
     for f in dataclasses.fields(cls):
         value = getattr(instance, f.name)
         for name, bound in f.metadata.get("bounds", {}).items():
-            passes, symbol = BOUNDS[name]
+            passes, _ = BOUNDS[name]
             if not passes(value, bound):
                 about = f"{owner}'s {f.name}: " if owner else ""
                 raise SettingsError(

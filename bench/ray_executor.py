@@ -87,12 +87,8 @@ def run_on_ray(
         # would both build. Then the other groups (each its own seed's data) side by side. Every artifact is
         # built with the cells' thread count, so the floats are those a local sweep at that count makes.
         prepared = list(groups.values())  # empty when every cell already has a record
-        waves = [
-            lambda: [prepare_task.remote(spec, source, cache, device, cpus_per_cell) for spec, source in prepared[:1]],
-            lambda: [prepare_task.remote(spec, source, cache, device, cpus_per_cell) for spec, source in prepared[1:]],
-        ]
-        for submit in waves:  # a wave is submitted once the one before it has finished
-            for ref in submit():
+        for wave in (prepared[:1], prepared[1:]):  # a wave is submitted once the one before it has finished
+            for ref in [prepare_task.remote(spec, source, cache, device, cpus_per_cell) for spec, source in wave]:
                 try:
                     ray.get(ref)
                 except Exception:  # noqa: BLE001 - the cells meet the same error and record it themselves

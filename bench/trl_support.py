@@ -135,18 +135,29 @@ def paired_dataset_tokens(trainer) -> int:
     return per_epoch * int(trainer.args.num_train_epochs)
 
 
+def rows_from_pairs(ctx: TrainContext) -> bool:
+    """Whether the cell's unpaired rows are the unpaired view of its pairs (two rows a pair), not a file of
+    unpaired rows (whose pairs file is empty)."""
+    return (ctx.data_dir / PAIRS).stat().st_size > 0
+
+
+def _pairs_of(rows: list[dict]) -> list[list[dict]]:
+    """Rows [c0, r0, c1, r1, ...] → [[c0, r0], [c1, r1], ...]."""
+    return [rows[i : i + 2] for i in range(0, len(rows), 2)]
+
+
 def _shuffle_pairs(rows: list[dict], seed: int) -> list[dict]:
     """Rows [c0, r0, c1, r1, ...] with the pairs (each pair's two rows, kept together) in an order drawn by ``seed``."""
     import random
 
-    pairs = [rows[i : i + 2] for i in range(0, len(rows), 2)]
+    pairs = _pairs_of(rows)
     random.Random(seed).shuffle(pairs)
     return [row for pair in pairs for row in pair]
 
 
 def _interleave_pairs(rows: list[dict]) -> list[dict]:
     """Rows [c0, r0, c1, r1, ...] (pair i's chosen and rejected) → [c0, r1, c2, r3, ..., r0, c1, r2, c3, ...]."""
-    pairs = [rows[i : i + 2] for i in range(0, len(rows), 2)]
+    pairs = _pairs_of(rows)
     first = [pair[i % 2] for i, pair in enumerate(pairs)]
     second = [pair[1 - i % 2] for i, pair in enumerate(pairs)]
     return first + second
@@ -175,7 +186,7 @@ def preference_trainer(
     # DDP: TRL's precompute shares a datasets cache file between processes, which in-memory datasets do not
     # have, so under several processes the reference stays live
     precompute = reference and world_size() == 1
-    if unpaired and (ctx.data_dir / PAIRS).stat().st_size:  # the unpaired view of pairs: two rows per pair
+    if unpaired and rows_from_pairs(ctx):  # the unpaired view of pairs: two rows per pair
         # the same judgements in the same optimizer steps as the paired adapters: a step takes both rows of
         # batch_size pairs (the budget's batch is global, split over processes like trl_args does)
         config = {"per_device_train_batch_size": 2 * ctx.budget.batch_size // world_size(), **config}
@@ -277,5 +288,5 @@ class TRLAdapter(Adapter):
         tokens = None if self.trainer_counts_tokens else paired_dataset_tokens(trainer)
         rows = len(trainer.train_dataset)
         # a pair counts once: the unpaired view of pairs (KTO) has two rows per pair, a file of unpaired rows one
-        from_pairs = self.data == "unpaired" and (ctx.data_dir / PAIRS).stat().st_size
-        return train_with(trainer, examples=rows // 2 if from_pairs else rows, tokens=tokens)
+        pairs = self.data == "unpaired" and rows_from_pairs(ctx)
+        return train_with(trainer, examples=rows // 2 if pairs else rows, tokens=tokens)
