@@ -9,7 +9,7 @@ from typing import Any, ClassVar
 
 from bench.cache import ArtifactCache
 from bench.curve import Curve
-from bench.settings import Budget
+from bench.settings import Budget, DataSettings
 from tasks.base import Task
 
 
@@ -66,6 +66,9 @@ class TrainResult:
     # Extra samples per eval prompt from the reference whose gold rewards the record keeps (the SFT baseline:
     # they estimate the optimal frontier)
     reference_samples: int = 0
+    # A policy that samples itself, on an enumerable task: its exact log-probability of every response of one
+    # prompt, given that prompt's bench.exact_eval.PromptTree (best-of-n), so it gets exact metrics too.
+    exact_log_probs: Callable[[Any], Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -92,6 +95,10 @@ class Adapter:
     kl_knob: ClassVar[str | None] = None
     frontier_grid: ClassVar[tuple[str, ...]] = ()
     knob_note: ClassVar[str] = ""
+    # `pobench validate`: --set overrides for the check on the enumerable task (on top of bench.validate.SHARED),
+    # and the largest total-variation distance to the adapter's exact_target that passes
+    validation: ClassVar[dict[str, str]] = {}
+    validation_tolerance: ClassVar[float] = 0.05
 
     def comparability_extra(self, params: Any) -> dict[str, Any]:
         """What puts this cell in a table of its own beyond the shared settings: an online adapter trained on
@@ -100,6 +107,12 @@ class Adapter:
 
     def train(self, ctx: TrainContext) -> TrainResult:
         raise NotImplementedError
+
+    def exact_target(self, params: Any, data: DataSettings):
+        """The policy this adapter converges to in the population limit, as a bench.exact_eval.Target, or None
+        where the literature gives none. On an enumerable task the evaluator records the distance to it, and
+        ``pobench validate`` checks it."""
+        return None
 
     def reward_model_settings(self, params: Any) -> Any | None:
         """The bench.reward_model.RewardModelSettings this cell's reward model is trained with, or None

@@ -10,8 +10,11 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import numpy as np
+
 from algorithms import register
 from algorithms.base import Adapter, TrainContext, TrainResult
+from bench.exact import best_of_n_log_probs
 from bench.params import param
 
 
@@ -65,4 +68,7 @@ class BestOfN(Adapter):
             kl_bound=best_of_n_kl_bound(n),
             proxy_scorer=scorer,
             extra={"reward_model": artifact.info},
+            exact_log_probs=lambda tree: best_of_n_log_probs(
+                tree.ref_log_p, np.array(scorer([tree.leaves.prompt] * len(tree.leaves.texts), tree.leaves.texts)), n
+            ),
         )

@@ -11,7 +11,9 @@ from dataclasses import dataclass
 from algorithms import register
 from algorithms.base import TrainContext
 from algorithms.defaults import DEFAULT_LR
+from bench.exact_eval import Target, dpo_optimum
 from bench.params import param
+from bench.settings import DataSettings
 from bench.trl_support import TRLAdapter, preference_trainer
 
 FRONTIER_GRID = ("3", "0.1", "0.01", "0.03")  # by python -m bench.tune_grids (seeds 100, 101), in KL order
@@ -31,6 +33,10 @@ class DPO(TRLAdapter):
     hparams = DPOParams
     kl_knob = "beta"
     frontier_grid = FRONTIER_GRID
+    validation = {"beta": "3", "learning_rate": "2e-3"}  # T·β = 0.3: a target 0.32 in TV from the reference
+
+    def exact_target(self, params: DPOParams, data: DataSettings) -> Target:
+        return dpo_optimum(params.beta, data.labeler_temperature)
 
     def build_trainer(self, ctx: TrainContext):
         """The configured TRL trainer, untrained (tests compare its loss with algorithms.losses.dpo_loss)."""

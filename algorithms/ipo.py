@@ -11,7 +11,9 @@ from dataclasses import dataclass
 from algorithms import register
 from algorithms.base import TrainContext
 from algorithms.defaults import DEFAULT_LR
+from bench.exact_eval import Target, ipo_optimum
 from bench.params import param
+from bench.settings import DataSettings
 from bench.trl_support import TRLAdapter, preference_trainer
 
 FRONTIER_GRID = ("10", "1", "0.1", "0.3")  # by python -m bench.tune_grids (seeds 100, 101), in KL order
@@ -35,10 +37,14 @@ class IPO(TRLAdapter):
     hparams = IPOParams
     kl_knob = "beta"
     frontier_grid = FRONTIER_GRID
+    validation = {"beta": "1", "learning_rate": "2e-3"}
     knob_note = (
         "TRL averages IPO's log-ratios per token, so β asks for a margin of 1/(2β) nats per token "
         "(β = 0.1: 5 nats per token), not per sequence as in the paper"
     )
+
+    def exact_target(self, params: IPOParams, data: DataSettings) -> Target:
+        return ipo_optimum(params.beta, data.labeler_temperature, per_token=True)  # TRL averages per token
 
     def build_trainer(self, ctx: TrainContext):
         """The configured TRL trainer, untrained (tests compare its loss with algorithms.losses.ipo_loss)."""

@@ -38,11 +38,13 @@ from algorithms.ppo_math import (
     masked_mean,
     masked_whiten,
 )
+from bench.exact_eval import Target, regularized_optimum
 from bench.generation import pad_right, sample
 from bench.logprobs import gather_token_logprobs
 from bench.online import oracle_key
 from bench.params import SettingsError, param
 from bench.reward_model import RewardModelSettings
+from bench.settings import DataSettings
 
 FRONTIER_GRID = ("1", "0.3", "0.1", "0.003")  # by python -m bench.tune_grids (seeds 100, 101), in KL order
 DIAGNOSTICS = ("policy_loss", "value_loss", "clip_frac", "approx_kl", "entropy")
@@ -67,9 +69,19 @@ class PPOParams:
     entropy_coef: float = param(0.0, "weight of the entropy bonus (0: none)")
     max_grad_norm: float = param(1.0, "gradient norm clip, per model")
     reward: str = param("model", "score source: the trained reward model, or the task's gold reward", ("model", "gold"))
+    critic_init: str = param(
+        "reward_model",
+        "the critic's start: the reward model (body and head, its score normalized as PPO's rewards are; the seed "
+        "notes, InstructGPT, DeepSpeed-Chat), or the SFT body with a zero head",
+        ("reward_model", "sft"),
+    )
     # defaults shared with every adapter that uses the reward model, so they all reuse one artifact
-    rm_learning_rate: float = param(RewardModelSettings.learning_rate, "reward model learning rate (reward=model)")
-    rm_epochs: int = param(RewardModelSettings.epochs, "reward model epochs over the preference pairs (reward=model)")
+    rm_learning_rate: float = param(
+        RewardModelSettings.learning_rate, "reward model learning rate (reward=model or critic_init=reward_model)"
+    )
+    rm_epochs: int = param(
+        RewardModelSettings.epochs, "reward model epochs over the pairs (reward=model or critic_init=reward_model)"
+    )
 
     def validate(self) -> None:
         for name in ("learning_rate", "critic_learning_rate", "updates", "rollout_prompts", "ppo_epochs"):
@@ -88,7 +100,8 @@ class PPOParams:
 
 
 class Critic(nn.Module):
-    """V(state) at every position: the SFT model's body with a scalar head (zero-initialized: V starts at 0)."""
+    """V(state) at every position: a transformer body with a scalar head. ``Critic(lm)``: the SFT model's body with
+    a zero head (V starts at 0); ``Critic.from_reward_model``: the reward model's body and head."""
 
     def __init__(self, lm: nn.Module) -> None:
         super().__init__()
@@ -96,6 +109,24 @@ class Critic(nn.Module):
         self.head = nn.Linear(lm.config.hidden_size, 1)
         nn.init.zeros_(self.head.weight)
         nn.init.zeros_(self.head.bias)
+
+    @classmethod
+    def from_reward_model(cls, folder, device: str) -> Critic:
+        """The reward model saved in ``folder``, its score made V: head = score / std, bias = −mean / std, so V at
+        a response's last token starts at the normalized reward PPO is given there."""
+        import json
+
+        from transformers import AutoModelForSequenceClassification
+
+        from bench.reward_model import NORMALIZATION
+
+        rm = AutoModelForSequenceClassification.from_pretrained(str(folder))
+        norm = json.loads((folder / NORMALIZATION).read_text())
+        critic = cls(rm)
+        with torch.no_grad():
+            critic.head.weight.copy_(rm.score.weight / norm["std"])
+            critic.head.bias.fill_(-norm["mean"] / norm["std"])
+        return critic.to(device)
 
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
         hidden = self.body(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state  # (B, L, H)
@@ -116,8 +147,22 @@ class PPO(Adapter):
     hparams = PPOParams
     kl_knob = "kl_coef"
     frontier_grid = FRONTIER_GRID
-    # a smoke run: two small updates on the gold reward (the reward model path has its own tests)
-    smoke = {"updates": "2", "rollout_prompts": "8", "minibatch_size": "4", "ppo_epochs": "1", "reward": "gold"}
+    validation = {
+        "reward": "gold",
+        "kl_coef": "0.3",
+        "updates": "300",
+        "rollout_prompts": "64",
+        "learning_rate": "1e-3",
+    }
+    # a smoke run: two small updates on the gold reward, no reward model (that path has its own tests)
+    smoke = {
+        "updates": "2",
+        "rollout_prompts": "8",
+        "minibatch_size": "4",
+        "ppo_epochs": "1",
+        "reward": "gold",
+        "critic_init": "sft",
+    }
 
     def train(self, ctx: TrainContext) -> TrainResult:
         hp: PPOParams = ctx.params
@@ -125,9 +170,13 @@ class PPO(Adapter):
         rng = random.Random(ctx.seed)
         tokenizer = ctx.load_tokenizer()
         actor, reference = ctx.load_policy(), ctx.load_reference()
-        critic = Critic(ctx.load_policy()).to(ctx.device)
-        actor.eval(), critic.eval()  # dropout off: ρ must compare π and π_old as one function of the weights
         score_fn, proxy, extra = self._scorer(ctx)
+        if hp.critic_init == "reward_model":
+            critic = Critic.from_reward_model(self._reward_model(ctx).path, ctx.device)
+        else:
+            critic = Critic(ctx.load_policy()).to(ctx.device)
+        extra["critic_init"] = hp.critic_init
+        actor.eval(), critic.eval()  # dropout off: ρ must compare π and π_old as one function of the weights
         optimizer = torch.optim.AdamW(
             [
                 {"params": actor.parameters(), "lr": hp.learning_rate, "base_lr": hp.learning_rate},
@@ -224,23 +273,36 @@ class PPO(Adapter):
             proxy_scorer=proxy,  # the reward model, if any: eval/proxy_reward beside the gold reward
         )
 
+    def exact_target(self, params: PPOParams, data: DataSettings) -> Target | None:
+        """π*_β on the gold reward with a fixed β; on the reward model's scores, or with β adapting, none here."""
+        if params.reward != "gold" or params.target_kl > 0:
+            return None
+        return regularized_optimum(params.kl_coef)
+
     def comparability_extra(self, params: PPOParams) -> dict:
         return oracle_key(params.reward)
 
     def reward_model_settings(self, params: PPOParams) -> RewardModelSettings | None:
-        if params.reward != "model":
+        """A reward model to score with (reward=model) or to start the critic from (critic_init=reward_model)."""
+        if params.reward != "model" and params.critic_init != "reward_model":
             return None
         return RewardModelSettings(learning_rate=params.rm_learning_rate, epochs=params.rm_epochs)
+
+    def _reward_model(self, ctx: TrainContext):
+        from bench.reward_model import prepare_reward_model
+
+        settings = self.reward_model_settings(ctx.params)
+        return prepare_reward_model(ctx.cache, ctx.reference_dir, ctx.data_dir, settings, ctx.device, ctx.log)
 
     def _scorer(self, ctx: TrainContext):
         """score(prompts, completions, truncated): the gold reward (an oracle), or the cached reward model (which
         reads the text only); with the reward model, also that model as the proxy scorer."""
-        settings = self.reward_model_settings(ctx.params)
-        if settings is None:
+        if ctx.params.reward == "gold":
             return ctx.task.gold, None, {"reward": "gold"}
-        from bench.reward_model import cell_reward_scorer
+        from bench.reward_model import load_reward_scorer
 
-        scorer, artifact = cell_reward_scorer(ctx, settings)
+        artifact = self._reward_model(ctx)
+        scorer = load_reward_scorer(artifact.path, ctx.device)
         return (
             lambda prompts, texts, _: scorer(prompts, texts),
             scorer,

@@ -11,7 +11,9 @@ from dataclasses import dataclass
 
 from algorithms import register
 from algorithms.base import TrainContext
+from bench.exact_eval import Target, regularized_optimum
 from bench.online import OnlineAdapter, OnlineParams, build_online_trainer
+from bench.settings import DataSettings
 
 
 @dataclass(frozen=True)
@@ -23,6 +25,11 @@ class RLOOParams(OnlineParams):
 class RLOO(OnlineAdapter):
     description = "REINFORCE Leave-One-Out, online (TRL RLOOTrainer), rewarded by the reward model"
     hparams = RLOOParams
+    validation = {"reward": "gold", "beta": "0.3", "updates": "150"}
+
+    def exact_target(self, params: RLOOParams, data: DataSettings) -> Target | None:
+        """TRL's RLOO subtracts β·Σ_t (log π − log π_ref) from the reward: π*_β, when the reward is the gold one."""
+        return regularized_optimum(params.beta) if params.reward == "gold" else None
 
     def build_trainer(self, ctx: TrainContext):
         from trl import RLOOConfig, RLOOTrainer

@@ -11,7 +11,9 @@ from dataclasses import dataclass
 
 from algorithms import register
 from algorithms.base import Adapter, TrainContext, TrainResult
+from bench.exact_eval import Target, reference_itself
 from bench.params import param
+from bench.settings import DataSettings
 
 
 @dataclass(frozen=True)
@@ -29,6 +31,9 @@ class SFT(Adapter):
     needs_reference = True
     hparams = SFTParams
     smoke = {"frontier_samples": "4"}
+
+    def exact_target(self, params: SFTParams, data: DataSettings) -> Target:
+        return reference_itself()
 
     def train(self, ctx: TrainContext) -> TrainResult:
         return TrainResult(policy=ctx.load_reference(), reference_samples=ctx.params.frontier_samples)

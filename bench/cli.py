@@ -65,6 +65,18 @@ def build_parser() -> argparse.ArgumentParser:
     add_sweep_parser(sub)
     add_leaderboard_parsers(sub)
 
+    check = sub.add_parser(
+        "validate",
+        help="check an adapter against the exact optimum of the enumerable task (TV distance to its target)",
+    )
+    check.add_argument("algos", nargs="+", metavar="ALGO", help="registered algorithms, plugins included")
+    check.add_argument("--seeds", default="0", help="comma-separated seeds (default: 0)")
+    check.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE",
+                       help="override the validation recipe; repeatable")  # fmt: skip
+    check.add_argument("--out", default="results/validate", help="where records go (default: results/validate/)")
+    check.add_argument("--cache", default=None, help="artifact cache folder (default: OUT/cache)")
+    check.set_defaults(handler=cmd_validate)
+
     show = sub.add_parser("show", help="print the records in a results folder, one row per cell")
     show.add_argument("out", nargs="?", default=DEFAULT_OUT, help=f"results folder (default: {DEFAULT_OUT}/)")
     show.set_defaults(handler=cmd_show)
@@ -357,6 +369,21 @@ def cmd_run(args: argparse.Namespace) -> int:
         f"evaluate {t['eval_s']:.1f}s, total {t['total_s']:.1f}s)"
     )
     return 0
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    """Exit 0 when every check with a target passes, 1 when one fails (a check without a target has no verdict)."""
+    from bench.params import parse_assignments
+    from bench.spec import parse_seed
+    from bench.validate import markdown, validate
+
+    log = lambda msg: print(msg, file=sys.stderr, flush=True)  # noqa: E731
+    seeds = [parse_seed(s) for s in args.seeds.split(",") if s.strip()]
+    overrides = parse_assignments(args.sets)
+    checks = [validate(a, seeds, overrides, Path(args.out), Path(args.cache) if args.cache else None, log=log)
+              for a in args.algos]  # fmt: skip
+    print(markdown(checks))
+    return 1 if any(c.passed is False for c in checks) else 0
 
 
 def cmd_list(args: argparse.Namespace) -> int:

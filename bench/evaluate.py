@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from algorithms.base import TrainResult
+from bench.enumeration import enumerable
+from bench.exact_eval import Target, exact_metrics, policy_log_probs, reference_trees
 from bench.generation import sample, score
 from bench.metrics import clustered_mean_se, kl_metrics, mean_se, sequence_kl, win_rate
 from bench.settings import EvalSettings
@@ -57,7 +59,14 @@ def reference_gold(reference, tokenizer, task: Task, settings: EvalSettings) -> 
 
 
 def evaluate(
-    result: TrainResult, reference, tokenizer, task: Task, settings: EvalSettings, seed: int, ref_gold: Sequence[float]
+    result: TrainResult,
+    reference,
+    tokenizer,
+    task: Task,
+    settings: EvalSettings,
+    seed: int,
+    ref_gold: Sequence[float],
+    target: Target | None = None,
 ) -> Evaluation:
     """Sample k completions per eval prompt from the trained policy (temperature 1, no top-k/top-p), then
     gold reward, KL(π‖π_ref) from those same samples, length, truncation and win rate.
@@ -65,6 +74,10 @@ def evaluate(
     A policy without tractable log-probs (best-of-n) brings its own sampler and an analytic KL bound,
     reported as ``eval/kl`` with ``eval/kl_is_bound`` = 1. Where the adapter has a reward model, its
     mean score on the samples is ``eval/proxy_reward``.
+
+    Where every response can be enumerated (a closed-vocabulary task on a model built for it), the exact values
+    are added as ``exact/*``: expected gold reward, KL, distance to the optimum at that KL and to ``target``, the
+    adapter's theoretical target (bench/exact_eval.py).
     """
     start = time.perf_counter()
     prompts = eval_prompts(task, settings)
@@ -108,6 +121,8 @@ def evaluate(
     }
     if result.proxy_scorer is not None:
         metrics["eval/proxy_reward"] = mean_se(result.proxy_scorer(repeated, drawn.texts))[0]
+    if enumerable(reference, tokenizer, task.max_new_tokens):
+        metrics |= _exact(result, reference, tokenizer, task, prompts, target)
     frontier = []
     if result.reference_samples:
         frontier = reference_rewards(reference, tokenizer, task, prompts, result.reference_samples, seed, bs)
@@ -117,6 +132,17 @@ def evaluate(
         for p, c, g, n, kl_i in zip(repeated, drawn.texts, gold, lengths, sample_kl)
     ][:KEPT_SAMPLES]
     return Evaluation(metrics, kept, frontier)
+
+
+def _exact(result: TrainResult, reference, tokenizer, task: Task, prompts: list[str], target: Target | None) -> dict:
+    trees = reference_trees(reference, tokenizer, task, prompts)
+    if result.sampler is None:
+        log_ps = policy_log_probs(result.policy, tokenizer, task, trees)
+    elif result.exact_log_probs is not None:
+        log_ps = [result.exact_log_probs(tree) for tree in trees]
+    else:  # a sampler without an exact distribution: nothing exact to say about it
+        return {}
+    return exact_metrics(trees, log_ps, target)
 
 
 def _repeat(prompts: Sequence[str], k: int) -> list[str]:

@@ -130,7 +130,14 @@ def run_cell(
         log(f"[{spec.algo}] evaluate")
         t0 = time.perf_counter()
         evaluation = evaluate(
-            result, ctx.load_reference(), ctx.load_tokenizer(), task, spec.eval, spec.seed, prepared.ref_gold()
+            result,
+            ctx.load_reference(),
+            ctx.load_tokenizer(),
+            task,
+            spec.eval,
+            spec.seed,
+            prepared.ref_gold(),
+            target=adapter.exact_target(spec.hparams, spec.data),
         )
         timings["eval_s"] = time.perf_counter() - t0
         record.metrics = {

@@ -74,9 +74,15 @@ def prepare_reference(
             "versions": _versions(),
         }
 
-        def build_tokenizer(folder: Path) -> dict:
-            from bench.tokenizer import train_bpe_tokenizer
+        if task.vocabulary:
+            tok_inputs = {**task_inputs(task), "vocabulary": list(task.vocabulary), "versions": _versions()}
 
+        def build_tokenizer(folder: Path) -> dict:
+            from bench.tokenizer import train_bpe_tokenizer, word_level_tokenizer
+
+            if task.vocabulary:
+                word_level_tokenizer(task.vocabulary, folder)
+                return {"vocabulary": len(task.vocabulary)}
             texts = [e.prompt + e.completion for e in task.sft_examples(TOKENIZER_CORPUS, sft.sft_seed)]
             train_bpe_tokenizer(texts, vocab, folder)
             return {}

@@ -60,7 +60,13 @@ class CellSpec:
 # Settings added after records already existed, with the value that reproduces the old behaviour. At that
 # value they are left out of the spec hash and the comparability key, so earlier records keep their names
 # (resume) and still rank beside new ones; any other value changes both, as a setting should.
-LATER_DEFAULTS: dict[str, Any] = {"dtype": "auto", "lora_r": 0, "lora_alpha": 0, "lora_dropout": 0.0}
+LATER_DEFAULTS: dict[str, Any] = {
+    "dtype": "auto",
+    "lora_r": 0,
+    "lora_alpha": 0,
+    "lora_dropout": 0.0,
+    "critic_init": "sft",  # PPO's critic before it could start from the reward model
+}
 
 
 def without_later_defaults(values: dict[str, Any]) -> dict[str, Any]:

@@ -6,7 +6,7 @@ from tasks.base import SFTExample, Task
 TASKS: Registry[type[Task]] = Registry("task", entry_point_group="pobench.tasks")
 register = TASKS.register
 
-from tasks import arithmetic, concise, hh_rlhf, imdb, sentiment, tldr, ultrafeedback  # noqa: E402,F401  (each registers itself)
+from tasks import arithmetic, concise, exact, hh_rlhf, imdb, sentiment, tldr, ultrafeedback  # noqa: E402,F401  (each registers itself)
 
 
 def make_task(name: str, chat_tokenizer=None) -> Task:

@@ -29,6 +29,10 @@ class Task:
     # The gold reward of a completion that hit max_new_tokens without EOS (it never ended): the task's floor,
     # so that word salad which never stops cannot win. None: no penalty (tasks made from files or datasets).
     truncated_gold: ClassVar[float | None] = None
+    # A closed vocabulary: a model that builds its tokenizer from the task (``tiny``) gets exactly these words
+    # and the special tokens, so with a short max_new_tokens every response can be enumerated and the evaluator
+    # adds exact reward and KL (bench/enumeration.py). Empty: a BPE tokenizer trained on the task's corpus.
+    vocabulary: ClassVar[tuple[str, ...]] = ()
 
     def sft_examples(self, n: int, seed: int) -> list[SFTExample]:
         """``n`` demonstrations, the same for the same seed; usually over the train prompts (a task that
