@@ -58,7 +58,9 @@ def test_win_probability_groups_equal_scores():
     rng = np.random.default_rng(0)
     ref = exact.normalize_log(rng.normal(size=12))
     scores = rng.choice([-1.0, 0.2, 0.5, 0.9], size=12)
-    full = np.array([sum(np.exp(ref[j]) / (1 + np.exp(-(scores[i] - scores[j]) / 0.3)) for j in range(12)) for i in range(12)])
+    full = np.array(
+        [sum(np.exp(ref[j]) / (1 + np.exp(-(scores[i] - scores[j]) / 0.3)) for j in range(12)) for i in range(12)]
+    )
     assert exact.win_probability(ref, scores, 0.3) == pytest.approx(full, abs=1e-12)
 
 
