@@ -84,6 +84,7 @@ def exact_metrics(trees: list[PromptTree], log_ps: list[np.ndarray], target: Tar
             "exact/kl_to_target": float(np.mean([exact.kl(lp, g) for lp, g in zip(log_ps, goal)])),
             "exact/target_reward": mean(lambda t, g: exact.expected(g, t.gold), goal),
             "exact/target_kl": mean(lambda t, g: exact.kl(g, t.ref_log_p), goal),
+            "exact/reference_tv_target": float(np.mean([exact.tv(t.ref_log_p, g) for t, g in zip(trees, goal)])),
         }
     return metrics
 

@@ -56,6 +56,14 @@ class Check:
         return bool(self.records)
 
     @property
+    def moved_toward_target(self) -> bool:
+        """Every seed's policy closer to the target than the reference is: the adapter pulls the right way."""
+        return bool(self.records) and all(
+            r.metrics.get("exact/tv_target", math.inf) < r.metrics.get("exact/reference_tv_target", -math.inf)
+            for r in self.records
+        )
+
+    @property
     def passed(self) -> bool | None:
         """TV to the target within tolerance on every seed; None without a target. A failed cell fails the check."""
         if self.failed_cells:
@@ -71,6 +79,7 @@ class Check:
             "algorithm": self.algo,
             "target": self.target,
             "TV to target": f"{self.mean('exact/tv_target'):.3f}" if has_target else "-",
+            "TV π_ref to target": f"{self.mean('exact/reference_tv_target'):.3f}" if has_target else "-",
             "KL to target": f"{self.mean('exact/kl_to_target'):.3f}" if has_target else "-",
             "KL exact": f"{self.mean('exact/kl'):.3f}",
             "KL estimated": f"{self.mean('eval/kl'):.3f} ± {self.mean('eval/kl_se'):.3f}",

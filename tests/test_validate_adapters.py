@@ -1,0 +1,79 @@
+"""``pobench validate`` on every adapter that declares a target, and on deliberately wrong adapters (slow: each
+check trains with the validation recipe, 30 s to 2 min on a 2-core CPU)."""
+
+from __future__ import annotations
+
+import pytest
+
+from algorithms import ALGORITHMS
+from algorithms.dpo import DPO
+from bench.settings import DataSettings
+
+pytestmark = pytest.mark.slow
+
+# Measured (README, "Ground truth"): these move toward their targets but do not come within TV 0.05 at the
+# validation budget. Strict: the day one does, this test says so and the entry goes.
+SHORT_OF_TOLERANCE = {"dpo", "ipo", "ppo", "rloo"}
+
+
+def with_target() -> list[str]:
+    names = []
+    for name, cls in ALGORITHMS.items():
+        if cls.__module__.startswith("algorithms.") and cls().exact_target(cls.hparams(), DataSettings()) is not None:
+            names.append(name)
+    return names
+
+
+@pytest.fixture(scope="module")
+def checks(tmp_path_factory):
+    """One validation per adapter, run on first use and shared by the tests below."""
+    from bench.validate import validate
+
+    done: dict = {}
+    root = tmp_path_factory.mktemp("validate")
+
+    def check(algo: str):
+        if algo not in done:
+            done[algo] = validate(algo, [0], {}, root / "out", root / "cache", log=lambda _: None)
+        return done[algo]
+
+    return check
+
+
+@pytest.mark.parametrize("algo", with_target())
+def test_adapter_moves_toward_its_target(algo, checks):
+    check = checks(algo)
+    assert not check.failed_cells
+    assert check.estimates_ok, check.row()  # the evaluator's sampled reward and KL agree with the exact values
+    if algo != "sft":  # the reference is its own target: TV 0 from the start
+        assert check.moved_toward_target, check.row()
+
+
+@pytest.mark.parametrize("algo", with_target())
+def test_adapter_reaches_its_target(algo, checks, request):
+    if algo in SHORT_OF_TOLERANCE:
+        request.applymarker(pytest.mark.xfail(strict=True, reason="short of TV 0.05 at the validation budget"))
+    assert checks(algo).passed, checks(algo).row()
+
+
+class FlippedDPO(DPO):
+    """DPO that learns the rejected completion: β's sign flipped, in effect."""
+
+    def train(self, ctx):
+        from bench.preference import PAIRS, UNPAIRED, read_jsonl, unpaired_view, write_jsonl
+
+        pairs = [{**p, "chosen": p["rejected"], "rejected": p["chosen"]} for p in read_jsonl(ctx.data_dir / PAIRS)]
+        flipped = ctx.work_dir / "flipped"
+        flipped.mkdir()
+        write_jsonl(flipped / PAIRS, pairs)
+        write_jsonl(flipped / UNPAIRED, unpaired_view(pairs))
+        ctx.data_dir = flipped
+        return super().train(ctx)
+
+
+def test_a_wrong_adapter_is_caught(checks, monkeypatch):
+    monkeypatch.setitem(ALGORITHMS._entries, "dpo-flipped", FlippedDPO)
+    monkeypatch.setattr(FlippedDPO, "name", "dpo-flipped")
+    check = checks("dpo-flipped")
+    assert not check.failed_cells and check.estimates_ok
+    assert not check.moved_toward_target and check.passed is False, check.row()
