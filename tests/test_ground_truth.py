@@ -139,3 +139,16 @@ def test_a_target_distance_needs_a_target():
     failed = Check("dpo", "x", 0.05, [type("F", (), {"status": "failed", "metrics": {}})()])
     assert failed.passed is False and failed.row()["check"].startswith("FAIL")
     assert math.isnan(Check("dpo", "x", 0.05).mean("exact/kl"))
+
+
+def test_a_kl_bound_is_checked_as_a_bound():
+    """best-of-n reports KL as the bound log n − (n−1)/n: the exact KL must lie at or below it."""
+    from bench.validate import Check
+
+    def rec(exact_kl: float):
+        metrics = {"exact/kl": exact_kl, "eval/kl": 0.636, "eval/kl_se": 0.0, "eval/kl_is_bound": 1.0,
+                   "exact/reward": 0.7, "eval/reward": 0.7, "eval/reward_se": 0.01}  # fmt: skip
+        return type("R", (), {"status": "ok", "metrics": metrics})()
+
+    assert Check("best-of-n", "none", None, [rec(0.624)]).estimates_ok
+    assert not Check("best-of-n", "none", None, [rec(0.7)]).estimates_ok
