@@ -25,7 +25,7 @@ class GRPOParams(OnlineParams):
 class GRPO(OnlineAdapter):
     description = "Group Relative Policy Optimization, online (TRL GRPOTrainer), rewarded by the reward model"
     hparams = GRPOParams
-    validation = {"reward": "gold", "beta": "0.3", "updates": "150"}
+    validation = {"reward": "gold", "beta": "0.3", "updates": "600"}
 
     def build_trainer(self, ctx: TrainContext):
         from trl import GRPOConfig, GRPOTrainer

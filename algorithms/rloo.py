@@ -25,7 +25,7 @@ class RLOOParams(OnlineParams):
 class RLOO(OnlineAdapter):
     description = "REINFORCE Leave-One-Out, online (TRL RLOOTrainer), rewarded by the reward model"
     hparams = RLOOParams
-    validation = {"reward": "gold", "beta": "0.3", "updates": "150"}
+    validation = {"reward": "gold", "beta": "0.3", "updates": "600"}
 
     def exact_target(self, params: RLOOParams, data: DataSettings) -> Target | None:
         """TRL's RLOO subtracts β·Σ_t (log π − log π_ref) from the reward: π*_β, when the reward is the gold one."""
