@@ -7,7 +7,6 @@ import pytest
 
 from algorithms import ALGORITHMS
 from algorithms.dpo import DPO
-from bench.settings import DataSettings
 
 pytestmark = pytest.mark.slow
 
@@ -17,9 +16,16 @@ SHORT_OF_TOLERANCE = {"dpo", "ipo", "ppo", "rloo"}
 
 
 def with_target() -> list[str]:
+    """Built-in adapters that declare a target under their validation recipe (PPO and RLOO only with reward=gold)."""
+    from bench.spec import resolve_spec
+    from bench.validate import SHARED, TASK
+
     names = []
     for name, cls in ALGORITHMS.items():
-        if cls.__module__.startswith("algorithms.") and cls().exact_target(cls.hparams(), DataSettings()) is not None:
+        if not cls.__module__.startswith("algorithms."):
+            continue
+        spec, _ = resolve_spec(name, TASK, "tiny", 0, {**SHARED, **cls.validation})
+        if cls().exact_target(spec.hparams, spec.data) is not None:
             names.append(name)
     return names
 
