@@ -16,14 +16,13 @@ SHORT_OF_TOLERANCE = {"dpo", "ipo", "ppo", "rloo"}
 
 
 def with_target() -> list[str]:
-    """Built-in adapters that declare a target under their validation recipe (PPO and RLOO only with reward=gold)."""
+    """Registered adapters, plugins included, that declare a target under their validation recipe (PPO and RLOO:
+    with reward=gold). A plugin's check must pass its own ``validation_tolerance``."""
     from bench.spec import resolve_spec
     from bench.validate import SHARED, TASK
 
     names = []
     for name, cls in ALGORITHMS.items():
-        if not cls.__module__.startswith("algorithms."):
-            continue
         spec, _ = resolve_spec(name, TASK, "tiny", 0, {**SHARED, **cls.validation})
         if cls().exact_target(spec.hparams, spec.data) is not None:
             names.append(name)
