@@ -112,20 +112,18 @@ class Critic(nn.Module):
 
     @classmethod
     def from_reward_model(cls, folder, device: str) -> Critic:
-        """The reward model saved in ``folder``, its score made V: head = score / std, bias = −mean / std, so V at
-        a response's last token starts at the normalized reward PPO is given there."""
-        import json
-
+        """The reward model saved in ``folder``, its score made V: head = score / std, bias = −mean / std, so the
+        head reads the normalized score PPO is rewarded with (at a response's last token, exactly that reward)."""
         from transformers import AutoModelForSequenceClassification
 
-        from bench.reward_model import NORMALIZATION
+        from bench.reward_model import normalization
 
         rm = AutoModelForSequenceClassification.from_pretrained(str(folder))
-        norm = json.loads((folder / NORMALIZATION).read_text())
+        mean, std = normalization(folder)
         critic = cls(rm)
         with torch.no_grad():
-            critic.head.weight.copy_(rm.score.weight / norm["std"])
-            critic.head.bias.fill_(-norm["mean"] / norm["std"])
+            critic.head.weight.copy_(rm.score.weight / std)
+            critic.head.bias.fill_(-mean / std)
         return critic.to(device)
 
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
@@ -175,7 +173,10 @@ class PPO(Adapter):
         actor, reference = ctx.load_policy(), ctx.load_reference()
         score_fn, proxy, extra = self._scorer(ctx)
         if hp.critic_init == "reward_model":
-            critic = Critic.from_reward_model(self._reward_model(ctx).path, ctx.device)
+            from bench.reward_model import cell_reward_model
+
+            artifact = cell_reward_model(ctx, self.reward_model_settings(hp))
+            critic = Critic.from_reward_model(artifact.path, ctx.device)
         else:
             critic = Critic(ctx.load_policy()).to(ctx.device)
         extra["critic_init"] = hp.critic_init
@@ -291,21 +292,14 @@ class PPO(Adapter):
             return None
         return RewardModelSettings(learning_rate=params.rm_learning_rate, epochs=params.rm_epochs)
 
-    def _reward_model(self, ctx: TrainContext):
-        from bench.reward_model import prepare_reward_model
-
-        settings = self.reward_model_settings(ctx.params)
-        return prepare_reward_model(ctx.cache, ctx.reference_dir, ctx.data_dir, settings, ctx.device, ctx.log)
-
     def _scorer(self, ctx: TrainContext):
         """score(prompts, completions, truncated): the gold reward (an oracle), or the cached reward model (which
         reads the text only); with the reward model, also that model as the proxy scorer."""
         if ctx.params.reward == "gold":
             return ctx.task.gold, None, {"reward": "gold"}
-        from bench.reward_model import load_reward_scorer
+        from bench.reward_model import cell_reward_scorer
 
-        artifact = self._reward_model(ctx)
-        scorer = load_reward_scorer(artifact.path, ctx.device)
+        scorer, artifact = cell_reward_scorer(ctx, self.reward_model_settings(ctx.params))
         return (
             lambda prompts, texts, _: scorer(prompts, texts),
             scorer,

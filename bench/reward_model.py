@@ -168,11 +168,22 @@ class RewardScorer:
         return out
 
 
+def cell_reward_model(ctx, settings: RewardModelSettings) -> Artifact:
+    """A cell's reward model artifact (``ctx`` a TrainContext). The pipeline has already built it in the prepare
+    stage from the adapter's reward_model_settings, so this is a cache hit."""
+    return prepare_reward_model(ctx.cache, ctx.reference_dir, ctx.data_dir, settings, ctx.device, ctx.log)
+
+
 def cell_reward_scorer(ctx, settings: RewardModelSettings) -> tuple[RewardScorer, Artifact]:
-    """The scorer of a cell's reward model (``ctx`` a TrainContext), with its artifact. The pipeline has
-    already built it in the prepare stage from the adapter's reward_model_settings, so this is a cache hit."""
-    artifact = prepare_reward_model(ctx.cache, ctx.reference_dir, ctx.data_dir, settings, ctx.device, ctx.log)
+    """The scorer of a cell's reward model, with its artifact (see ``cell_reward_model``)."""
+    artifact = cell_reward_model(ctx, settings)
     return load_reward_scorer(artifact.path, ctx.device), artifact
+
+
+def normalization(folder: Path) -> tuple[float, float]:
+    """(mean, std) of the raw scores over the training completions: score_normalized = (raw − mean) / std."""
+    norm = json.loads((Path(folder) / NORMALIZATION).read_text())
+    return norm["mean"], norm["std"]
 
 
 def load_reward_scorer(folder: Path, device: str = "cpu", batch_size: int = 128) -> RewardScorer:
@@ -183,5 +194,4 @@ def load_reward_scorer(folder: Path, device: str = "cpu", batch_size: int = 128)
 
     model = AutoModelForSequenceClassification.from_pretrained(str(folder)).to(device)
     model.eval().requires_grad_(False)
-    norm = json.loads((Path(folder) / NORMALIZATION).read_text())
-    return RewardScorer(model, load_tokenizer(folder), norm["mean"], norm["std"], batch_size)
+    return RewardScorer(model, load_tokenizer(folder), *normalization(folder), batch_size)

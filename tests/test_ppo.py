@@ -178,6 +178,25 @@ def test_reward_model_learns_the_preference_and_is_built_once(setup):
     assert art.key not in keys and len(keys) == 2  # training settings are part of the key
 
 
+def test_critic_from_the_reward_model_reads_its_normalized_score(setup):
+    """critic_init=reward_model: the critic's head at a sequence's last token is the reward model's score,
+    normalized as PPO's rewards are; with critic_init=sft the head starts at 0."""
+    from algorithms.ppo import Critic
+
+    cache = ArtifactCache(setup["cache"], log=lambda _: None)
+    art = prepare_reward_model(cache, setup["reference"], setup["data"], RewardModelSettings(), log=lambda _: None)
+    critic = Critic.from_reward_model(art.path, "cpu")
+    prompts, completions = ["the plot felt", "the cast was"], [" so lovely .", " dull and awful ."]
+    expected = load_reward_scorer(art.path)(prompts, completions)
+    tokenizer = load_tokenizer(art.path)
+    for prompt, completion, want in zip(prompts, completions, expected):
+        ids = torch.tensor([tokenizer(prompt + completion + tokenizer.eos_token)["input_ids"]])  # as scored
+        with torch.no_grad():
+            hidden = critic.body(input_ids=ids, attention_mask=torch.ones_like(ids)).last_hidden_state  # (1, L, H)
+            assert critic.head(hidden)[0, -1, 0].item() == pytest.approx(want, abs=1e-4)
+    assert torch.count_nonzero(Critic(load_model(setup["reference"])).head.weight) == 0
+
+
 def test_bad_settings_are_named():
     with pytest.raises(SettingsError, match="minibatch_size=64"):
         build_settings(PPOParams, {"minibatch_size": "64", "rollout_prompts": "32"}, "--set")
