@@ -375,13 +375,14 @@ def cmd_validate(args: argparse.Namespace) -> int:
     """Exit 0 when every check with a target passes, 1 when one fails (a check without a target has no verdict)."""
     from bench.params import parse_assignments
     from bench.spec import parse_seed
-    from bench.validate import markdown, validate
+    from bench.validate import markdown, plan, run
 
     log = lambda msg: print(msg, file=sys.stderr, flush=True)  # noqa: E731
     seeds = [parse_seed(s) for s in args.seeds.split(",") if s.strip()]
     overrides = parse_assignments(args.sets)
-    checks = [validate(a, seeds, overrides, Path(args.out), Path(args.cache) if args.cache else None, log=log)
-              for a in args.algos]  # fmt: skip
+    plans = [plan(a, seeds, overrides) for a in args.algos]  # every algorithm and setting checked before any runs
+    cache = Path(args.cache) if args.cache else None
+    checks = [run(p, Path(args.out), cache, log=log) for p in plans]
     print(markdown(checks))
     return 1 if any(c.passed is False for c in checks) else 0
 

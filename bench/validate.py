@@ -20,6 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
+from bench.params import SettingsError
+
 TASK = "exact"
 # Shared settings of every check: enough pairs that the data covers the likely responses well, larger batches.
 SHARED = {"data_pairs": "16384", "batch_size": "64", "eval_samples": "64"}
@@ -95,6 +97,48 @@ class Check:
         }
 
 
+@dataclass
+class Plan:
+    """One adapter's validation cells, resolved (every input checked) before any of them runs."""
+
+    check: Check
+    cells: list  # (CellSpec, ModelSource), one per seed
+
+
+def plan(algo: str, seeds: list[int], overrides: dict[str, str], model: str = "tiny") -> Plan:
+    """``algo``'s validation cells with the recipe (``overrides`` win over it) and its target; raises RegistryError
+    or SettingsError, naming the value, before anything runs."""
+    from algorithms import ALGORITHMS
+    from bench.spec import resolve_spec
+
+    if not seeds:
+        raise SettingsError("--seeds: give at least one seed, e.g. --seeds 0")
+    adapter_cls = ALGORITHMS.get(algo)
+    settings = {**SHARED, **adapter_cls.validation, **overrides}
+    cells = [resolve_spec(algo, TASK, model, seed, settings) for seed in seeds]
+    spec = cells[0][0]
+    target = adapter_cls().exact_target(spec.hparams, spec.data)
+    check = Check(
+        algo,
+        target.formula if target else "none known (distance to the optimum at the same KL only)",
+        adapter_cls.validation_tolerance if target else None,
+    )
+    return Plan(check, cells)
+
+
+def run(plan: Plan, out: Path, cache: Path | None = None, log: Callable[[str], None] = print) -> Check:
+    """Run the planned cells; a failed cell is a result (its record joins the check)."""
+    from bench.pipeline import CellFailed, run_cell
+
+    for spec, source in plan.cells:
+        try:
+            record, _ = run_cell(spec, source, out, cache, log=log)
+        except CellFailed as failed:
+            record = failed.record
+        plan.check.records.append(record)
+    return plan.check
+
+
 def validate(
     algo: str,
     seeds: list[int],
@@ -104,34 +148,12 @@ def validate(
     model: str = "tiny",
     log: Callable[[str], None] = print,
 ) -> Check:
-    """Run ``algo``'s validation cells (one per seed) and summarize them. ``overrides`` win over the recipe."""
-    from algorithms import ALGORITHMS
-    from bench.pipeline import CellFailed, run_cell
-    from bench.spec import resolve_spec
-
-    adapter_cls = ALGORITHMS.get(algo)
-    settings = {**SHARED, **adapter_cls.validation, **overrides}
-    check = None
-    for seed in seeds:
-        spec, source = resolve_spec(algo, TASK, model, str(seed), settings)
-        if check is None:
-            target = adapter_cls().exact_target(spec.hparams, spec.data)
-            check = Check(
-                algo,
-                target.formula if target else "none known (distance to the optimum at the same KL only)",
-                adapter_cls.validation_tolerance if target else None,
-            )
-        try:
-            record, _ = run_cell(spec, source, out, cache, log=log)
-        except CellFailed as failed:
-            record = failed.record
-        check.records.append(record)
-    return check
+    """Plan and run ``algo``'s validation cells (one per seed) and summarize them."""
+    return run(plan(algo, seeds, overrides, model), out, cache, log)
 
 
 def markdown(checks: list[Check]) -> str:
+    from bench.report import format_table
+
     rows = [c.row() for c in checks]
-    head = list(rows[0])
-    lines = ["| " + " | ".join(head) + " |", "|" + "|".join("---" for _ in head) + "|"]
-    lines += ["| " + " | ".join(r[h] for h in head) + " |" for r in rows]
-    return "\n".join(lines)
+    return format_table([list(r.values()) for r in rows], list(rows[0]))

@@ -113,7 +113,10 @@ def test_validate_sft_passes_and_names_its_target(tmp_path, capsys):
     code = main(["validate", "sft", "--seeds", "0,1", "--out", str(tmp_path), *sets])
     table = capsys.readouterr().out
     assert code == 0, table
-    assert "| sft | π_ref | 0.000 | 0.000 | 0.000 | 0.000 |" in table and "| 2 | pass |" in table
+    header, _, row = [[cell.strip() for cell in line.strip("|").split("|")] for line in table.splitlines()]
+    cells = dict(zip(header, row))
+    assert row[:6] == ["sft", "π_ref", "0.000", "0.000", "0.000", "0.000"]
+    assert (cells["seeds"], cells["check"]) == ("2", "pass")
 
 
 def test_validate_rejects_unknown_algorithm_and_setting(tmp_path, capsys):
@@ -123,6 +126,11 @@ def test_validate_rejects_unknown_algorithm_and_setting(tmp_path, capsys):
     assert "unknown algorithm 'dpoo'" in capsys.readouterr().err
     assert main(["validate", "dpo", "--set", "betta=1", "--out", str(tmp_path)]) == 2
     assert "betta" in capsys.readouterr().err
+    # a bad second algorithm stops the first before it runs; so does an empty seed list
+    assert main(["validate", "sft", "dpoo", "--out", str(tmp_path)]) == 2
+    assert "unknown algorithm 'dpoo'" in capsys.readouterr().err
+    assert main(["validate", "sft", "--seeds", ",", "--out", str(tmp_path)]) == 2
+    assert "--seeds" in capsys.readouterr().err
     assert not (tmp_path / "records").exists()  # nothing ran, nothing written
 
 

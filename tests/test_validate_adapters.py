@@ -18,15 +18,9 @@ SHORT_OF_TOLERANCE = {"dpo", "ipo", "ppo", "rloo"}
 def with_target() -> list[str]:
     """Registered adapters, plugins included, that declare a target under their validation recipe (PPO and RLOO:
     with reward=gold). A plugin's check must pass its own ``validation_tolerance``."""
-    from bench.spec import resolve_spec
-    from bench.validate import SHARED, TASK
+    from bench.validate import plan
 
-    names = []
-    for name, cls in ALGORITHMS.items():
-        spec, _ = resolve_spec(name, TASK, "tiny", 0, {**SHARED, **cls.validation})
-        if cls().exact_target(spec.hparams, spec.data) is not None:
-            names.append(name)
-    return names
+    return [name for name in ALGORITHMS.names() if plan(name, [0], {}).check.tolerance is not None]
 
 
 @pytest.fixture(scope="module")
