@@ -66,16 +66,11 @@ def prepare_reference(
     tokenizer_art = None
     if source.needs_tokenizer_training:
         vocab = source.key_inputs().get("vocab_size", 2048)
-        tok_inputs = {
-            **task_inputs(task),
-            "vocab_size": vocab,
-            "corpus": TOKENIZER_CORPUS,
-            "seed": sft.sft_seed,
-            "versions": _versions(),
-        }
-
-        if task.vocabulary:
-            tok_inputs = {**task_inputs(task), "vocabulary": list(task.vocabulary), "versions": _versions()}
+        if task.vocabulary:  # a closed word list: nothing is trained, the words are the tokenizer
+            trained_on = {"vocabulary": list(task.vocabulary)}
+        else:
+            trained_on = {"vocab_size": vocab, "corpus": TOKENIZER_CORPUS, "seed": sft.sft_seed}
+        tok_inputs = {**task_inputs(task), **trained_on, "versions": _versions()}
 
         def build_tokenizer(folder: Path) -> dict:
             from bench.tokenizer import train_bpe_tokenizer, word_level_tokenizer

@@ -11,8 +11,7 @@ PAD, BOS, EOS, UNK = "<pad>", "<s>", "</s>", "<unk>"
 
 def train_bpe_tokenizer(texts: Iterable[str], vocab_size: int, folder: Path) -> None:
     """Byte-level BPE (every byte representable, no unknown token); BOS is prepended to every text."""
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, processors, trainers
-    from transformers import PreTrainedTokenizerFast
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
 
     tok = Tokenizer(models.BPE())
     tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
@@ -24,12 +23,7 @@ def train_bpe_tokenizer(texts: Iterable[str], vocab_size: int, folder: Path) -> 
         show_progress=False,
     )
     tok.train_from_iterator(texts, trainer=trainer)
-    bos_id = tok.token_to_id(BOS)
-    tok.post_processor = processors.TemplateProcessing(
-        single=f"{BOS} $A", pair=f"{BOS} $A {BOS} $B", special_tokens=[(BOS, bos_id)]
-    )
-    fast = PreTrainedTokenizerFast(tokenizer_object=tok, bos_token=BOS, eos_token=EOS, pad_token=PAD)
-    fast.save_pretrained(folder)
+    _save_with_bos(tok, folder)
 
 
 def word_level_tokenizer(words: Sequence[str], folder: Path) -> None:
@@ -38,8 +32,7 @@ def word_level_tokenizer(words: Sequence[str], folder: Path) -> None:
     space before it (byte-level, as the BPE tokenizers do), so a decoded completion starts with a space and
     ``prompt + completion`` tokenizes as the prompt's tokens then the completion's; BOS is prepended to every
     text, and anything outside the list becomes ``<unk>``."""
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, processors
-    from transformers import PreTrainedTokenizerFast
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers
 
     if len(set(words)) != len(words) or any(not w.isalnum() for w in words):
         raise ValueError(f"a closed vocabulary needs distinct words of letters and digits, got {list(words)}")
@@ -49,8 +42,16 @@ def word_level_tokenizer(words: Sequence[str], folder: Path) -> None:
     tok.add_special_tokens(specials)
     tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=True)
     tok.decoder = decoders.ByteLevel()
+    _save_with_bos(tok, folder, unk_token=UNK)
+
+
+def _save_with_bos(tok, folder: Path, **special) -> None:
+    """BOS prepended to every text, then saved as a transformers fast tokenizer with pobench's special tokens."""
+    from tokenizers import processors
+    from transformers import PreTrainedTokenizerFast
+
     tok.post_processor = processors.TemplateProcessing(
-        single=f"{BOS} $A", pair=f"{BOS} $A {BOS} $B", special_tokens=[(BOS, vocab[BOS])]
+        single=f"{BOS} $A", pair=f"{BOS} $A {BOS} $B", special_tokens=[(BOS, tok.token_to_id(BOS))]
     )
-    fast = PreTrainedTokenizerFast(tokenizer_object=tok, bos_token=BOS, eos_token=EOS, pad_token=PAD, unk_token=UNK)
+    fast = PreTrainedTokenizerFast(tokenizer_object=tok, bos_token=BOS, eos_token=EOS, pad_token=PAD, **special)
     fast.save_pretrained(folder)
