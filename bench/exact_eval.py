@@ -60,7 +60,10 @@ def policy_log_probs(policy, tokenizer, task: Task, trees: list[PromptTree]) -> 
 
 def exact_metrics(trees: list[PromptTree], log_ps: list[np.ndarray], target: Target | None) -> dict[str, float]:
     """``exact/*`` metrics of the policy whose per-prompt leaf log-probabilities are ``log_ps``."""
-    mean = _mean_over(trees)
+
+    def mean(fn, arrays) -> float:  # fn(tree, array) averaged over the prompts
+        return float(np.mean([fn(t, a) for t, a in zip(trees, arrays)]))
+
     reward = mean(lambda t, lp: exact.expected(lp, t.gold), log_ps)
     kl = mean(lambda t, lp: exact.kl(lp, t.ref_log_p), log_ps)
     beta = exact.matched_beta(lambda b: frontier_kl(trees, b), kl)
@@ -92,13 +95,6 @@ def exact_metrics(trees: list[PromptTree], log_ps: list[np.ndarray], target: Tar
 def frontier_kl(trees: list[PromptTree], beta: float) -> float:
     """KL(π*_β‖π_ref) averaged over prompts, π*_β ∝ π_ref·exp(gold/β)."""
     return float(np.mean([exact.kl(exact.tilt(t.ref_log_p, t.gold, beta), t.ref_log_p) for t in trees]))
-
-
-def _mean_over(trees: list[PromptTree]):
-    def mean(fn, log_ps) -> float:
-        return float(np.mean([fn(t, lp) for t, lp in zip(trees, log_ps)]))
-
-    return mean
 
 
 # Targets an adapter may declare (Adapter.exact_target): built from its hyperparameters and the data settings.
