@@ -28,18 +28,7 @@ def sample(
     model, tokenizer, prompts: Sequence[str], k: int, max_new_tokens: int, seed: int, batch_size: int
 ) -> Samples:
     """``k`` samples per prompt, in prompt-major order: [p0 s0, p0 s1, ..., p1 s0, ...]."""
-    from transformers import GenerationConfig
-
-    config = GenerationConfig(
-        do_sample=True,
-        temperature=1.0,
-        top_k=0,
-        top_p=1.0,
-        max_new_tokens=max_new_tokens,
-        pad_token_id=tokenizer.pad_token_id,
-        eos_token_id=tokenizer.eos_token_id,
-        bos_token_id=tokenizer.bos_token_id,
-    )
+    config = sampling_config(max_new_tokens, tokenizer.pad_token_id, tokenizer.eos_token_id, tokenizer.bos_token_id)
     device = next(model.parameters()).device
     encoded = tokenizer(list(prompts), add_special_tokens=True)["input_ids"]
     prompt_ids = [ids for ids in encoded for _ in range(k)]
@@ -60,6 +49,33 @@ def sample(
         torch.random.set_rng_state(generator_state)
     texts = tokenizer.batch_decode(responses, skip_special_tokens=True)
     return Samples(prompt_ids, responses, truncated, texts)
+
+
+def sampling_config(max_new_tokens: int, pad_token_id, eos_token_id, bos_token_id):
+    """Plain ancestral sampling at temperature 1: every setting that could warp the distribution is set to
+    its neutral value here, so nothing is filled in from a model's own generation_config (bench.models
+    clears that too, for the samplers of TRL's trainers)."""
+    from transformers import GenerationConfig
+
+    return GenerationConfig(
+        do_sample=True,
+        num_beams=1,
+        temperature=1.0,
+        top_k=0,
+        top_p=1.0,
+        min_p=0.0,
+        typical_p=1.0,
+        epsilon_cutoff=0.0,
+        eta_cutoff=0.0,
+        repetition_penalty=1.0,
+        encoder_repetition_penalty=1.0,
+        no_repeat_ngram_size=0,
+        min_length=0,
+        max_new_tokens=max_new_tokens,
+        pad_token_id=pad_token_id,
+        eos_token_id=eos_token_id,
+        bos_token_id=bos_token_id,
+    )
 
 
 def cut_at_eos(row: list[int], eos_id: int) -> tuple[list[int], bool]:
