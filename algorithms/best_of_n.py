@@ -16,6 +16,7 @@ from algorithms import register
 from algorithms.base import Adapter, TrainContext, TrainResult
 from bench.exact import best_of_n_log_probs
 from bench.params import param
+from bench.reward_model import rm_epochs_param, rm_learning_rate_param, settings_of
 
 
 def best_of_n_kl_bound(n: int) -> float:
@@ -26,6 +27,8 @@ def best_of_n_kl_bound(n: int) -> float:
 @dataclass(frozen=True)
 class BestOfNParams:
     n: int = param(4, "samples drawn from the SFT model per completion; the reward model keeps one", ge=1)
+    rm_learning_rate: float = rm_learning_rate_param("the reward model that picks")
+    rm_epochs: int = rm_epochs_param("the reward model that picks")
 
 
 @register("best-of-n")
@@ -39,9 +42,7 @@ class BestOfN(Adapter):
     smoke = {"n": "2"}
 
     def reward_model_settings(self, params: BestOfNParams):
-        from bench.reward_model import RewardModelSettings
-
-        return RewardModelSettings()
+        return settings_of(params)
 
     def train(self, ctx: TrainContext) -> TrainResult:
         from bench.generation import Samples, sample

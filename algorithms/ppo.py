@@ -43,7 +43,7 @@ from bench.generation import pad_right, sample
 from bench.logprobs import gather_token_logprobs
 from bench.online import oracle_key
 from bench.params import SettingsError, param
-from bench.reward_model import RewardModelSettings
+from bench.reward_model import RewardModelSettings, rm_epochs_param, rm_learning_rate_param, settings_of
 from bench.settings import DataSettings
 
 FRONTIER_GRID = ("1", "0.3", "0.1", "0.003")  # by python -m bench.tune_grids (seeds 100, 101), in KL order
@@ -76,12 +76,8 @@ class PPOParams:
         ("reward_model", "sft"),
     )
     # defaults shared with every adapter that uses the reward model, so they all reuse one artifact
-    rm_learning_rate: float = param(
-        RewardModelSettings.learning_rate, "reward model learning rate (reward=model or critic_init=reward_model)"
-    )
-    rm_epochs: int = param(
-        RewardModelSettings.epochs, "reward model epochs over the pairs (reward=model or critic_init=reward_model)"
-    )
+    rm_learning_rate: float = rm_learning_rate_param("reward=model or critic_init=reward_model")
+    rm_epochs: int = rm_epochs_param("reward=model or critic_init=reward_model")
 
     def validate(self) -> None:
         for name in ("learning_rate", "critic_learning_rate", "updates", "rollout_prompts", "ppo_epochs"):
@@ -290,7 +286,7 @@ class PPO(Adapter):
         """A reward model to score with (reward=model) or to start the critic from (critic_init=reward_model)."""
         if params.reward != "model" and params.critic_init != "reward_model":
             return None
-        return RewardModelSettings(learning_rate=params.rm_learning_rate, epochs=params.rm_epochs)
+        return settings_of(params)
 
     def _scorer(self, ctx: TrainContext):
         """score(prompts, completions, truncated): the gold reward (an oracle), or the cached reward model (which

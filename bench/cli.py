@@ -391,7 +391,7 @@ def cmd_list(args: argparse.Namespace) -> int:
     from dataclasses import fields
 
     from algorithms import ALGORITHMS
-    from bench.models import MODELS
+    from bench.models import MODELS, Pretrained
     from bench.params import describe_field
     from bench.settings import COMMON_SETTINGS
     from tasks import TASKS
@@ -423,8 +423,12 @@ def cmd_list(args: argparse.Namespace) -> int:
     if what in ("all", "models"):
         print("models:")
         for name, cls in MODELS.items():
-            print(f"  {name:10s} {cls.description}")
-        print(f"  {'ORG/NAME':10s} or a local folder: any causal LM, loaded with from_pretrained")
+            print(f"  {name:13s} {cls.description}")
+            for line in cls.preset.lines():
+                print(f"  {'':13s} {line}")
+        print(f"  {'ORG/NAME':13s} or a local folder: any causal LM, loaded with from_pretrained")
+        for line in Pretrained.preset.lines():
+            print(f"  {'':13s} {line}")
     if what == "settings":
         for group, cls in COMMON_SETTINGS.items():
             print(f"{group} ({(cls.__doc__ or '').strip().splitlines()[0]}):")

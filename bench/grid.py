@@ -117,21 +117,21 @@ def expand(config: SweepConfig) -> list[Cell]:
     from bench.spec import parse_seed
 
     seeds = [parse_seed(s) for s in config.seeds]
-    grids = {algo: algo_grid(config, algo) for algo in config.algos}
+    grids = {(algo, model): algo_grid(config, algo, model) for algo in config.algos for model in config.models}
     varying = frozenset(k for keys in grids.values() for k, values in keys.items() if len(values) > 1)
     cells = []
     for task, model, seed in itertools.product(config.tasks, config.models, seeds):
         for algo in config.algos:
-            own = grids[algo]
+            own = grids[algo, model]
             keys = sorted(own)
             for values in itertools.product(*(own[k] for k in keys)):
                 cells.append(Cell(algo, task, model, seed, tuple(zip(keys, values)), varying))
     return cells
 
 
-def algo_grid(config: SweepConfig, algo: str) -> dict[str, list[str]]:
+def algo_grid(config: SweepConfig, algo: str, model: str = "tiny") -> dict[str, list[str]]:
     """One algorithm's keys and values: its own keys, the "*" keys it has, and (with ``config.frontier``)
-    its frontier grid unless those set its KL knob. Its cells are the product of the values.
+    its frontier grid on ``model`` unless those set its KL knob. Its cells are the product of the values.
 
     A "*" key applies only where the algorithm has it (shared settings apply everywhere); which keys
     an algorithm has is checked in ``resolve_cells``.
@@ -140,20 +140,23 @@ def algo_grid(config: SweepConfig, algo: str) -> dict[str, list[str]]:
 
     own = {k: v for k, v in config.grid.get(ALL, {}).items() if k in common_keys() or _has_hparam(algo, k)}
     own.update(config.grid.get(algo, {}))
-    knob, values = frontier_of(algo)
+    knob, values = frontier_of(algo, model)
     if config.frontier and knob and knob not in own:
         own[knob] = list(values)
     return own
 
 
-def frontier_of(algo: str) -> tuple[str | None, tuple[str, ...]]:
-    """An algorithm's KL knob and its frontier grid; (None, ()) for one that has none (or is not registered)."""
+def frontier_of(algo: str, model: str = "tiny") -> tuple[str | None, tuple[str, ...]]:
+    """An algorithm's KL knob and its frontier grid on ``model`` (the model's preset may give its own);
+    (None, ()) for one that has none, or an algorithm or model that is not registered."""
     from algorithms import ALGORITHMS
+    from bench.models import preset_of
 
     if algo not in ALGORITHMS:
         return None, ()
     cls = ALGORITHMS.get(algo)
-    return (cls.kl_knob, cls.frontier_grid) if cls.frontier_grid else (None, ())
+    grid = preset_of(model).frontier_grid(algo, cls)
+    return (cls.kl_knob, grid) if grid else (None, ())
 
 
 def _has_hparam(algo: str, key: str) -> bool:

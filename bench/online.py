@@ -9,6 +9,7 @@ from typing import ClassVar
 from algorithms.base import Adapter, TrainContext, TrainResult
 from algorithms.defaults import ONLINE_LR
 from bench.params import param
+from bench.reward_model import rm_epochs_param, rm_learning_rate_param, settings_of
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,8 @@ class OnlineParams:
         choices=("model", "gold"),
     )
     learning_rate: float = param(ONLINE_LR, "peak learning rate", gt=0)
+    rm_learning_rate: float = rm_learning_rate_param("reward=model")
+    rm_epochs: int = rm_epochs_param("reward=model")
 
 
 def prompt_dataset(ctx: TrainContext, prompts_needed: int):
@@ -125,9 +128,7 @@ class OnlineAdapter(Adapter):
         raise NotImplementedError
 
     def reward_model_settings(self, params: OnlineParams):
-        from bench.reward_model import RewardModelSettings
-
-        return RewardModelSettings() if params.reward == "model" else None
+        return settings_of(params) if params.reward == "model" else None
 
     def comparability_extra(self, params: OnlineParams) -> dict:
         return oracle_key(params.reward)

@@ -46,6 +46,24 @@ class RewardModelSettings:
             raise ValueError(f"heldout_fraction={self.heldout_fraction}: must be in (0, 1)")
 
 
+def rm_learning_rate_param(when: str):
+    """The reward model's learning rate as an adapter setting (its default: every adapter shares one model)."""
+    from bench.params import param
+
+    return param(RewardModelSettings.learning_rate, f"reward model learning rate ({when})", gt=0)
+
+
+def rm_epochs_param(when: str):
+    from bench.params import param
+
+    return param(RewardModelSettings.epochs, f"reward model epochs over the pairs ({when})", gt=0)
+
+
+def settings_of(params) -> RewardModelSettings:
+    """The reward model settings an adapter's ``rm_learning_rate`` and ``rm_epochs`` give."""
+    return RewardModelSettings(learning_rate=params.rm_learning_rate, epochs=params.rm_epochs)
+
+
 def prepare_reward_model(
     cache: ArtifactCache,
     reference_dir: Path,

@@ -69,8 +69,16 @@ LATER_DEFAULTS: dict[str, Any] = {
 }
 
 
+# The same, for settings an algorithm gained later that another algorithm has had from the start (the reward
+# model's learning rate and epochs were PPO's alone, and stay in PPO's hash).
+LATER_DEFAULTS_OF: dict[str, dict[str, Any]] = {
+    algo: {"rm_learning_rate": 1e-3, "rm_epochs": 4} for algo in ("best-of-n", "grpo", "rloo")
+}
+
+
 def without_later_defaults(values: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in values.items() if not (k in LATER_DEFAULTS and v == LATER_DEFAULTS[k])}
+    later = {**LATER_DEFAULTS, **LATER_DEFAULTS_OF.get(values.get("algo", ""), {})}
+    return {k: v for k, v in values.items() if not (k in later and v == later[k])}
 
 
 def resolve_spec(
@@ -85,6 +93,7 @@ def resolve_spec(
     source.check_available()
     task_obj = make_task(task, source.chat_tokenizer())
     seed = parse_seed(seed)
+    overrides = {**source.preset.overrides(algo, adapter_cls), **overrides}  # the user's --set wins
     hparam_names = {f.name for f in fields(adapter_cls.hparams)}
     common = common_keys()
     unknown = [k for k in overrides if k not in hparam_names and k not in common]
