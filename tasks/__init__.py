@@ -12,7 +12,7 @@ from tasks import arithmetic, concise, exact, hh_rlhf, imdb, sentiment, tldr, ul
 def make_task(name: str, chat_tokenizer=None) -> Task:
     """A task by registered name, ``NAME:PATH`` for a dataset task's local copy, or ``file:PATH`` for a
     preference file (validated now); ``@...`` adds a gold reward. ``chat_tokenizer``: the model's tokenizer
-    when it has a chat template, which conversational datasets render their prompts with."""
+    when it has a chat template, which conversational tasks and datasets render their prompts with."""
     from tasks.file_task import PREFIX, FileTask
 
     if name.startswith(PREFIX):
@@ -24,7 +24,13 @@ def make_task(name: str, chat_tokenizer=None) -> Task:
         if not getattr(cls, "needs_loading", False):
             raise RegistryError(f"task {base!r} is built in: it takes no :PATH or @gold (got {name!r})")
         return cls(path + (at + gold if at else ""), chat_tokenizer=chat_tokenizer)
-    return cls(chat_tokenizer=chat_tokenizer) if getattr(cls, "needs_loading", False) else cls()
+    if getattr(cls, "needs_loading", False):
+        return cls(chat_tokenizer=chat_tokenizer)
+    if cls.conversational and chat_tokenizer is not None:
+        from tasks.chat import ChatPrompts
+
+        return ChatPrompts(cls(), chat_tokenizer)
+    return cls()
 
 
 __all__ = ["TASKS", "Task", "SFTExample", "make_task", "register"]

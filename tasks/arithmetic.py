@@ -49,6 +49,7 @@ class Arithmetic(HeldOutPrompts):
     truncated_gold = 0.0
     description = "answer a+b= with the sum (operands 0-19); gold = 1 if the first number is right, else 0"
     max_new_tokens = 6
+    conversational = True
 
     def all_prompts(self) -> list[str]:
         return [prompt_of(a, b) for a in range(LOW, HIGH + 1) for b in range(LOW, HIGH + 1)]

@@ -33,6 +33,9 @@ class Task:
     # and the special tokens, so with a short max_new_tokens every response can be enumerated and the evaluator
     # adds exact reward and KL (bench/enumeration.py). Empty: a BPE tokenizer trained on the task's corpus.
     vocabulary: ClassVar[tuple[str, ...]] = ()
+    # A question a user asks (concise, arithmetic), rather than text to continue (sentiment): on a model with a chat
+    # template its prompts are rendered as a user turn (tasks/chat.py).
+    conversational: ClassVar[bool] = False
 
     def sft_examples(self, n: int, seed: int) -> list[SFTExample]:
         """``n`` demonstrations, the same for the same seed; usually over the train prompts (a task that

