@@ -47,6 +47,11 @@ class ArtifactCache:
     def key(self, kind: str, inputs: dict[str, Any]) -> str:
         return f"{kind}-{content_hash(inputs)}"
 
+    def cached_path(self, kind: str, inputs: dict[str, Any]) -> Path | None:
+        """The finished artifact's folder for ``inputs``, or None: a quiet lookup that builds nothing."""
+        final = self.root / kind / self.key(kind, inputs)
+        return final if (final / META).is_file() else None
+
     def get_or_build(
         self, kind: str, inputs: dict[str, Any], build: Callable[[Path], dict[str, Any] | None], what: str
     ) -> Artifact:
@@ -55,11 +60,12 @@ class ArtifactCache:
         ``build`` fills ``folder`` and may return extra metadata (kept in meta.json as "extra").
         """
         key = self.key(kind, inputs)
-        final = self.root / kind / key
-        if (final / META).is_file():
-            meta = json.loads((final / META).read_text())
+        cached = self.cached_path(kind, inputs)
+        if cached is not None:
+            meta = json.loads((cached / META).read_text())
             self.log(f"cache: reusing {what} [{key}] (built in {meta['build_s']:.1f}s on {meta['built_at']})")
-            return Artifact(kind, key, final, meta, reused=True, extra=meta.get("extra", {}))
+            return Artifact(kind, key, cached, meta, reused=True, extra=meta.get("extra", {}))
+        final = self.root / kind / key
         self.log(f"cache: building {what} [{key}] ...")
         tmp = final.parent / f"{TMP_PREFIX}{key}-{uuid.uuid4().hex[:8]}"
         tmp.mkdir(parents=True)

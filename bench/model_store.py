@@ -45,6 +45,10 @@ class PackagedGGUF:
             "llm and llama-cpp-python, are not needed and would compile C++; `make setup` does this)"
         )
 
+    @property
+    def reinstall_hint(self) -> str:
+        return self.install_hint.replace("pip install", "pip install --force-reinstall", 1)
+
     def locate(self) -> Path:
         """The installed file, or PackagedModelError saying how to install it."""
         from importlib import metadata
@@ -59,7 +63,7 @@ class PackagedGGUF:
         if not file.is_file():
             raise PackagedModelError(
                 f"{self.distribution} {dist.version} is installed but has no {self.path} (expected at {file}): "
-                f"reinstall it with {self.install_hint.replace('pip install', 'pip install --force-reinstall', 1)}"
+                f"reinstall it with {self.reinstall_hint}"
             )
         return file
 
@@ -69,8 +73,7 @@ class PackagedGGUF:
         if digest != self.sha256:
             raise PackagedModelError(
                 f"{file} is corrupt or not the expected build: sha256 {digest[:16]}…, expected {self.sha256[:16]}… "
-                f"({file.stat().st_size} bytes). Reinstall it with "
-                f"{self.install_hint.replace('pip install', 'pip install --force-reinstall', 1)}"
+                f"({file.stat().st_size} bytes). Reinstall it with {self.reinstall_hint}"
             )
 
 
@@ -93,8 +96,9 @@ def converted_folder(source: PackagedGGUF, name: str, log: Callable[[str], None]
     """The model folder converted from ``source``: built on first use (verified, dequantized to fp32, saved)."""
     inputs = {"name": name, "sha256": source.sha256, "converter": CONVERTER_VERSION}
     store = ArtifactCache(store_root(), log=log)
-    if (store.root / "model" / store.key("model", inputs) / "meta.json").is_file():
-        return store.root / "model" / store.key("model", inputs)
+    cached = store.cached_path("model", inputs)  # quiet, and no need to find or checksum the package file
+    if cached is not None:
+        return cached
     file = source.locate()
     source.verify(file)
 
