@@ -1,19 +1,16 @@
-"""The algorithm registry. Every module in this package is imported here, and an adapter module
+"""The algorithm registry. On first lookup every module in this package is imported, and an adapter module
 registers itself with ``@register("name")``: adding a file is all it takes to add an algorithm."""
 
 import dataclasses
-import importlib
-import pkgutil
 
 from algorithms.base import Adapter, TrainContext, TrainResult
-from bench.registry import Registry, RegistryError
+from bench.core.registry import Registry, RegistryError
+from bench.core.settings import common_keys
 
 DATA_KINDS = ("paired", "unpaired", "prompts", "none")
 
 
 def _check_adapter(name: str, cls: type) -> None:
-    from bench.settings import common_keys
-
     if not (isinstance(cls, type) and issubclass(cls, Adapter)):
         raise RegistryError(f"algorithm {name!r}: {cls!r} is not a subclass of algorithms.base.Adapter")
     if not dataclasses.is_dataclass(cls.hparams):
@@ -27,11 +24,8 @@ def _check_adapter(name: str, cls: type) -> None:
 
 
 ALGORITHMS: Registry[type[Adapter]] = Registry(
-    "algorithm", entry_point_group="pobench.algorithms", check=_check_adapter
+    "algorithm", entry_point_group="pobench.algorithms", check=_check_adapter, package=__name__
 )
 register = ALGORITHMS.register
-
-for _module in sorted(m.name for m in pkgutil.iter_modules(__path__)):
-    importlib.import_module(f"{__name__}.{_module}")
 
 __all__ = ["ALGORITHMS", "Adapter", "TrainContext", "TrainResult", "register"]

@@ -7,9 +7,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
-from bench.cache import ArtifactCache
-from bench.curve import Curve
-from bench.settings import Budget, DataSettings
+from bench.core.cache import ArtifactCache
+from bench.core.curve import Curve
+from bench.core.models import load_model, load_tokenizer
+from bench.core.settings import Budget, DataSettings
 from tasks.base import Task
 
 
@@ -21,7 +22,7 @@ class TrainContext:
     budget: Budget
     task: Task
     reference_dir: Path  # the SFT (reference) model and its tokenizer, as saved by save_pretrained
-    data_dir: Path  # preference data: pairs.jsonl and unpaired.jsonl (bench/preference.py)
+    data_dir: Path  # preference data: pairs.jsonl and unpaired.jsonl (bench/kit/preference.py)
     work_dir: Path  # scratch space for trainer output; removed after the cell
     device: str
     seed: int
@@ -32,21 +33,15 @@ class TrainContext:
 
     def load_policy(self):
         """A fresh trainable copy of the reference model."""
-        from bench.models import load_model
-
         return load_model(self.reference_dir, device=self.device)
 
     def load_reference(self):
         """The frozen reference model."""
-        from bench.models import load_model
-
         model = load_model(self.reference_dir, device=self.device)
         model.eval().requires_grad_(False)
         return model
 
     def load_tokenizer(self):
-        from bench.models import load_tokenizer
-
         return load_tokenizer(self.reference_dir)
 
 
@@ -58,7 +53,7 @@ class TrainResult:
     steps: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
     # A policy that is not a plain LM (best-of-n) samples itself: sampler(prompts, k, max_new_tokens,
-    # seed, batch_size) -> bench.generation.Samples, and reports an analytic KL bound instead.
+    # seed, batch_size) -> bench.core.generation.Samples, and reports an analytic KL bound instead.
     sampler: Callable[..., Any] | None = None
     kl_bound: float | None = None
     # The adapter's reward model, scorer(prompts, completions) -> scores: gives eval/proxy_reward.
@@ -67,7 +62,7 @@ class TrainResult:
     # they estimate the optimal frontier)
     reference_samples: int = 0
     # A policy that samples itself, on an enumerable task: its exact log-probability of every response of one
-    # prompt, given that prompt's bench.exact_eval.PromptTree (best-of-n), so it gets exact metrics too.
+    # prompt, given that prompt's bench.kit.exact_eval.PromptTree (best-of-n), so it gets exact metrics too.
     exact_log_probs: Callable[[Any], Any] | None = None
 
 
@@ -90,12 +85,13 @@ class Adapter:
     # on top of a small shared budget; an adapter with its own budget (PPO's updates) sets it here.
     smoke: ClassVar[dict[str, str]] = {}
     # The setting that trades gold reward for KL to the reference, and the values the frontier benchmark sweeps
-    # (the same number for every algorithm; chosen by `python -m bench.tune_grids` on tuning seeds that are
+    # (the same number for every algorithm; chosen by `python -m bench.harness.tune_grids` on tuning seeds that are
     # never reported). ``knob_note`` says what the knob means where it differs from the paper.
     kl_knob: ClassVar[str | None] = None
     frontier_grid: ClassVar[tuple[str, ...]] = ()
     knob_note: ClassVar[str] = ""
-    # `pobench validate`: --set overrides for the check on the enumerable task (on top of bench.validate.SHARED),
+    # `pobench validate`: --set overrides for the check on the enumerable task (on top of
+    # bench.harness.validate.SHARED),
     # and the largest total-variation distance to the adapter's exact_target that passes
     validation: ClassVar[dict[str, str]] = {}
     validation_tolerance: ClassVar[float] = 0.05
@@ -109,13 +105,17 @@ class Adapter:
         raise NotImplementedError
 
     def exact_target(self, params: Any, data: DataSettings):
-        """The policy this adapter converges to in the population limit, as a bench.exact_eval.Target, or None
+        """The policy this adapter converges to in the population limit, as a bench.kit.exact_eval.Target, or None
         where the literature gives none. On an enumerable task the evaluator records the distance to it, and
         ``pobench validate`` checks it."""
         return None
 
+    def trains_on_gold(self, params: Any) -> bool:
+        """Whether this cell is trained on the task's gold reward (an oracle), which a task without one lacks."""
+        return False
+
     def reward_model_settings(self, params: Any) -> Any | None:
-        """The bench.reward_model.RewardModelSettings this cell's reward model is trained with, or None
+        """The bench.kit.reward_model.RewardModelSettings this cell's reward model is trained with, or None
         if it uses none. The pipeline builds (or reuses) that reward model in the prepare stage, so its
         training never counts as the cell's train time; the adapter then finds it in the cache."""
         return None

@@ -14,9 +14,10 @@ import numpy as np
 
 from algorithms import register
 from algorithms.base import Adapter, TrainContext, TrainResult
-from bench.exact import best_of_n_log_probs
-from bench.params import param
-from bench.reward_model import rm_epochs_param, rm_learning_rate_param, settings_of
+from bench.core.exact import best_of_n_log_probs
+from bench.core.generation import Samples, sample
+from bench.core.params import param
+from bench.kit.reward_model import cell_reward_scorer, rm_epochs_param, rm_learning_rate_param, settings_of
 
 
 def best_of_n_kl_bound(n: int) -> float:
@@ -45,9 +46,6 @@ class BestOfN(Adapter):
         return settings_of(params)
 
     def train(self, ctx: TrainContext) -> TrainResult:
-        from bench.generation import Samples, sample
-        from bench.reward_model import cell_reward_scorer
-
         n = ctx.params.n
         scorer, artifact = cell_reward_scorer(ctx, self.reward_model_settings(ctx.params))
         reference, tokenizer = ctx.load_reference(), ctx.load_tokenizer()

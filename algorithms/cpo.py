@@ -10,21 +10,19 @@ from dataclasses import dataclass
 
 from algorithms import register
 from algorithms.base import TrainContext
-from algorithms.defaults import DEFAULT_LR
-from bench.params import param
-from bench.trl_support import TRLAdapter, preference_trainer
+from bench.core.params import param
+from bench.kit.trl_support import TRLAdapter, TRLParams, preference_trainer
 
 KNOB = "learning_rate"  # no reference model: the knob that moves it from the SFT model
-FRONTIER_GRID = ("1e-4", "1e-3", "3e-3", "3e-2")  # by python -m bench.tune_grids (seeds 100, 101), in KL order
+FRONTIER_GRID = ("1e-4", "1e-3", "3e-3", "3e-2")  # by python -m bench.harness.tune_grids (seeds 100, 101), in KL order
 
 
 @dataclass(frozen=True)
-class CPOParams:
+class CPOParams(TRLParams):
     beta: float = param(0.1, "β: scale of the policy's log-likelihood margin in the sigmoid (paper default 0.1)", gt=0)
     nll_weight: float = param(
         1.0, "α: weight of the NLL (behaviour-cloning) term on the chosen completions (paper 1)", ge=0
     )
-    learning_rate: float = param(DEFAULT_LR, "peak learning rate", gt=0)
 
 
 @register("cpo")

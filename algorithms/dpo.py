@@ -10,19 +10,17 @@ from dataclasses import dataclass
 
 from algorithms import register
 from algorithms.base import TrainContext
-from algorithms.defaults import DEFAULT_LR
-from bench.exact_eval import Target, dpo_optimum
-from bench.params import param
-from bench.settings import DataSettings
-from bench.trl_support import TRLAdapter, preference_trainer
+from bench.core.params import param
+from bench.core.settings import DataSettings
+from bench.kit.exact_eval import Target, dpo_optimum
+from bench.kit.trl_support import TRLAdapter, TRLParams, preference_trainer
 
-FRONTIER_GRID = ("3", "0.1", "0.01", "0.03")  # by python -m bench.tune_grids (seeds 100, 101), in KL order
+FRONTIER_GRID = ("3", "0.1", "0.01", "0.03")  # by python -m bench.harness.tune_grids (seeds 100, 101), in KL order
 
 
 @dataclass(frozen=True)
-class DPOParams:
+class DPOParams(TRLParams):
     beta: float = param(0.1, "β: strength of the implicit KL penalty toward the reference (paper default 0.1)", gt=0)
-    learning_rate: float = param(DEFAULT_LR, "peak learning rate", gt=0)
 
 
 @register("dpo")

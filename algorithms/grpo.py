@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 from algorithms import register
 from algorithms.base import TrainContext
-from bench.online import OnlineAdapter, OnlineParams, build_online_trainer
-from bench.params import param
+from bench.core.params import param
+from bench.kit.online import OnlineAdapter, OnlineParams, build_online_trainer
 
 
 @dataclass(frozen=True)

@@ -10,23 +10,21 @@ from dataclasses import dataclass
 
 from algorithms import register
 from algorithms.base import TrainContext
-from algorithms.defaults import DEFAULT_LR
-from bench.exact_eval import Target, ipo_optimum
-from bench.params import param
-from bench.settings import DataSettings
-from bench.trl_support import TRLAdapter, preference_trainer
+from bench.core.params import param
+from bench.core.settings import DataSettings
+from bench.kit.exact_eval import Target, ipo_optimum
+from bench.kit.trl_support import TRLAdapter, TRLParams, preference_trainer
 
-FRONTIER_GRID = ("10", "1", "0.1", "0.3")  # by python -m bench.tune_grids (seeds 100, 101), in KL order
+FRONTIER_GRID = ("10", "1", "0.1", "0.3")  # by python -m bench.harness.tune_grids (seeds 100, 101), in KL order
 
 
 @dataclass(frozen=True)
-class IPOParams:
+class IPOParams(TRLParams):
     beta: float = param(
         0.1,
         "β (the paper's τ): regularization toward the reference; the target per-token log-ratio margin is 1/(2β)",
         gt=0,
     )
-    learning_rate: float = param(DEFAULT_LR, "peak learning rate", gt=0)
 
 
 @register("ipo")

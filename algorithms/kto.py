@@ -10,21 +10,19 @@ from dataclasses import dataclass
 
 from algorithms import register
 from algorithms.base import TrainContext
-from algorithms.defaults import DEFAULT_LR
-from bench.params import param
-from bench.trl_support import TRLAdapter, preference_trainer
+from bench.core.params import param
+from bench.kit.trl_support import TRLAdapter, TRLParams, preference_trainer
 
-FRONTIER_GRID = ("0.1", "1", "0.3", "3")  # by python -m bench.tune_grids (seeds 100, 101), in KL order
+FRONTIER_GRID = ("0.1", "1", "0.3", "3")  # by python -m bench.harness.tune_grids (seeds 100, 101), in KL order
 
 
 @dataclass(frozen=True)
-class KTOParams:
+class KTOParams(TRLParams):
     beta: float = param(
         0.1, "β: how fast the value saturates in the log-ratio, i.e. risk aversion (paper default 0.1)", gt=0
     )
     desirable_weight: float = param(1.0, "λ_D: weight of the desirable examples' losses (paper default 1)", gt=0)
     undesirable_weight: float = param(1.0, "λ_U: weight of the undesirable examples' losses (paper default 1)", gt=0)
-    learning_rate: float = param(DEFAULT_LR, "peak learning rate", gt=0)
 
 
 @register("kto")

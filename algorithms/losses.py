@@ -15,6 +15,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import torch
+import torch.nn.functional as F
+
 if TYPE_CHECKING:  # torch is imported inside the functions: every module of algorithms/ is imported by the CLI
     import torch
 
@@ -57,8 +60,6 @@ def dpo_loss(
 
     log-probs summed over completion tokens.
     """
-    import torch.nn.functional as F
-
     _check_beta(beta)
     delta = (chosen_logps - ref_chosen_logps) - (rejected_logps - ref_rejected_logps)
     return -F.logsigmoid(beta * delta).mean()
@@ -115,8 +116,6 @@ def kto_loss(
     The mean divides by the number of examples, not by Σ λ (TRL concatenates the weighted losses and takes nanmean).
     ``desirable`` is a boolean tensor of the examples' labels.
     """
-    import torch
-
     _check_beta(beta)
     _same_shape(logps=logps, ref_logps=ref_logps, desirable=desirable)
     for name, weight in (("desirable_weight", desirable_weight), ("undesirable_weight", undesirable_weight)):
@@ -139,8 +138,6 @@ def cpo_loss(
     log-probs summed over completion tokens, no reference model; NLL(y_w) is ``token_mean_nll`` over the chosen
     completions' tokens (the prompt is not scored).
     """
-    import torch.nn.functional as F
-
     _check_beta(beta)
     return -F.logsigmoid(beta * (chosen_logps - rejected_logps)).mean() + alpha * chosen_nll
 
@@ -155,16 +152,12 @@ def simpo_loss(
     i.e. on log-probs averaged over completion tokens, with target margin γ, no reference and no NLL term.
     (TRL writes it β·(Δ − γ/β), the same quantity.)
     """
-    import torch.nn.functional as F
-
     _check_beta(beta)
     return -F.logsigmoid(beta * (chosen_avg_logps - rejected_avg_logps) - gamma).mean()
 
 
 def log1mexp(x: torch.Tensor) -> torch.Tensor:
     """log(1 − eˣ) for x < 0, stably: log1p(−eˣ) below −ln 2, log(−expm1(x)) above (Mächler, 2012)."""
-    import torch
-
     return torch.where(x < -0.6931471805599453, torch.log1p(-torch.exp(x)), torch.log(-torch.expm1(x)))
 
 
@@ -179,8 +172,6 @@ def orpo_loss(
     ``nll`` is the supervised term; TRL computes it as ``token_mean_nll`` over every non-padding token of the chosen
     sequences, prompt included (the paper scores the response only). λ is TRL's ``beta``.
     """
-    import torch.nn.functional as F
-
     if lam < 0:
         raise ValueError(f"orpo_loss: lam={lam} must be >= 0")
     chosen, rejected = chosen_avg_logps.float(), rejected_avg_logps.float()

@@ -10,18 +10,16 @@ from dataclasses import dataclass
 
 from algorithms import register
 from algorithms.base import TrainContext
-from algorithms.defaults import DEFAULT_LR
-from bench.params import param
-from bench.trl_support import TRLAdapter, preference_trainer
+from bench.core.params import param
+from bench.kit.trl_support import TRLAdapter, TRLParams, preference_trainer
 
 KNOB = "learning_rate"  # no reference model: the knob that moves it from the SFT model
-FRONTIER_GRID = ("1e-4", "3e-4", "3e-3", "3e-2")  # by python -m bench.tune_grids (seeds 100, 101), in KL order
+FRONTIER_GRID = ("1e-4", "3e-4", "3e-3", "3e-2")  # by python -m bench.harness.tune_grids (seeds 100, 101), in KL order
 
 
 @dataclass(frozen=True)
-class ORPOParams:
+class ORPOParams(TRLParams):
     beta: float = param(0.1, "λ: weight of the odds-ratio term against the NLL term (paper default 0.1)", gt=0)
-    learning_rate: float = param(DEFAULT_LR, "peak learning rate", gt=0)
 
 
 @register("orpo")

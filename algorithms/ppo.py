@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 import torch
 from torch import nn
+from transformers import AutoModelForSequenceClassification
 
 from algorithms import register
 from algorithms.base import Adapter, TrainContext, TrainResult
@@ -38,15 +39,23 @@ from algorithms.ppo_math import (
     masked_mean,
     masked_whiten,
 )
-from bench.exact_eval import Target, regularized_optimum
-from bench.generation import pad_right, sample
-from bench.logprobs import gather_token_logprobs
-from bench.online import oracle_key
-from bench.params import SettingsError, param
-from bench.reward_model import RewardModelSettings, rm_epochs_param, rm_learning_rate_param, settings_of
-from bench.settings import DataSettings
+from bench.core.generation import pad_right, sample
+from bench.core.logprobs import gather_token_logprobs
+from bench.core.params import SettingsError, param
+from bench.core.settings import DataSettings
+from bench.kit.exact_eval import Target, regularized_optimum
+from bench.kit.online import oracle_key
+from bench.kit.reward_model import (
+    RewardModelSettings,
+    cell_reward_model,
+    cell_reward_scorer,
+    normalization,
+    rm_epochs_param,
+    rm_learning_rate_param,
+    settings_of,
+)
 
-FRONTIER_GRID = ("1", "0.3", "0.1", "0.003")  # by python -m bench.tune_grids (seeds 100, 101), in KL order
+FRONTIER_GRID = ("1", "0.3", "0.1", "0.003")  # by python -m bench.harness.tune_grids (seeds 100, 101), in KL order
 DIAGNOSTICS = ("policy_loss", "value_loss", "clip_frac", "approx_kl", "entropy")
 
 
@@ -110,9 +119,6 @@ class Critic(nn.Module):
     def from_reward_model(cls, folder, device: str) -> Critic:
         """The reward model saved in ``folder``, its score made V: head = score / std, bias = −mean / std, so the
         head reads the normalized score PPO is rewarded with (at a response's last token, exactly that reward)."""
-        from transformers import AutoModelForSequenceClassification
-
-        from bench.reward_model import normalization
 
         rm = AutoModelForSequenceClassification.from_pretrained(str(folder))
         mean, std = normalization(folder)
@@ -169,8 +175,6 @@ class PPO(Adapter):
         actor, reference = ctx.load_policy(), ctx.load_reference()
         score_fn, proxy, extra = self._scorer(ctx)
         if hp.critic_init == "reward_model":
-            from bench.reward_model import cell_reward_model
-
             artifact = cell_reward_model(ctx, self.reward_model_settings(hp))
             critic = Critic.from_reward_model(artifact.path, ctx.device)
         else:
@@ -282,6 +286,9 @@ class PPO(Adapter):
     def comparability_extra(self, params: PPOParams) -> dict:
         return oracle_key(params.reward)
 
+    def trains_on_gold(self, params: PPOParams) -> bool:
+        return params.reward == "gold"
+
     def reward_model_settings(self, params: PPOParams) -> RewardModelSettings | None:
         """A reward model to score with (reward=model) or to start the critic from (critic_init=reward_model)."""
         if params.reward != "model" and params.critic_init != "reward_model":
@@ -293,7 +300,6 @@ class PPO(Adapter):
         reads the text only); with the reward model, also that model as the proxy scorer."""
         if ctx.params.reward == "gold":
             return ctx.task.gold, None, {"reward": "gold"}
-        from bench.reward_model import cell_reward_scorer
 
         scorer, artifact = cell_reward_scorer(ctx, self.reward_model_settings(ctx.params))
         return (

@@ -11,9 +11,9 @@ from dataclasses import dataclass
 
 from algorithms import register
 from algorithms.base import TrainContext
-from bench.exact_eval import Target, regularized_optimum
-from bench.online import OnlineAdapter, OnlineParams, build_online_trainer
-from bench.settings import DataSettings
+from bench.core.settings import DataSettings
+from bench.kit.exact_eval import Target, regularized_optimum
+from bench.kit.online import OnlineAdapter, OnlineParams, build_online_trainer
 
 
 @dataclass(frozen=True)

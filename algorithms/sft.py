@@ -11,9 +11,9 @@ from dataclasses import dataclass
 
 from algorithms import register
 from algorithms.base import Adapter, TrainContext, TrainResult
-from bench.exact_eval import Target, reference_itself
-from bench.params import param
-from bench.settings import DataSettings
+from bench.core.params import param
+from bench.core.settings import DataSettings
+from bench.kit.exact_eval import Target, reference_itself
 
 
 @dataclass(frozen=True)

@@ -10,19 +10,17 @@ from dataclasses import dataclass
 
 from algorithms import register
 from algorithms.base import TrainContext
-from algorithms.defaults import DEFAULT_LR
-from bench.params import param
-from bench.trl_support import TRLAdapter, preference_trainer
+from bench.core.params import param
+from bench.kit.trl_support import TRLAdapter, TRLParams, preference_trainer
 
 KNOB = "learning_rate"  # no reference model: the knob that moves it from the SFT model
-FRONTIER_GRID = ("1e-5", "3e-5", "1e-4", "3e-4")  # by python -m bench.tune_grids (seeds 100, 101), in KL order
+FRONTIER_GRID = ("1e-5", "3e-5", "1e-4", "3e-4")  # by python -m bench.harness.tune_grids (seeds 100, 101), in KL order
 
 
 @dataclass(frozen=True)
-class SimPOParams:
+class SimPOParams(TRLParams):
     beta: float = param(2.0, "β: scale of the length-normalized reward β·avg log π (paper: 2.0 to 2.5)", gt=0)
     gamma: float = param(1.0, "γ: target reward margin (paper, Llama-3-Base: β = 2, γ = 1, i.e. γ/β = 0.5)", ge=0)
-    learning_rate: float = param(DEFAULT_LR, "peak learning rate", gt=0)
 
 
 @register("simpo")

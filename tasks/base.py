@@ -31,11 +31,28 @@ class Task:
     truncated_gold: ClassVar[float | None] = None
     # A closed vocabulary: a model that builds its tokenizer from the task (``tiny``) gets exactly these words
     # and the special tokens, so with a short max_new_tokens every response can be enumerated and the evaluator
-    # adds exact reward and KL (bench/enumeration.py). Empty: a BPE tokenizer trained on the task's corpus.
+    # adds exact reward and KL (bench/core/enumeration.py). Empty: a BPE tokenizer trained on the task's corpus.
     vocabulary: ClassVar[tuple[str, ...]] = ()
     # A question a user asks (concise, arithmetic), rather than text to continue (sentiment): on a model with a chat
     # template its prompts are rendered as a user turn (tasks/chat.py).
     conversational: ClassVar[bool] = False
+
+    # Optional capabilities, each with its default. The harness reads these; it never probes a task with getattr.
+    # A dataset read from a path or the hub: built as ``cls(spec, chat_tokenizer=...)`` with spec "[PATH][@GOLD]",
+    # so ``--task NAME:PATH@GOLD`` works. False (a built-in task): built as ``cls()``.
+    needs_loading: ClassVar[bool] = False
+    # The shape of the task's preference data: "paired" (prompt, chosen, rejected; a task without given rows has
+    # pairs sampled and labelled) or "unpaired" (prompt, completion, desirable label: KTO's data, which algorithms
+    # that train on pairs cannot use).
+    kind: str = "paired"
+    # Whether ``gold_reward`` is defined. Without it gold reward and win rate are NaN, and an algorithm cannot be
+    # trained on the gold reward.
+    has_gold: bool = True
+
+    def preference_rows(self) -> list[dict] | None:
+        """The preference data as given (a file, a dataset), for the train prompts only. None, the default:
+        pobench samples pairs from the SFT model and has the task's labeler label them."""
+        return None
 
     def sft_examples(self, n: int, seed: int) -> list[SFTExample]:
         """``n`` demonstrations, the same for the same seed; usually over the train prompts (a task that

@@ -8,7 +8,7 @@ special token inside a response (``<pad>``, ``<s>``, ``<unk>``) is dropped as th
 
 The task declares a closed vocabulary, so a model that builds its tokenizer from the task (``tiny``) has 13
 outputs (the nine words and four special tokens) and the tree of every response of at most four tokens has
-22,621 leaves per prompt: the evaluator sums over all of them (bench/enumeration.py) and records the exact
+22,621 leaves per prompt: the evaluator sums over all of them (bench/core/enumeration.py) and records the exact
 expected gold reward, the exact KL(π‖π_ref) and each adapter's distance to its theoretical target beside the
 sampled estimates. ``pobench validate ALGO`` runs that check.
 

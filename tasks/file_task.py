@@ -1,9 +1,10 @@
 """file:PATH — your own preference data as a task: ``--task file:prefs.jsonl[@module:function]``.
 
 A JSONL, CSV or Parquet file of pairs (prompt, chosen, rejected) or of unpaired rows (prompt,
-completion, label). Every row is validated when the task is named, before any work: a missing
-column, an empty or non-text value, a bad label, a pair whose two sides are equal, or a repeated
-row is reported with its line number, and nothing is trained. The pairs are the preference data
+completion, label); text files in UTF-8, with or without a byte-order mark. Every row is validated
+when the task is named, before any work: text that is not UTF-8, a missing column, an empty,
+non-text or overlong value, a bad label, a pair whose two sides are equal, or a repeated row is
+reported with its line number, and nothing is trained. The pairs are the preference data
 as given (no sampling, no labeler); SFT trains on the chosen (or desirable) completions. About 10%
 of the distinct prompts (by a hash of the prompt, at most 128) are held out for evaluation, with
 their rows; the rest train.
@@ -14,8 +15,10 @@ Without it, evaluation reports KL, length and throughput, and gold reward and wi
 
 from __future__ import annotations
 
+import codecs
 import csv
 import hashlib
+import io
 import json
 from pathlib import Path
 
@@ -26,6 +29,28 @@ PAIRED = ("prompt", "chosen", "rejected")
 UNPAIRED = ("prompt", "completion", "label")
 FORMATS = (".jsonl", ".csv", ".parquet")
 MAX_LISTED = 20  # problems listed in one error; the rest are counted
+# Longest text accepted in one field. Training sees at most max_length tokens of prompt and completion (default 64),
+# so a longer text would be cut anyway; one of millions of characters would only make tokenizing take minutes.
+MAX_TEXT_CHARS = 100_000
+ENCODING_HELP = "save the file as UTF-8 (accepted: UTF-8, with or without a byte-order mark)"
+
+
+def decode_lines(path: Path) -> list[str]:
+    """The file's lines as text: UTF-8, a leading byte-order mark dropped; a byte that is not UTF-8 is an error
+    naming its line and column."""
+    raw = path.read_bytes()
+    if raw.startswith(codecs.BOM_UTF8):
+        raw = raw[len(codecs.BOM_UTF8) :]
+    lines = []
+    for number, line in enumerate(raw.split(b"\n"), start=1):
+        try:
+            lines.append(line.decode("utf-8"))
+        except UnicodeDecodeError as exc:
+            raise DataFileError(
+                f"{path}:{number}: not UTF-8 text (byte 0x{line[exc.start]:02X} at column {exc.start + 1}; "
+                f"Latin-1 or Windows-1252 perhaps); {ENCODING_HELP}"
+            ) from None
+    return lines
 
 
 def read_rows(path: Path) -> list[tuple[int, dict]]:
@@ -35,7 +60,7 @@ def read_rows(path: Path) -> list[tuple[int, dict]]:
     suffix = path.suffix.lower()
     if suffix == ".jsonl":
         rows = []
-        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        for number, line in enumerate(decode_lines(path), start=1):
             if not line.strip():
                 continue
             try:
@@ -47,9 +72,8 @@ def read_rows(path: Path) -> list[tuple[int, dict]]:
             rows.append((number, row))
         return rows
     if suffix == ".csv":
-        with open(path, newline="", encoding="utf-8") as f:
-            reader = csv.DictReader(f)
-            return [(reader.line_num, dict(row)) for row in reader]
+        reader = csv.DictReader(io.StringIO("\n".join(decode_lines(path)), newline=""))
+        return [(reader.line_num, dict(row)) for row in reader]
     if suffix == ".parquet":
         import pandas as pd
 
@@ -99,6 +123,13 @@ def validate_rows(path: Path, rows: list[tuple[int, dict]]) -> tuple[str, list[d
         empty = [c for c in texts if not row[c].strip()]
         if empty:
             problems.append(f"{where}: empty {', '.join(empty)}")
+            continue
+        long = [c for c in texts if len(row[c]) > MAX_TEXT_CHARS]
+        if long:
+            problems.append(
+                f"{where}: {long[0]} is {len(row[long[0]]):,} characters, over the {MAX_TEXT_CHARS:,} accepted "
+                "(training reads at most max_length tokens of it); shorten it"
+            )
             continue
         item = {c: row[c] for c in texts}
         if kind == "unpaired":

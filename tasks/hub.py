@@ -13,6 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import ClassVar
 
+from bench.core.models import hub_unavailable
 from tasks.file_task import validate_rows
 from tasks.preference_rows import DataFileError, PreferenceRowsTask
 
@@ -38,7 +39,6 @@ def load_rows(source: str, split: str, dataset_id: str, task: str) -> list[dict]
         else:
             data = datasets.load_dataset(str(path), split=split)
         return data.to_list()
-    from bench.models import hub_unavailable
 
     if hub_unavailable():
         raise DataFileError(

@@ -20,7 +20,11 @@ from functools import cached_property
 from pathlib import Path
 from typing import ClassVar
 
-from bench.hashing import content_hash
+import torch
+from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+from bench.core.hashing import content_hash
+from bench.core.models import can_load
 from tasks import register
 from tasks.base import SFTExample, Task
 from tasks.hub import load_rows
@@ -58,8 +62,6 @@ class IMDb(Task):
         self.version = "2-" + content_hash({"reviews": texts, "classifier": self.classifier}, length=10)
 
     def _check_classifier(self) -> None:
-        from bench.models import can_load
-
         if not can_load(self.classifier):
             raise DataFileError(
                 f"sentiment classifier {self.classifier!r} is not a local folder or cached, and this machine looks "
@@ -91,8 +93,6 @@ class IMDb(Task):
 
     @cached_property
     def _scorer(self):
-        from transformers import AutoModelForSequenceClassification, AutoTokenizer
-
         local = Path(self.classifier).is_dir()
         tokenizer = AutoTokenizer.from_pretrained(self.classifier, local_files_only=local)
         model = AutoModelForSequenceClassification.from_pretrained(self.classifier, local_files_only=local).eval()
@@ -101,8 +101,6 @@ class IMDb(Task):
         return tokenizer, model, positive
 
     def gold_reward(self, prompts: Sequence[str], completions: Sequence[str]) -> list[float]:
-        import torch
-
         tokenizer, model, positive = self._scorer
         texts = [p + c for p, c in zip(prompts, completions, strict=True)]
         scores = []

@@ -16,8 +16,8 @@ import random
 from collections.abc import Callable, Sequence
 from functools import cached_property
 
-from bench.hashing import content_hash
-from bench.params import SettingsError
+from bench.core.hashing import content_hash
+from bench.core.params import SettingsError
 from tasks.base import SFTExample, Task
 
 EVAL_BUCKETS = 10  # one prompt in ten is held out for evaluation

@@ -23,10 +23,10 @@ import torch
 
 from algorithms import ALGORITHMS
 from algorithms.base import TrainContext
-from bench.environment import cpu_model, package_versions
-from bench.pipeline import run_cell
-from bench.record import RunRecord
-from bench.spec import resolve_spec
+from bench.core.environment import cpu_model, package_versions
+from bench.core.record import RunRecord
+from bench.harness.pipeline import run_cell
+from bench.harness.spec import resolve_spec
 from tests.test_end_to_end import METRICS
 
 PINNED = Path(__file__).parent / "pinned" / "curves.json"
@@ -141,9 +141,9 @@ def float64_and_threads(threads: int | None = None):
 
 def build_fixed_setup(root: Path) -> tuple[Path, Path]:
     """The fixed model folder (float64, save_pretrained) and preference data folder; the same bytes on any CPU."""
-    from bench.models import TinyLlama, load_model
-    from bench.preference import PAIRS, UNPAIRED, unpaired_view, write_jsonl
-    from bench.tokenizer import train_bpe_tokenizer
+    from bench.core.models import TinyLlama, load_model
+    from bench.core.tokenizer import train_bpe_tokenizer
+    from bench.kit.preference import PAIRS, UNPAIRED, unpaired_view, write_jsonl
     from tasks import make_task
 
     task = make_task("sentiment")
@@ -176,10 +176,10 @@ def build_fixed_setup(root: Path) -> tuple[Path, Path]:
 
 
 class Float64Context(TrainContext):
-    """A TrainContext whose policy and reference load in float64 (bench.models.load_model defaults to float32)."""
+    """A TrainContext whose policy and reference load in float64 (bench.core.models.load_model defaults to float32)."""
 
     def load_policy(self):
-        from bench.models import load_model
+        from bench.core.models import load_model
 
         return load_model(self.reference_dir, device=self.device, dtype=torch.float64)
 
@@ -191,9 +191,9 @@ def float64_curve(name: str, reference_dir: Path, data_dir: Path, work: Path) ->
     """``name`` trained on the fixed setup for its smoke budget, in float64; its pinned metrics per step."""
     from transformers import set_seed
 
-    from bench.cache import ArtifactCache
-    from bench.curve import Curve
-    from bench.reward_model import prepare_reward_model
+    from bench.core.cache import ArtifactCache
+    from bench.core.curve import Curve
+    from bench.kit.reward_model import prepare_reward_model
     from tasks import make_task
 
     spec, _ = resolve_spec(name, "sentiment", "tiny", FIXED_SEED, {**SMALL_BUDGET, **ALGORITHMS.get(name).smoke})

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import pytest
 
-import algorithms  # noqa: F401  (registers the adapters before bench.trl_support, which they import, is loaded)
-from bench.pipeline import run_cell
-from bench.preference import UNPAIRED, write_jsonl
-from bench.record import RunRecord
-from bench.spec import resolve_spec
+import algorithms  # noqa: F401  (registers the adapters before bench.kit.trl_support, which they import, is loaded)
+from bench.core.record import RunRecord
+from bench.harness.pipeline import run_cell
+from bench.harness.spec import resolve_spec
+from bench.kit.preference import UNPAIRED, write_jsonl
 from tasks import make_task
 
 OFFLINE = ("dpo", "ipo", "kto", "cpo", "orpo", "simpo")
@@ -66,8 +66,8 @@ def test_kto_reads_the_same_rows_in_an_order_drawn_by_the_seed(tmp_path):
     itself: with the same data (a preference file is the same for every seed), two seeds see other batches."""
     from types import SimpleNamespace
 
-    from bench.settings import Budget
-    from bench.trl_support import unpaired_dataset
+    from bench.core.settings import Budget
+    from bench.kit.trl_support import unpaired_dataset
 
     rows = [{"prompt": f"p{i}", "completion": f" c{i}{label}", "label": label} for i in range(16) for label in (1, 0)]
     write_jsonl(tmp_path / UNPAIRED, [{**r, "label": bool(r["label"])} for r in rows])

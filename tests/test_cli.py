@@ -68,8 +68,8 @@ def test_show_prints_default_cells(default_cells, bench_dirs, capsys):
 
 
 def test_show_labels_rows_with_their_non_default_hyperparameters():
-    from bench.record import RunRecord
-    from bench.report import algo_label
+    from bench.core.record import RunRecord
+    from bench.reports.report import algo_label
 
     def record(hparams):
         return RunRecord(
@@ -90,7 +90,7 @@ def test_show_labels_rows_with_their_non_default_hyperparameters():
 
 
 def _hand_made_folder(tmp_path):
-    from bench.atomic import write_json_atomic
+    from bench.core.atomic import write_json_atomic
     from tests.test_stats import hand_made_records
 
     for i, record in enumerate(hand_made_records()):

@@ -7,10 +7,10 @@ import pytest
 
 from algorithms import ALGORITHMS
 from algorithms.base import Adapter, TrainResult
-from bench.pipeline import CellFailed, run_cell
-from bench.preference import PAIRS, UNPAIRED, build_pairs, read_jsonl
-from bench.record import RunRecord
-from bench.spec import resolve_spec
+from bench.core.record import RunRecord
+from bench.harness.pipeline import CellFailed, run_cell
+from bench.harness.spec import resolve_spec
+from bench.kit.preference import PAIRS, UNPAIRED, build_pairs, read_jsonl
 
 METRICS = (
     "eval/reward",
@@ -81,8 +81,8 @@ def test_same_seed_gives_identical_metrics(default_cells, bench_dirs, tmp_path):
 
 
 def test_preference_data_is_byte_identical_for_the_same_seed(default_cells, bench_dirs, tmp_path):
-    from bench.models import load_model, load_tokenizer
-    from bench.settings import DataSettings
+    from bench.core.models import load_model, load_tokenizer
+    from bench.core.settings import DataSettings
     from tasks import TASKS
 
     ref_dir = bench_dirs["cache"] / "reference" / default_cells["dpo"][0].artifacts["reference"]["key"]

@@ -1,5 +1,5 @@
-"""Exact quantities (bench/exact.py) against sums worked by hand, and the generation tree (bench/enumeration.py)
-against the sampler and the scorer it must agree with."""
+"""Exact quantities (bench/core/exact.py) against sums worked by hand, and the generation tree
+(bench/core/enumeration.py) against the sampler and the scorer it must agree with."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 import torch
 
-from bench import exact
-from bench.enumeration import enumerable, leaf_log_probs, leaves, tree_size
+from bench.core import exact
+from bench.core.enumeration import enumerable, leaf_log_probs, leaves, tree_size
 
 HALF = np.log([0.5, 0.5])
 
@@ -81,7 +81,7 @@ def test_tree_size_counts_eos_ended_and_cut_leaves():
 def small_model(tmp_path_factory):
     from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
 
-    from bench.tokenizer import word_level_tokenizer
+    from bench.core.tokenizer import word_level_tokenizer
 
     folder = tmp_path_factory.mktemp("wordlevel")
     word_level_tokenizer(["go", "red", "blue"], folder)
@@ -108,7 +108,7 @@ def test_word_level_tokenizer_round_trips_completions(small_model):
 def test_leaves_sum_to_one_and_match_the_scorer_and_sampler(small_model):
     from collections import Counter
 
-    from bench.generation import sample, score
+    from bench.core.generation import sample, score
 
     model, tok = small_model
     assert enumerable(model, tok, 3)

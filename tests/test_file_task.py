@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 
 from bench.cli import main
-from bench.params import SettingsError
-from bench.record import read_records
-from bench.spec import resolve_spec
+from bench.core.params import SettingsError
+from bench.core.record import read_records
+from bench.harness.spec import resolve_spec
 from tasks import make_task
 from tasks.file_task import DataFileError
 
@@ -126,3 +126,58 @@ def test_file_task_runs_end_to_end_with_and_without_gold(monkeypatch, capsys, tm
     assert with_gold[0].comparability_key != without[0].comparability_key  # the gold reward is part of the task
     assert records[0].artifacts["data"]["kind"] == "paired"
     assert capsys.readouterr().out.count(f"### file:{path}") == 2
+
+
+def run_cli_on(path, tmp_path, capsys) -> tuple[int, str]:
+    out = tmp_path / "out"
+    code = main(["run", "dpo", "--task", f"file:{path}", "--out", str(out)])
+    assert not out.exists()  # refused before any work: nothing written
+    return code, capsys.readouterr().err
+
+
+@pytest.mark.parametrize("suffix", [".jsonl", ".csv"])
+def test_a_latin1_file_is_one_line_naming_file_line_and_encoding(tmp_path, capsys, suffix):
+    rows = pairs(6)
+    rows[3]["chosen"] = "café crème ."
+    if suffix == ".jsonl":
+        text = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
+        line = 4
+    else:
+        text = pd.DataFrame(rows).to_csv(index=False)
+        line = 5  # the header is line 1
+    path = tmp_path / f"latin1{suffix}"
+    path.write_bytes(text.encode("latin-1"))
+    code, err = run_cli_on(path, tmp_path, capsys)
+    assert code == 2
+    column = text.splitlines()[line - 1].index("é") + 1
+    assert err.splitlines() == [
+        f"pobench: error: {path}:{line}: not UTF-8 text (byte 0xE9 at column {column}; "
+        "Latin-1 or Windows-1252 perhaps); save the file as UTF-8 (accepted: UTF-8, with or without a byte-order mark)"
+    ]
+
+
+@pytest.mark.parametrize("suffix", [".jsonl", ".csv"])
+def test_a_byte_order_mark_is_accepted(tmp_path, suffix):
+    rows = pairs(20)
+    if suffix == ".jsonl":
+        text = "".join(json.dumps(r) + "\n" for r in rows)
+    else:
+        text = pd.DataFrame(rows).to_csv(index=False)
+    plain, marked = tmp_path / f"plain{suffix}", tmp_path / f"marked{suffix}"
+    plain.write_text(text, encoding="utf-8")
+    marked.write_text(text, encoding="utf-8-sig")  # as spreadsheet tools save "UTF-8"
+    assert marked.read_bytes()[:3] == b"\xef\xbb\xbf"
+    assert make_task(f"file:{marked}").rows == make_task(f"file:{plain}").rows
+
+
+def test_an_overlong_row_is_refused_at_once(tmp_path, capsys):
+    rows = pairs(6)
+    rows[2]["chosen"] = " ".join(["word"] * 200_000)
+    path = write_jsonl(tmp_path / "long.jsonl", rows)
+    code, err = run_cli_on(path, tmp_path, capsys)
+    assert code == 2
+    assert err.splitlines() == [
+        f"pobench: error: {path}: 1 bad row(s); nothing was trained:",
+        f"  {path}:3: chosen is 999,999 characters, over the 100,000 accepted (training reads at most max_length "
+        "tokens of it); shorten it",
+    ]

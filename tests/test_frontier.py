@@ -1,4 +1,4 @@
-"""bench/frontier.py against numbers worked by hand, and the sampled frontier against exact enumeration."""
+"""bench/reports/frontier.py against numbers worked by hand, and the sampled frontier against exact enumeration."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import warnings
 import numpy as np
 import pytest
 
-from bench.frontier import (
+from bench.reports.frontier import (
     FrontierPoint,
     best_of_n_curve,
     best_of_n_kl_bound,
@@ -249,7 +249,7 @@ def test_frontier_reward_at():
 
 
 def test_reward_within_a_budget_stays_at_the_best_point_while_the_grid_reaches_further():
-    from bench.frontier import reach_within, reward_within
+    from bench.reports.frontier import reach_within, reward_within
 
     # (8, 0.45) is dominated by (4, 0.5): the envelope ends at KL 4, but the grid went as far as KL 8
     points = [(1.0, 0.2), (4.0, 0.5), (8.0, 0.45)]

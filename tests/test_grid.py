@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from algorithms import ALGORITHMS
-from bench.grid import DEFAULT_ALGOS, SweepConfig, expand, load_config, resolve_cells
-from bench.params import SettingsError
+from bench.cli import main
+from bench.core.params import SettingsError
+from bench.harness.grid import DEFAULT_ALGOS, SweepConfig, expand, load_config, resolve_cells
 
 FRONTIER_SIZE_OF_BEST_OF_N = ["2", "4", "8", "16"]
 
@@ -133,3 +134,21 @@ def test_hash_is_stable_and_changes_with_any_setting():
     assert first == again and len(set(first)) == len(first) == 6
     changed = config(algos=["dpo", "ipo"], seeds=[0, 1], sets=["dpo.beta=0.1,0.2", "eval_samples=2"])
     assert not set(first) & {spec.hash() for _, spec, _ in resolve_cells(changed, expand(changed))}
+
+
+def test_a_yaml_grid_with_several_problems_lists_them_all_in_one_message(tmp_path, capsys):
+    path = tmp_path / "grid.yaml"
+    path.write_text("algos: [dpo, dpoo]\nseeds: [0, x]\nsteps: 3\nset:\n  kto.betta: 0.1\n  dpo.beta: [0.1, abc]\n")
+    out = tmp_path / "out"
+    assert main(["sweep", str(path), "--out", str(out)]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert err[0] == "pobench: error: the sweep's grid has 5 problem(s); nothing was run:"
+    assert err[1:] == [
+        f"  sweep config {path}: unknown key 'steps' (accepted: algos, frontier, models, name, out, seeds, set, tasks)",
+        "  seeds: --seed 'x': must be a non-negative integer, e.g. --seed 0",
+        "  --set kto.*: 'kto' is not one of this sweep's algorithms (dpo, dpoo)",
+        "  --set.beta='abc': not a valid float",
+        "  unknown algorithm 'dpoo'; did you mean 'dpo'? (registered: best-of-n, cpo, dpo, grpo, ipo, kto, orpo, ppo, "
+        "rloo, sft, simpo)",
+    ]
+    assert not out.exists()

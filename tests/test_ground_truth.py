@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pytest
 
-from bench.settings import SFTSettings
+from bench.core.settings import SFTSettings
 
 FAST = {"sft_steps": "100", "data_pairs": "64", "eval_samples": "8"}
 
@@ -16,10 +16,10 @@ FAST = {"sft_steps": "100", "data_pairs": "64", "eval_samples": "8"}
 @pytest.fixture(scope="module")
 def exact_reference(tmp_path_factory):
     """The exact task's SFT model (100 steps) and its exact trees."""
-    from bench.cache import ArtifactCache
-    from bench.exact_eval import reference_trees
-    from bench.models import TinyLlama, load_model, load_tokenizer
-    from bench.prepare import prepare_reference
+    from bench.core.cache import ArtifactCache
+    from bench.core.models import TinyLlama, load_model, load_tokenizer
+    from bench.harness.prepare import prepare_reference
+    from bench.kit.exact_eval import reference_trees
     from tasks import make_task
 
     task = make_task("exact")
@@ -46,9 +46,9 @@ def perturbed(model, scale: float, seed: int):
 def test_sampled_estimates_cover_the_exact_values_at_the_nominal_rate(exact_reference):
     """Over 40 sampling seeds, the evaluator's reward and KL estimates lie within 1.96 standard errors of the exact
     values about 95% of the time (at least 34 of 40; a biased estimator or an understated error fails)."""
-    from bench.exact_eval import exact_metrics, policy_log_probs
-    from bench.generation import sample, score
-    from bench.metrics import clustered_mean_se, kl_metrics
+    from bench.core.generation import sample, score
+    from bench.core.metrics import clustered_mean_se, kl_metrics
+    from bench.kit.exact_eval import exact_metrics, policy_log_probs
 
     task, reference, tok, trees, _ = exact_reference
     policy = perturbed(reference, 0.1, seed=1)  # KL about 0.4, 9% cut: far from the reference, not degenerate
@@ -73,7 +73,7 @@ def test_sampled_estimates_cover_the_exact_values_at_the_nominal_rate(exact_refe
 def test_frontier_estimator_lands_on_the_exact_frontier(exact_reference):
     """The leaderboard's self-normalized estimate from K = 192 reference samples per prompt (what three seeds of the
     sft baseline pool) agrees with the exact frontier wherever it calls itself trusted."""
-    from bench.frontier import optimal_frontier_exact, optimal_frontier_from_samples
+    from bench.reports.frontier import optimal_frontier_exact, optimal_frontier_from_samples
 
     _, _, _, trees, _ = exact_reference
     rng = np.random.default_rng(0)
@@ -89,8 +89,8 @@ def test_frontier_estimator_lands_on_the_exact_frontier(exact_reference):
 
 
 def test_records_of_the_exact_task_carry_exact_metrics(tmp_path):
-    from bench.pipeline import run_cell
-    from bench.spec import resolve_spec
+    from bench.harness.pipeline import run_cell
+    from bench.harness.spec import resolve_spec
 
     cache = tmp_path / "cache"
     records = {}
@@ -135,7 +135,7 @@ def test_validate_rejects_unknown_algorithm_and_setting(tmp_path, capsys):
 
 
 def test_a_target_distance_needs_a_target():
-    from bench.validate import Check
+    from bench.harness.validate import Check
 
     class Rec:
         status, metrics = "ok", {"exact/kl": 0.1, "eval/kl": 0.1, "eval/kl_se": 0.01, "exact/reward": 0.5,
@@ -151,7 +151,7 @@ def test_a_target_distance_needs_a_target():
 
 def test_a_kl_bound_is_checked_as_a_bound():
     """best-of-n reports KL as the bound log n − (n−1)/n: the exact KL must lie at or below it."""
-    from bench.validate import Check
+    from bench.harness.validate import Check
 
     def rec(exact_kl: float):
         metrics = {"exact/kl": exact_kl, "eval/kl": 0.636, "eval/kl_se": 0.0, "eval/kl_is_bound": 1.0,

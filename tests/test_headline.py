@@ -7,9 +7,9 @@ import math
 
 import pytest
 
-from bench.frontier import FrontierPoint
-from bench.headline import Headline, algorithm_row, build_headline, pooled_reference_rewards, to_markdown
-from bench.record import RunRecord
+from bench.core.record import RunRecord
+from bench.reports.frontier import FrontierPoint
+from bench.reports.headline import Headline, algorithm_row, build_headline, pooled_reference_rewards, to_markdown
 
 
 def cell(algo, seed, kl, reward, status="ok", beta=0.1, reference_rewards=None) -> RunRecord:
@@ -123,7 +123,7 @@ def test_gain_is_the_share_of_the_optimal_gain_where_the_optimum_is_trusted():
 def test_two_runs_agree_or_their_disagreements_are_named():
     import pandas as pd
 
-    from bench.compare_runs import disagreements
+    from bench.reports.compare_runs import disagreements
 
     def table(rows):
         return pd.DataFrame(rows, columns=["algo", "reward@4", "low@4", "high@4"]).set_index("algo")

@@ -14,7 +14,7 @@ from urllib.parse import quote
 
 import pytest
 
-from bench.publish import write_outputs
+from bench.reports.publish import write_outputs
 from tests.test_stats import hand_made_records
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from bench.cli import main
-from bench.record import read_records
+from bench.core.record import read_records
 from tasks import make_task
 from tasks.preference_rows import DataFileError
 
@@ -129,8 +129,8 @@ def tiny_classifier(folder):
     """A 2-label sequence classifier with its own small tokenizer, saved as a local folder."""
     from transformers import LlamaConfig, LlamaForSequenceClassification
 
-    from bench.models import load_tokenizer
-    from bench.tokenizer import train_bpe_tokenizer
+    from bench.core.models import load_tokenizer
+    from bench.core.tokenizer import train_bpe_tokenizer
 
     train_bpe_tokenizer(["a lovely and wonderful film", "a dull and boring film"] * 50, 300, folder)
     tok = load_tokenizer(folder)
@@ -173,8 +173,8 @@ def test_dataset_tasks_run_end_to_end_on_tiny(capsys, tmp_path):
 def test_conversations_go_through_the_model_chat_template(tmp_path):
     import datasets
 
-    from bench.models import load_tokenizer
-    from bench.tokenizer import train_bpe_tokenizer
+    from bench.core.models import load_tokenizer
+    from bench.core.tokenizer import train_bpe_tokenizer
 
     train_bpe_tokenizer(["hello there"] * 20, 300, tmp_path / "tok")
     tokenizer = load_tokenizer(tmp_path / "tok")

@@ -12,10 +12,10 @@ import copy
 import pytest
 import torch
 
-from bench.generation import sample, score
-from bench.metrics import analytic_kl, kl_metrics
-from bench.models import TinyLlama, load_model, load_tokenizer
-from bench.tokenizer import train_bpe_tokenizer
+from bench.core.generation import sample, score
+from bench.core.metrics import analytic_kl, kl_metrics
+from bench.core.models import TinyLlama, load_model, load_tokenizer
+from bench.core.tokenizer import train_bpe_tokenizer
 from tasks import TASKS
 
 

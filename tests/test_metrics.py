@@ -6,8 +6,16 @@ import pytest
 import torch
 from torch.testing import assert_close
 
-from bench.labeling import bradley_terry_labels, bradley_terry_prob
-from bench.metrics import analytic_kl, clustered_mean_se, kl_metrics, mean_se, per_prompt_means, sequence_kl, win_rate
+from bench.core.labeling import bradley_terry_labels, bradley_terry_prob
+from bench.core.metrics import (
+    analytic_kl,
+    clustered_mean_se,
+    kl_metrics,
+    mean_se,
+    per_prompt_means,
+    sequence_kl,
+    win_rate,
+)
 
 
 def test_mean_se_by_hand():
@@ -87,7 +95,7 @@ def test_bradley_terry_noise_matches_its_probability():
 
 def test_gather_token_logprobs_matches_log_softmax_by_hand():
     """logits (0, ln 3) → probs (1/4, 3/4): log-prob of token 1 is ln 0.75."""
-    from bench.logprobs import gather_token_logprobs
+    from bench.core.logprobs import gather_token_logprobs
 
     logits = torch.tensor([[[0.0, math.log(3.0)]]])
     assert_close(gather_token_logprobs(logits, torch.tensor([[1]])), torch.tensor([[math.log(0.75)]]))

@@ -1,8 +1,8 @@
 import pytest
 import torch
 
-from bench.models import ModelError, TinyLlama, load_model, load_tokenizer, resolve_model
-from bench.tokenizer import train_bpe_tokenizer
+from bench.core.models import ModelError, TinyLlama, load_model, load_tokenizer, resolve_model
+from bench.core.tokenizer import train_bpe_tokenizer
 from tasks import TASKS
 
 

@@ -1,8 +1,8 @@
 import pytest
 
 from algorithms import ALGORITHMS
-from bench.params import SettingsError, parse_assignments, parse_value
-from bench.spec import resolve_spec
+from bench.core.params import SettingsError, parse_assignments, parse_value
+from bench.harness.spec import resolve_spec
 
 
 def test_parse_value_types():

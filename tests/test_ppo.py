@@ -18,17 +18,17 @@ import torch
 from algorithms import ALGORITHMS
 from algorithms.base import TrainContext
 from algorithms.ppo import PPOParams
-from bench.cache import ArtifactCache
-from bench.curve import Curve
-from bench.generation import sample
-from bench.metrics import mean_se
-from bench.models import TinyLlama, load_model, load_tokenizer
-from bench.params import SettingsError, build_settings
-from bench.preference import PAIRS, read_jsonl, write_jsonl
-from bench.reward_model import RewardModelSettings, load_reward_scorer, prepare_reward_model
-from bench.settings import Budget, SFTSettings
-from bench.sft import sft_train
-from bench.tokenizer import train_bpe_tokenizer
+from bench.core.cache import ArtifactCache
+from bench.core.curve import Curve
+from bench.core.generation import sample
+from bench.core.metrics import mean_se
+from bench.core.models import TinyLlama, load_model, load_tokenizer
+from bench.core.params import SettingsError, build_settings
+from bench.core.settings import Budget, SFTSettings
+from bench.core.tokenizer import train_bpe_tokenizer
+from bench.kit.preference import PAIRS, read_jsonl, write_jsonl
+from bench.kit.reward_model import RewardModelSettings, load_reward_scorer, prepare_reward_model
+from bench.kit.sft import sft_train
 from tasks import TASKS
 from tasks.base import SFTExample
 

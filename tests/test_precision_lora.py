@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from bench.cli import main
-from bench.params import SettingsError
-from bench.record import read_records
-from bench.spec import resolve_spec
+from bench.core.params import SettingsError
+from bench.core.record import read_records
+from bench.harness.spec import resolve_spec
 
 REFERENCE = Path(__file__).resolve().parents[1] / "results" / "reference" / "records"
 SMALL = ["--set", "train_examples=64", "--set", "eval_prompts=16", "--set", "eval_samples=2"]
@@ -20,7 +20,7 @@ def test_committed_reference_records_keep_their_names_and_keys():
     """The committed reference is the default benchmark (one record per cell of its grid), and every record still
     resolves to its own spec hash: dtype and lora_* came after the first records, and at their defaults they change
     no hash, so a sweep resumes over the records and new rows rank beside them."""
-    from bench.grid import SweepConfig, expand
+    from bench.harness.grid import SweepConfig, expand
 
     paths = sorted(REFERENCE.glob("*.json"))
     assert len(paths) == len(expand(SweepConfig()))

@@ -11,7 +11,7 @@ import time
 import pytest
 
 from bench.cli import main
-from bench.record import read_records
+from bench.core.record import read_records
 
 # --no-frontier: one cell per algorithm (a sweep runs each over its frontier grid unless told otherwise)
 ONE_CELL = ["--no-frontier", "--set", "eval_prompts=16", "--set", "eval_samples=2"]

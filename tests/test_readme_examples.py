@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 
 from algorithms import ALGORITHMS
-from bench.pipeline import run_cell
-from bench.spec import resolve_spec
+from bench.harness.pipeline import run_cell
+from bench.harness.spec import resolve_spec
 from tasks import TASKS
 
 README = (Path(__file__).resolve().parent.parent / "README.md").read_text()
@@ -23,6 +23,7 @@ def code_block(first_line: str) -> str:
 @pytest.fixture
 def scratch_registries(monkeypatch):
     """Registrations made by the test vanish with it."""
+    ALGORITHMS.names(), TASKS.names()  # discover the built-in entries first, so the copies hold them
     monkeypatch.setattr(ALGORITHMS, "_entries", dict(ALGORITHMS._entries))
     monkeypatch.setattr(TASKS, "_entries", dict(TASKS._entries))
 

@@ -15,11 +15,11 @@ from pathlib import Path
 import pytest
 import torch
 
-from bench import models
 from bench.cli import main
-from bench.model_store import PackagedGGUF, PackagedModelError, convert_gguf, converted_folder
-from bench.presets import PRETRAINED, SMOLLM2, Preset, family
-from bench.spec import resolve_spec
+from bench.core import models
+from bench.core.model_store import PackagedGGUF, PackagedModelError, convert_gguf, converted_folder
+from bench.core.presets import PRETRAINED, SMOLLM2, Preset, family
+from bench.harness.spec import resolve_spec
 from tasks import make_task
 
 MISSING = PackagedGGUF("pobench-no-such-package", "0.0.1", "x/model.gguf", "0" * 64, 8192)
@@ -72,8 +72,8 @@ def test_presets_apply_beneath_set_and_only_where_the_algorithm_has_the_setting(
 def test_a_local_pretrained_folder_gets_the_pretrained_preset_and_set_wins(tmp_path):
     from transformers import LlamaConfig, LlamaForCausalLM
 
-    from bench.models import TinyLlama
-    from bench.tokenizer import train_bpe_tokenizer
+    from bench.core.models import TinyLlama
+    from bench.core.tokenizer import train_bpe_tokenizer
 
     texts = [e.prompt + e.completion for e in make_task("sentiment").sft_examples(500, seed=0)]
     train_bpe_tokenizer(texts, 300, tmp_path / "tok")
@@ -94,7 +94,7 @@ def test_tiny_has_no_preset_so_its_cells_keep_their_hashes():
 
 
 def test_the_sweep_takes_a_models_own_frontier_grid():
-    from bench.grid import SweepConfig, expand, frontier_of
+    from bench.harness.grid import SweepConfig, expand, frontier_of
 
     assert frontier_of("cpo", "smollm2-135m") == ("learning_rate", ("1e-5", "3e-5", "1e-4"))
     assert frontier_of("cpo", "tiny")[1] != frontier_of("cpo", "smollm2-135m")[1]
@@ -147,14 +147,14 @@ def test_conversational_tasks_render_prompts_as_a_user_turn_and_judge_the_questi
 @pytest.fixture(scope="module")
 def smollm2_folder():
     """The converted model (from the machine's model store; converted here on first use)."""
-    from bench.models import SmolLM2
+    from bench.core.models import SmolLM2
 
     return SmolLM2().folder()
 
 
 @pytest.mark.slow
 def test_conversion_is_reused_from_the_store(smollm2_folder):
-    from bench.models import SMOLLM2_GGUF
+    from bench.core.models import SMOLLM2_GGUF
 
     logs: list[str] = []
     start = time.perf_counter()
@@ -169,8 +169,8 @@ def test_conversion_is_reused_from_the_store(smollm2_folder):
 
 @pytest.mark.slow
 def test_the_real_model_writes_english_and_samples_from_its_own_distribution(smollm2_folder):
-    from bench.generation import sampling_config
-    from bench.models import load_model, load_tokenizer
+    from bench.core.generation import sampling_config
+    from bench.core.models import load_model, load_tokenizer
 
     model, tokenizer = load_model(smollm2_folder).eval(), load_tokenizer(smollm2_folder)
     assert 134e6 < sum(p.numel() for p in model.parameters()) < 135e6

@@ -2,8 +2,8 @@ import pytest
 
 from algorithms import ALGORITHMS
 from algorithms.base import Adapter
-from bench.models import resolve_model
-from bench.registry import Registry, RegistryError
+from bench.core.models import resolve_model
+from bench.core.registry import Registry, RegistryError
 from tasks import TASKS
 
 
@@ -67,7 +67,7 @@ def test_third_party_entries_load_through_entry_points(monkeypatch):
             reg.add("acme-widget", object)
 
     monkeypatch.setattr(
-        "bench.registry.entry_points", lambda group: [FakeEntryPoint()] if group == "pobench.widgets" else []
+        "bench.core.registry.entry_points", lambda group: [FakeEntryPoint()] if group == "pobench.widgets" else []
     )
     assert reg.names() == ["acme-widget"] and reg.get("acme-widget") is object
 
@@ -81,6 +81,6 @@ def test_broken_plugin_is_named_in_the_error(monkeypatch):
         def load(self):
             raise ImportError("No module named 'broken_mod'")
 
-    monkeypatch.setattr("bench.registry.entry_points", lambda group: [Broken()])
+    monkeypatch.setattr("bench.core.registry.entry_points", lambda group: [Broken()])
     with pytest.raises(RegistryError, match="could not load widget plugin 'broken' \\(broken_mod\\)"):
         reg.names()

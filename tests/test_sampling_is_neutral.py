@@ -12,8 +12,8 @@ import pytest
 import torch
 from transformers import GenerationConfig, LlamaConfig, LlamaForCausalLM
 
-from bench.generation import sampling_config
-from bench.models import load_model
+from bench.core.generation import sampling_config
+from bench.core.models import load_model
 
 HOSTILE = {"repetition_penalty": 1.5, "top_k": 3, "min_p": 0.3, "temperature": 0.5, "no_repeat_ngram_size": 1}
 

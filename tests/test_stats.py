@@ -9,9 +9,9 @@ import math
 
 import pytest
 
-from bench.leaderboard import build_boards, to_csv, to_markdown
-from bench.record import RunRecord
-from bench.stats import pareto_front
+from bench.core.record import RunRecord
+from bench.core.stats import pareto_front
+from bench.reports.leaderboard import build_boards, to_csv, to_markdown
 
 
 def test_pareto_front_by_hand():

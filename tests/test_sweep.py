@@ -15,8 +15,8 @@ import pytest
 from algorithms import ALGORITHMS
 from algorithms.dpo import DPO
 from bench.cli import main
-from bench.record import RunRecord, read_records
-from bench.sweep import SweepLocked, existing_record, results_lock
+from bench.core.record import RunRecord, read_records
+from bench.harness.sweep import SweepLocked, existing_record, results_lock
 from tests.test_end_to_end import _Raises
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -8,7 +8,7 @@ import math
 import pytest
 
 from bench.cli import main
-from bench.record import read_records
+from bench.core.record import read_records
 from tasks import TASKS
 
 

@@ -32,13 +32,13 @@ from algorithms.losses import (
     simpo_loss,
     token_mean_nll,
 )
-from bench.cache import ArtifactCache
-from bench.curve import Curve
-from bench.logprobs import gather_token_logprobs
-from bench.models import TinyLlama, load_model
-from bench.preference import PAIRS, UNPAIRED, unpaired_view, write_jsonl
-from bench.settings import Budget
-from bench.tokenizer import train_bpe_tokenizer
+from bench.core.cache import ArtifactCache
+from bench.core.curve import Curve
+from bench.core.logprobs import gather_token_logprobs
+from bench.core.models import TinyLlama, load_model
+from bench.core.settings import Budget
+from bench.core.tokenizer import train_bpe_tokenizer
+from bench.kit.preference import PAIRS, UNPAIRED, unpaired_view, write_jsonl
 from tasks import TASKS
 
 # Hand-written pairs of different lengths (so averaging and summing differ), chosen before rejected.
@@ -203,7 +203,7 @@ def test_trl_loss_matches_pobench_loss(algo, folders, tmp_path):
 @pytest.mark.parametrize("algo", ["cpo", "orpo"])
 def test_reference_free_trainers_count_the_tokens_of_their_batches(algo, folders, tmp_path):
     """TRL's CPO/ORPO trainers do not count tokens; paired_dataset_tokens must equal what their batches hold."""
-    from bench.trl_support import paired_dataset_tokens
+    from bench.kit.trl_support import paired_dataset_tokens
 
     trainer = ALGORITHMS.get(algo)().build_trainer(make_context(algo, folders, tmp_path))
     in_batches = sum(
@@ -216,7 +216,7 @@ def test_reference_free_trainers_count_the_tokens_of_their_batches(algo, folders
 def test_kto_rows_are_ordered_so_neighbours_never_share_a_prompt():
     """TRL pairs each row with its neighbour's completion for KTO's KL estimate. From pairs 0..3
     (c = chosen, r = rejected): [c0, r1, c2, r3, r0, c1, r2, c3]: labels alternate, prompts never repeat."""
-    from bench.trl_support import _interleave_pairs
+    from bench.kit.trl_support import _interleave_pairs
 
     rows = [{"prompt": f"p{i}", "label": label} for i in range(4) for label in (True, False)]
     got = _interleave_pairs(rows)

@@ -18,7 +18,7 @@ SHORT_OF_TOLERANCE = {"dpo", "ipo", "ppo", "rloo"}
 def with_target() -> list[str]:
     """Registered adapters, plugins included, that declare a target under their validation recipe (PPO and RLOO:
     with reward=gold). A plugin's check must pass its own ``validation_tolerance``."""
-    from bench.validate import plan
+    from bench.harness.validate import plan
 
     return [name for name in ALGORITHMS.names() if plan(name, [0], {}).check.tolerance is not None]
 
@@ -26,7 +26,7 @@ def with_target() -> list[str]:
 @pytest.fixture(scope="module")
 def checks(tmp_path_factory):
     """One validation per adapter, run on first use and shared by the tests below."""
-    from bench.validate import validate
+    from bench.harness.validate import validate
 
     done: dict = {}
     root = tmp_path_factory.mktemp("validate")
@@ -59,7 +59,7 @@ class FlippedDPO(DPO):
     """DPO that learns the rejected completion: β's sign flipped, in effect."""
 
     def train(self, ctx):
-        from bench.preference import PAIRS, UNPAIRED, read_jsonl, unpaired_view, write_jsonl
+        from bench.kit.preference import PAIRS, UNPAIRED, read_jsonl, unpaired_view, write_jsonl
 
         pairs = [{**p, "chosen": p["rejected"], "rejected": p["chosen"]} for p in read_jsonl(ctx.data_dir / PAIRS)]
         flipped = ctx.work_dir / "flipped"

@@ -9,8 +9,8 @@ import sys
 import pytest
 
 from bench.cli import main
-from bench.record import read_records
-from bench.tracking import Tracker, resolve_mode
+from bench.core.record import read_records
+from bench.harness.tracking import Tracker, resolve_mode
 from tests.wandb_log import read_runs
 
 SMALL = ["--set", "train_examples=64", "--set", "eval_prompts=16", "--set", "eval_samples=2"]

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from algorithms import register
 from algorithms.base import TrainContext
 from algorithms.defaults import DEFAULT_LR
-from bench.params import param
-from bench.trl_support import TRLAdapter, preference_trainer
+from bench.core.params import param
+from bench.kit.trl_support import TRLAdapter, preference_trainer
 
 
 @dataclass(frozen=True)

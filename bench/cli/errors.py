@@ -1,0 +1,27 @@
+"""How a command's failure reaches the user: one line and exit 2 for bad input, 130 for Ctrl-C."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from bench.core.environment import quiet_libraries
+from bench.core.models import ModelError
+from bench.core.params import SettingsError
+from bench.core.registry import RegistryError
+from bench.harness.sweep import SweepLocked
+
+
+def run_reporting_errors(args: argparse.Namespace) -> int:
+    quiet_libraries(getattr(args, "verbose", False))
+    try:
+        return args.handler(args)
+    except (RegistryError, SettingsError, ModelError, SweepLocked) as exc:
+        print(f"pobench: error: {exc}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:  # the output was piped into a command that stopped reading (`| head`)
+        sys.stderr.close()
+        return 0
+    except KeyboardInterrupt:
+        print("pobench: interrupted", file=sys.stderr)
+        return 130

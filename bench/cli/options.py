@@ -1,0 +1,66 @@
+"""Options and helpers that several commands share: results folder, precision, wandb."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from bench.core.record import RunRecord, read_records
+from bench.harness.tracking import Tracker, resolve_mode
+
+DEFAULT_OUT = "results"
+
+
+def add_precision_arg(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--dtype",
+        choices=("auto", "float32", "bfloat16", "float16"),
+        default=None,
+        help="training precision, as --set dtype=... (default auto: bf16 mixed precision on CUDA, fp32 on CPU)",
+    )
+
+
+def assignments(args: argparse.Namespace) -> list[str]:
+    """The --set items, with --dtype as the setting it names."""
+    return args.sets + ([f"dtype={args.dtype}"] if args.dtype else [])
+
+
+def add_wandb_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--wandb",
+        choices=("online", "offline", "disabled"),
+        default=None,
+        help="wandb mode (default: WANDB_MODE if set, else online when logged in, else offline; "
+        "offline runs are written under OUT/wandb/ for `wandb sync`)",
+    )
+    parser.add_argument("--wandb-project", default="pobench", help="wandb project (default: pobench)")
+    parser.add_argument("--wandb-entity", default=None, help="wandb entity (default: your default entity)")
+
+
+def make_tracker(args: argparse.Namespace, out: Path, group: str) -> Tracker:
+    return Tracker(resolve_mode(args.wandb), out, group, project=args.wandb_project, entity=args.wandb_entity)
+
+
+def report_wandb(tracker: Tracker) -> None:
+    """Where offline runs went and how to upload them."""
+    if tracker.mode == "offline" and tracker.run_dirs:
+        folder = Path(tracker.run_dirs[0]).parent.parent  # OUT/wandb/offline-run-*/files
+        count = len(tracker.run_dirs)
+        print(f"wandb: {count} offline run(s) in {folder}; upload: wandb sync {folder}/offline-run-*", file=sys.stderr)
+
+
+def add_out_arg(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("out", nargs="?", default=DEFAULT_OUT, help=f"results folder (default: {DEFAULT_OUT}/)")
+
+
+def records_of(out: Path) -> list[RunRecord]:
+    """The records of a results folder; an empty list after saying there are none."""
+    records = read_records(out)
+    if not records:
+        print(f"pobench: no records in {out / 'records'}", file=sys.stderr)
+    return records
+
+
+def stderr_log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)

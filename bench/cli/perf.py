@@ -1,0 +1,31 @@
+"""``pobench perf``: train throughput, MFU, memory and generation speed of adapters against raw TRL."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from bench.core.environment import device_name, pick_device
+from bench.harness.perf import print_table
+from bench.harness.perf import run as run_perf
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--algos", default="dpo", help="comma-separated TRL-backed adapters (default: dpo)")
+    parser.add_argument("--model", default="tiny", help="a shape built from its config, random init: tiny, qwen2-0.5b")
+    parser.add_argument("--batch-size", type=int, default=8)
+    parser.add_argument("--seq-len", type=int, default=64, help="prompt + completion tokens (half each)")
+    parser.add_argument("--steps", type=int, default=20, help="optimizer steps per side (the first 3 are warm-up)")
+    parser.add_argument("--device", default=None, help="cpu or cuda (default: cuda when available)")
+
+
+def run(args: argparse.Namespace) -> int:
+    device = args.device or pick_device()
+    algos = [a.strip() for a in args.algos.split(",") if a.strip()]
+    print(
+        f"pobench perf: {args.model} (random init), batch {args.batch_size}, {args.seq_len} tokens, "
+        f"{args.steps} steps per side, on {device_name(device)}",
+        file=sys.stderr,
+    )
+    print_table(run_perf(algos, args.model, args.batch_size, args.seq_len, args.steps, min(3, args.steps - 1), device))
+    return 0

@@ -1,0 +1,65 @@
+"""``pobench run ALGO``: one cell (algorithm × task × model × seed), recorded."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from bench.cli.options import DEFAULT_OUT, add_precision_arg, add_wandb_args, assignments, make_tracker, report_wandb
+from bench.cli.options import stderr_log as log
+from bench.core.params import parse_assignments
+from bench.harness.pipeline import CellFailed, run_cell
+from bench.harness.spec import resolve_spec
+from bench.reports.report import records_table
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("algo", help="algorithm name (see `pobench list algorithms`)")
+    parser.add_argument("--task", default="sentiment", help="task name (default: sentiment)")
+    parser.add_argument("--model", default="tiny", help="registered model, local folder or hub id (default: tiny)")
+    parser.add_argument("--seed", default="0", help="training and evaluation-sampling seed (default: 0)")
+    parser.add_argument(
+        "--set",
+        dest="sets",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="set a hyperparameter or shared setting; repeatable (see `pobench list settings`)",
+    )
+    parser.add_argument("--out", default=DEFAULT_OUT, help=f"where records are written (default: {DEFAULT_OUT}/)")
+    parser.add_argument("--cache", default=None, help="artifact cache folder (default: OUT/cache)")
+    parser.add_argument("--device", default=None, help="cpu or cuda (default: cuda when available)")
+    parser.add_argument("--verbose", action="store_true", help="show library warnings and progress bars")
+    add_precision_arg(parser)
+    add_wandb_args(parser)
+
+
+def run(args: argparse.Namespace) -> int:
+    spec, source = resolve_spec(args.algo, args.task, args.model, args.seed, parse_assignments(assignments(args)))
+    tracker = make_tracker(args, Path(args.out), group="runs")
+    try:
+        record, path = run_cell(
+            spec,
+            source,
+            Path(args.out),
+            Path(args.cache) if args.cache else None,
+            device=args.device,
+            log=log,
+            tracker=tracker,
+        )
+    except CellFailed as failed:
+        report_wandb(tracker)
+        print(records_table([failed.record]))
+        print(f"pobench: cell {failed.record.status}: {failed.record.error}\n  record: {failed.path}", file=sys.stderr)
+        return 1
+    if path is None:  # another process of a multi-process run: the main one reports
+        return 0
+    report_wandb(tracker)
+    t = record.timings
+    print(records_table([record]))
+    print(
+        f"record: {path}  (prepare {t['prepare_s']:.1f}s, train {t['train_s']:.1f}s, "
+        f"evaluate {t['eval_s']:.1f}s, total {t['total_s']:.1f}s)"
+    )
+    return 0

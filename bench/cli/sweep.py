@@ -1,0 +1,123 @@
+"""``pobench sweep [CONFIG]``: a grid of cells, resumable, then the leaderboard."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from bench.cli.options import DEFAULT_OUT, add_precision_arg, add_wandb_args, assignments, make_tracker, report_wandb
+from bench.core.record import read_records
+from bench.harness.grid import DEFAULT_ALGOS, DEFAULT_SEEDS, SweepConfig, load_config, resolve_grid
+from bench.harness.sweep import run_sweep, stage_totals
+from bench.reports.publish import write_outputs
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.description = (
+        "Expand algorithms × tasks × models × seeds × hyperparameter values into cells and run them. "
+        "A cell whose record exists is skipped, so the same command resumes a sweep that was stopped. "
+        "Each algorithm runs over its frontier grid (the values of its KL knob, `pobench list algorithms`) unless "
+        "--set gives that knob or --no-frontier is passed. "
+        f"With no arguments: the default benchmark ({', '.join(DEFAULT_ALGOS)} on sentiment with tiny, "
+        f"seeds {','.join(map(str, DEFAULT_SEEDS))})."
+    )
+    parser.add_argument("config", nargs="?", help="YAML file with algos, tasks, models, seeds, set, name, out")
+    parser.add_argument("--algos", help="comma-separated algorithms (default: the seven and both baselines)")
+    parser.add_argument("--tasks", help="comma-separated tasks (default: sentiment)")
+    parser.add_argument("--models", help="comma-separated models (default: tiny)")
+    parser.add_argument("--seeds", help="comma-separated seeds (default: 0,1,2)")
+    parser.add_argument(
+        "--set",
+        dest="sets",
+        action="append",
+        default=[],
+        metavar="[ALGO.]KEY=V1[,V2...]",
+        help="a value or a grid of values; ALGO. limits it to one algorithm, without it the key applies to every "
+        "algorithm that has it (shared settings: to all); repeatable",
+    )
+    parser.add_argument(
+        "--no-frontier",
+        dest="frontier",
+        action="store_false",
+        default=None,
+        help="one point per algorithm at its defaults, instead of its frontier grid (its KL knob's declared values)",
+    )
+    parser.add_argument("--name", help="the sweep's name (default: default)")
+    parser.add_argument("--out", help=f"results folder (default: {DEFAULT_OUT}/)")
+    parser.add_argument("--cache", default=None, help="artifact cache folder (default: OUT/cache)")
+    parser.add_argument("--device", default=None, help="cpu or cuda (default: cuda when available)")
+    parser.add_argument("--retry-failed", action="store_true", help="run cells whose record says failed or diverged")
+    parser.add_argument(
+        "--executor", choices=("local", "ray"), default="local", help="local (in order, default) or ray (Ray tasks)"
+    )
+    parser.add_argument("--address", default=None, help="Ray cluster address (default: start a local Ray)")
+    parser.add_argument("--cpus-per-cell", type=int, default=1, help="Ray: CPUs (torch threads) per cell (default 1)")
+    parser.add_argument("--quiet", action="store_true", help="plain log lines (one per cell and stage), no bar")
+    parser.add_argument("--verbose", action="store_true", help="show library warnings and progress bars")
+    add_precision_arg(parser)
+    add_wandb_args(parser)
+
+
+def run(args: argparse.Namespace) -> int:
+    config = build_sweep_config(args)
+    out = Path(args.out or config.out or DEFAULT_OUT)
+    resolved = resolve_grid(config)  # every problem in the grid, before any work
+    print(f"sweep {config.name!r}: {len(resolved)} cells → {out}", file=sys.stderr)
+    tracker = make_tracker(args, out, group=config.name)
+    outcome = run_sweep(
+        resolved,
+        out,
+        Path(args.cache) if args.cache else None,
+        device=args.device,
+        retry_failed=args.retry_failed,
+        progress_mode="quiet" if args.quiet else "auto",
+        tracker=tracker,
+        executor=args.executor,
+        address=args.address,
+        cpus_per_cell=args.cpus_per_cell,
+    )
+    written = write_outputs(out, read_records(out))
+    print(written["leaderboard.md"].read_text())
+    frontiers = [path for name, path in written.items() if name.startswith("frontier-")]
+    tracker.finish_sweep(written["leaderboard.csv"].read_text(), frontiers, written["headline.csv"].read_text())
+    report_wandb(tracker)
+    totals = stage_totals(outcome.ran)
+    print(
+        f"sweep {config.name!r}: ran {len(outcome.ran)}, skipped {len(outcome.skipped)} (already recorded), "
+        f"wall {outcome.wall_s:.0f}s; stages over the cells that ran: prepare {totals.get('prepare_s', 0):.0f}s, "
+        f"train {totals.get('train_s', 0):.0f}s, evaluate {totals.get('eval_s', 0):.0f}s",
+        file=sys.stderr,
+    )
+    print(
+        f"leaderboard: {written['leaderboard.md']}, {written['leaderboard.csv']}, {written['leaderboard.html']}",
+        file=sys.stderr,
+    )
+    if outcome.interrupted:
+        print("pobench: sweep interrupted; run the same command again to resume", file=sys.stderr)
+        return 130
+    if outcome.failures:
+        lines = "\n".join(f"  {r.algo} seed {r.seed} [{r.status}]: {r.error}" for r in outcome.failures)
+        print(
+            f"pobench: {len(outcome.failures)} cell(s) did not finish:\n{lines}\n"
+            "  (their records keep the error; --retry-failed runs them again)",
+            file=sys.stderr,
+        )
+        return 1
+    return 0
+
+
+def build_sweep_config(args: argparse.Namespace) -> SweepConfig:
+    """The YAML file's values, then the flags over them."""
+    config = load_config(args.config) if args.config else SweepConfig()
+    for name in ("algos", "tasks", "models", "seeds"):
+        value = getattr(args, name)
+        if value is not None:
+            setattr(config, name, [v.strip() for v in value.split(",") if v.strip()])
+    for item in assignments(args):
+        config.add_assignment(item, "--set")
+    if args.name:
+        config.name = args.name
+    if args.frontier is not None:
+        config.frontier = args.frontier
+    return config

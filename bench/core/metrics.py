@@ -1,0 +1,63 @@
+"""Pure functions behind every evaluation metric (README, "Metrics"). Tested on hand-worked numbers.
+
+Samples come prompt-major: k samples per prompt, prompts in order. Standard errors treat the
+prompt as the unit (the mean of its k samples), since samples of one prompt are correlated; with
+k = 1 this is the usual standard error of the mean.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+
+from bench.core.stats import mean_se
+
+
+def per_prompt_means(values: Sequence[float], k: int) -> list[float]:
+    """Average each consecutive group of ``k`` samples (one group per prompt)."""
+    if k <= 0 or len(values) % k:
+        raise ValueError(f"{len(values)} values do not split into groups of k={k}")
+    return [sum(values[i : i + k]) / k for i in range(0, len(values), k)]
+
+
+def clustered_mean_se(values: Sequence[float], k: int) -> tuple[float, float]:
+    """Mean over all samples, standard error over prompts (clusters of k samples)."""
+    return mean_se(per_prompt_means(values, k))
+
+
+def sequence_kl(policy_logps: Sequence[torch.Tensor], ref_logps: Sequence[torch.Tensor]) -> list[float]:
+    """Per sample Σ_t [log π(y_t|x,y_<t) − log π_ref(y_t|x,y_<t)] over its response tokens.
+
+    With y drawn from π, the mean of these is an unbiased estimate of KL(π‖π_ref) per sequence.
+    """
+    return [float((p - r).sum()) for p, r in zip(policy_logps, ref_logps, strict=True)]
+
+
+def kl_metrics(policy_logps: Sequence[torch.Tensor], ref_logps: Sequence[torch.Tensor], k: int) -> dict[str, float]:
+    """Sequence-level KL (mean, SE over prompts) and per-token KL (total log-ratio / total tokens)."""
+    seq = sequence_kl(policy_logps, ref_logps)
+    kl, kl_se = clustered_mean_se(seq, k)
+    tokens = sum(len(p) for p in policy_logps)
+    return {"kl": kl, "kl_se": kl_se, "kl_per_token": sum(seq) / tokens if tokens else 0.0}
+
+
+def win_rate(policy_gold: Sequence[float], ref_gold: Sequence[float], k: int) -> tuple[float, float]:
+    """P(policy sample beats reference sample on the same prompt), ties half; mean and SE over prompts.
+
+    Within a prompt every policy sample meets every reference sample (k × k comparisons).
+    """
+    if len(policy_gold) != len(ref_gold):
+        raise ValueError(f"{len(policy_gold)} policy samples but {len(ref_gold)} reference samples")
+    per_prompt = []
+    for i in range(0, len(policy_gold), k):
+        mine, theirs = policy_gold[i : i + k], ref_gold[i : i + k]
+        wins = sum(1.0 if a > b else 0.5 if a == b else 0.0 for a in mine for b in theirs)
+        per_prompt.append(wins / (len(mine) * len(theirs)))
+    return mean_se(per_prompt)
+
+
+def analytic_kl(p_logits: torch.Tensor, q_logits: torch.Tensor) -> float:
+    """Exact KL(p‖q) between two categorical distributions given by logits (last dimension)."""
+    p_logp, q_logp = torch.log_softmax(p_logits.double(), -1), torch.log_softmax(q_logits.double(), -1)
+    return float((p_logp.exp() * (p_logp - q_logp)).sum(-1).sum())

@@ -1,0 +1,109 @@
+"""Model presets: the settings that suit a model, applied beneath the user's ``--set``.
+
+Every default in pobench's settings classes was chosen for ``tiny`` (~1M parameters trained from
+scratch: learning rates near 1e-3, 600 SFT steps at 3e-3). A pretrained model of real size needs
+learning rates a hundred to a thousand times smaller and a short SFT that keeps what it knows. A
+preset says so per model: shared settings, a learning rate per algorithm family, an algorithm's own
+settings, and frontier grids where tiny's do not fit. The user's ``--set`` always wins, and a value
+a preset gives enters the spec (and its hash) like any other setting.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+
+from bench.core.settings import common_keys
+
+FAMILIES = ("offline", "online")  # trained from fixed preference data; trained on its own samples
+
+
+def family(adapter_cls: type) -> str:
+    """``online`` for adapters that train on their own samples (PPO, GRPO, RLOO), ``offline`` for the rest
+    that train, ``baseline`` for those that do not (sft, best-of-n)."""
+    if not adapter_cls.trains:
+        return "baseline"
+    return "online" if adapter_cls.data == "prompts" else "offline"
+
+
+@dataclass(frozen=True)
+class Preset:
+    """What a model wants beneath the defaults. Values are strings, parsed like ``--set`` values."""
+
+    # shared settings (sft_*, batch_size, eval_*...), and adapter settings for every algorithm that has them
+    settings: Mapping[str, str] = field(default_factory=dict)
+    learning_rates: Mapping[str, str] = field(default_factory=dict)  # family or algorithm name → learning_rate
+    algo_settings: Mapping[str, Mapping[str, str]] = field(default_factory=dict)  # algorithm → its own settings
+    frontier_grids: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # algorithm → its knob's grid
+    note: str = ""
+
+    def overrides(self, algo: str, adapter_cls: type) -> dict[str, str]:
+        """The values this preset gives one algorithm's cell: the settings it has, nothing else."""
+        own = {f.name for f in fields(adapter_cls.hparams)}
+        out = {k: v for k, v in self.settings.items() if k in own or k in common_keys()}
+        rate = self.learning_rates.get(algo, self.learning_rates.get(family(adapter_cls)))
+        if rate is not None and "learning_rate" in own:
+            out["learning_rate"] = rate
+        out.update(self.algo_settings.get(algo, {}))
+        return out
+
+    def frontier_grid(self, algo: str, adapter_cls: type) -> tuple[str, ...]:
+        return tuple(self.frontier_grids.get(algo, adapter_cls.frontier_grid))
+
+    def lines(self) -> list[str]:
+        """What ``pobench list models`` prints under the model."""
+        if not (self.settings or self.learning_rates or self.algo_settings or self.frontier_grids):
+            return ["preset: none (the settings' defaults were chosen for this model)"]
+        out = []
+        if self.settings:
+            out.append("preset: " + ", ".join(f"{k}={v}" for k, v in self.settings.items()))
+        if self.learning_rates:
+            out.append("learning_rate: " + ", ".join(f"{k} {v}" for k, v in self.learning_rates.items()))
+        out += [f"{algo}: " + ", ".join(f"{k}={v}" for k, v in s.items()) for algo, s in self.algo_settings.items()]
+        if self.frontier_grids:
+            out.append("frontier grids: " + "; ".join(f"{a} {', '.join(g)}" for a, g in self.frontier_grids.items()))
+        if self.note:
+            out.append(f"note: {self.note}")
+        return out
+
+
+NO_PRESET = Preset()
+
+# Fine-tuning settings a pretrained model of any size wants instead of tiny's: a short SFT at a fine-tuning rate
+# (the task's format is learnt without wiping out what the model knows), and learning rates of the order the
+# papers use (DPO: 5e-7 to 1e-6 over thousands of steps at batch 64). The reward model and PPO's critic are
+# pretrained bodies too: 1e-5, one epoch.
+PRETRAINED_SETTINGS = {
+    "sft_steps": "60",
+    "sft_batch_size": "16",
+    "sft_lr": "5e-5",
+    "rm_learning_rate": "1e-5",
+    "rm_epochs": "1",
+    "critic_learning_rate": "1e-5",
+    "dtype": "auto",  # bf16 mixed precision on CUDA, fp32 on CPU
+    "lora_r": "0",  # full fine-tuning: LoRA (lora_r=16) is for models that do not fit
+}
+
+# Any pretrained causal LM given as a hub id or a folder.
+PRETRAINED = Preset(
+    settings=PRETRAINED_SETTINGS,
+    learning_rates={"offline": "1e-6", "online": "1e-6"},
+    note="defaults for any pretrained model at a full budget (raise data_pairs/updates to thousands of steps)",
+)
+
+# SmolLM2-135M on a CPU: budgets a 2-core machine runs in minutes (16 optimizer steps of 8 pairs; PPO, GRPO and
+# RLOO 16 updates), so the rates are higher than a full budget's: at 3e-5 DPO moves the policy 0.5 nats in its
+# 16 steps, at 5e-6 not at all (README, "A real model"). The SFT makes sentiment's completions end: 0% of them
+# cut at the 24-token limit after it, 94% before.
+SMOLLM2 = Preset(
+    settings={
+        **PRETRAINED_SETTINGS,
+        "data_pairs": "128",
+        "eval_prompts": "32",
+        "updates": "16",
+    },
+    learning_rates={"offline": "3e-5", "online": "1e-5"},
+    algo_settings={"ppo": {"rollout_prompts": "16", "minibatch_size": "8"}},
+    frontier_grids={algo: ("1e-5", "3e-5", "1e-4") for algo in ("cpo", "orpo", "simpo")},
+    note="sized for a CPU (minutes per cell on 2 cores); on a GPU raise data_pairs and updates, lower the rates",
+)

@@ -1,0 +1,88 @@
+"""The run record: one typed, versioned JSON document per cell, written atomically."""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from bench.core.atomic import TMP_PREFIX, write_json_atomic
+from bench.core.hashing import content_hash
+
+SCHEMA_VERSION = 1
+STATUSES = ("ok", "failed", "diverged", "interrupted")
+
+
+@dataclass
+class RunRecord:
+    spec: dict[str, Any]  # the resolved spec, flat keys
+    spec_hash: str
+    algo: str
+    hparams: dict[str, Any]
+    task: str
+    task_version: str
+    model: str
+    seed: int
+    status: str  # one of STATUSES
+    comparability_key: str = ""  # records rank together only when this matches
+    artifacts: dict[str, Any] = field(default_factory=dict)  # cache keys and data fingerprints
+    metrics: dict[str, float] = field(default_factory=dict)
+    curve: list[dict[str, Any]] = field(default_factory=list)
+    samples: list[dict[str, Any]] = field(default_factory=list)
+    # gold rewards of extra reference samples, one list per eval prompt (SFT baseline: the optimal frontier)
+    reference_rewards: list[list[float]] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+    error: str | None = None  # one line: "stage: ExceptionType: message"
+    traceback: str | None = None
+    environment: dict[str, Any] = field(default_factory=dict)
+    created_at: str = ""
+    schema_version: int = SCHEMA_VERSION
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> RunRecord:
+        if data.get("schema_version") != SCHEMA_VERSION:
+            raise ValueError(f"record schema_version {data.get('schema_version')!r}, expected {SCHEMA_VERSION}")
+        names = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in names})
+
+
+def comparability_key(shared_settings: dict[str, Any], data_identity: str | None, reference_key: str) -> str:
+    """Task + version, model (as its SFT artifact), the data (a file's fingerprint, or how pairs are sampled),
+    eval settings, budget, and what a cell learns from where it is not the preference data (an oracle)."""
+    return content_hash({"settings": shared_settings, "data": data_identity, "reference": reference_key})
+
+
+def record_path(out_dir: Path, spec: dict[str, Any], spec_hash: str) -> Path:
+    name = f"{spec['algo']}-{spec['task']}-{spec['model']}-seed{spec['seed']}-{spec_hash[:10]}.json"
+    return Path(out_dir) / "records" / re.sub(r"[^A-Za-z0-9_.=-]+", "_", name)
+
+
+def write_record(out_dir: Path, record: RunRecord) -> Path:
+    path = record_path(out_dir, record.spec, record.spec_hash)
+    write_json_atomic(path, record.to_json())
+    return path
+
+
+def read_records(out_dir: Path, warn: Callable[[str], None] | None = None) -> list[RunRecord]:
+    """Every finished record under ``out_dir/records``. Temporary files from a crash are not records; a file
+    that does not parse (edited by hand, another schema version) is skipped with a warning naming it."""
+    folder = Path(out_dir) / "records"
+    if not folder.is_dir():
+        return []
+    warn = warn or (lambda text: print(text, file=sys.stderr))
+    records = []
+    for path in sorted(folder.glob("*.json")):
+        if path.name.startswith(TMP_PREFIX):
+            continue
+        try:
+            records.append(RunRecord.from_json(json.loads(path.read_text())))
+        except (ValueError, TypeError) as exc:
+            warn(f"pobench: warning: skipping {path}: not a readable record ({exc})")
+    return records

@@ -1,0 +1,154 @@
+"""The evaluator: one function measures every policy, the SFT baseline included."""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from algorithms.base import TrainResult
+from bench.core.enumeration import enumerable
+from bench.core.generation import sample, score
+from bench.core.metrics import clustered_mean_se, kl_metrics, mean_se, sequence_kl, win_rate
+from bench.core.settings import EvalSettings
+from bench.kit.exact_eval import Target, exact_metrics, policy_log_probs, reference_trees
+from tasks.base import Task
+
+REFERENCE_SAMPLE_SEED = 1_000_003  # the reference's own eval samples (for win rate), fixed for all cells
+FRONTIER_SAMPLE_SEED = 2_000_003  # + the cell seed: the reference samples behind the optimal frontier
+KEPT_SAMPLES = 32  # sample completions kept in the record
+
+
+@dataclass
+class Evaluation:
+    metrics: dict[str, float]
+    samples: list[dict[str, Any]]
+    reference_rewards: list[list[float]] = field(default_factory=list)  # per eval prompt, when asked for
+
+
+def reference_rewards(reference, tokenizer, task: Task, prompts: list[str], k: int, seed: int, batch_size: int):
+    """Gold rewards of ``k`` samples per prompt from the reference (a cut completion floored as everywhere),
+    one list per prompt: what the optimal frontier and oracle best-of-n are estimated from."""
+    drawn = sample(reference, tokenizer, prompts, k, task.max_new_tokens, FRONTIER_SAMPLE_SEED + seed, batch_size)
+    gold = task.gold(_repeat(prompts, k), drawn.texts, drawn.truncated)
+    return [[round(g, 6) for g in gold[i : i + k]] for i in range(0, len(gold), k)]
+
+
+def eval_prompts(task: Task, settings: EvalSettings) -> list[str]:
+    prompts = task.eval_prompts()
+    if not prompts:
+        raise ValueError(f"task {task.name!r} has no eval prompts")
+    return prompts[: settings.eval_prompts] if settings.eval_prompts else prompts
+
+
+def reference_gold(reference, tokenizer, task: Task, settings: EvalSettings) -> list[float]:
+    """Gold rewards of the reference's own samples on the eval prompts: the opponent in win rate."""
+    prompts = eval_prompts(task, settings)
+    drawn = sample(
+        reference,
+        tokenizer,
+        prompts,
+        settings.eval_samples,
+        task.max_new_tokens,
+        seed=REFERENCE_SAMPLE_SEED,
+        batch_size=settings.eval_batch_size,
+    )
+    return task.gold(_repeat(prompts, settings.eval_samples), drawn.texts, drawn.truncated)
+
+
+def evaluate(
+    result: TrainResult,
+    reference,
+    tokenizer,
+    task: Task,
+    settings: EvalSettings,
+    seed: int,
+    ref_gold: Sequence[float],
+    target: Target | None = None,
+) -> Evaluation:
+    """Sample k completions per eval prompt from the trained policy (temperature 1, no top-k/top-p), then
+    gold reward, KL(π‖π_ref) from those same samples, length, truncation and win rate.
+
+    A policy without tractable log-probs (best-of-n) brings its own sampler and an analytic KL bound,
+    reported as ``eval/kl`` with ``eval/kl_is_bound`` = 1. Where the adapter has a reward model, its
+    mean score on the samples is ``eval/proxy_reward``.
+
+    Where every response can be enumerated (a closed-vocabulary task on a model built for it), the exact values
+    are added as ``exact/*``: expected gold reward, KL, distance to the optimum at that KL and to ``target``, the
+    adapter's theoretical target (bench/kit/exact_eval.py).
+    """
+    start = time.perf_counter()
+    prompts = eval_prompts(task, settings)
+    k, bs, pad = settings.eval_samples, settings.eval_batch_size, tokenizer.pad_token_id
+    if result.sampler is not None:
+        drawn = result.sampler(prompts, k, task.max_new_tokens, seed, bs)
+    else:
+        drawn = sample(result.policy, tokenizer, prompts, k, task.max_new_tokens, seed=seed, batch_size=bs)
+    gen_s = time.perf_counter() - start
+    repeated = _repeat(prompts, k)
+    gold = task.gold(repeated, drawn.texts, drawn.truncated)
+    lengths = [_content_length(r, tokenizer.eos_token_id) for r in drawn.response_ids]
+    if result.kl_bound is None:
+        policy_logps = score(result.policy, drawn.prompt_ids, drawn.response_ids, pad, bs)
+        ref_logps = score(reference, drawn.prompt_ids, drawn.response_ids, pad, bs)
+        kl = kl_metrics(policy_logps, ref_logps, k)
+        sample_kl = sequence_kl(policy_logps[:KEPT_SAMPLES], ref_logps[:KEPT_SAMPLES])
+    else:
+        tokens = sum(len(r) for r in drawn.response_ids)
+        kl = {"kl": result.kl_bound, "kl_se": 0.0, "kl_per_token": result.kl_bound * len(lengths) / max(1, tokens)}
+        sample_kl = [None] * KEPT_SAMPLES  # no per-sample log-probs for such a policy
+    reward, reward_se = clustered_mean_se(gold, k)
+    if any(math.isnan(g) for g in [*gold, *ref_gold]):  # a task without a gold reward: nothing to compare
+        wins, wins_se = math.nan, math.nan
+    else:
+        wins, wins_se = win_rate(gold, ref_gold, k)
+    generated = sum(len(r) for r in drawn.response_ids)
+    metrics = {
+        "eval/reward": reward,
+        "eval/reward_se": reward_se,
+        "eval/kl": kl["kl"],
+        "eval/kl_se": kl["kl_se"],
+        "eval/kl_per_token": kl["kl_per_token"],
+        "eval/kl_is_bound": float(result.kl_bound is not None),
+        "eval/length": mean_se(lengths)[0],
+        "eval/truncation_rate": sum(drawn.truncated) / len(drawn.truncated),
+        "eval/win_rate": wins,
+        "eval/win_rate_se": wins_se,
+        "eval/samples": float(len(gold)),
+        "perf/gen_tokens_per_s": generated / gen_s if gen_s > 0 else 0.0,
+    }
+    if result.proxy_scorer is not None:
+        metrics["eval/proxy_reward"] = mean_se(result.proxy_scorer(repeated, drawn.texts))[0]
+    if enumerable(reference, tokenizer, task.max_new_tokens):
+        metrics |= _exact(result, reference, tokenizer, task, prompts, target)
+    frontier = []
+    if result.reference_samples:
+        frontier = reference_rewards(reference, tokenizer, task, prompts, result.reference_samples, seed, bs)
+    metrics["perf/eval_time_s"] = time.perf_counter() - start
+    kept = [
+        {"prompt": p, "completion": c, "gold": g, "length": n, "kl": kl_i}
+        for p, c, g, n, kl_i in zip(repeated, drawn.texts, gold, lengths, sample_kl)
+    ][:KEPT_SAMPLES]
+    return Evaluation(metrics, kept, frontier)
+
+
+def _exact(result: TrainResult, reference, tokenizer, task: Task, prompts: list[str], target: Target | None) -> dict:
+    trees = reference_trees(reference, tokenizer, task, prompts)
+    if result.sampler is None:
+        log_ps = policy_log_probs(result.policy, tokenizer, task, trees)
+    elif result.exact_log_probs is not None:
+        log_ps = [result.exact_log_probs(tree) for tree in trees]
+    else:  # a sampler without an exact distribution: nothing exact to say about it
+        return {}
+    return exact_metrics(trees, log_ps, target)
+
+
+def _repeat(prompts: Sequence[str], k: int) -> list[str]:
+    return [p for p in prompts for _ in range(k)]
+
+
+def _content_length(response: list[int], eos_id: int) -> int:
+    """Response length in tokens, not counting the closing EOS."""
+    return len(response) - (1 if response and response[-1] == eos_id else 0)

@@ -1,0 +1,95 @@
+"""Benchmark: a sweep against the same cells run one by one, each `pobench run` in a fresh process.
+
+    python -m bench.harness.perf_sweep [--seeds 0,1,2] [--algos a,b] [--baseline cold,warm] [--dir DIR]
+
+Prints the sweep's wall time split by stage, then for each baseline the sum of the one-by-one wall
+times and the ratio sweep / baseline. Baselines:
+
+- ``cold``: every cell in a fresh process with its own empty cache: nothing is shared, each cell
+  builds its tokenizer, SFT model, preference data (and reward model, reference log-probs).
+- ``warm``: fresh processes sharing one cache folder: shared work is reused through the disk, and
+  what is left is per-process start-up and loading.
+
+The sweep also starts from an empty cache, so its time includes building the shared work once.
+Run nothing else heavy on the machine meanwhile: on 2 cores a second process halves both.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from bench.core.record import read_records
+from bench.harness.grid import DEFAULT_ALGOS
+from bench.harness.sweep import stage_totals
+
+
+def timed(command: list[str], label: str) -> float:
+    start = time.perf_counter()
+    done = subprocess.run(command, capture_output=True, text=True)
+    seconds = time.perf_counter() - start
+    if done.returncode not in (0, 1):  # 1: a cell failed, which is a result, not a broken benchmark
+        sys.exit(f"{label} exited {done.returncode}:\n{done.stderr[-3000:]}")
+    print(f"  {label}: {seconds:.1f}s", flush=True)
+    return seconds
+
+
+def stage_split(out: Path) -> dict[str, float]:
+    return stage_totals(read_records(out))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.harness.perf_sweep", description=__doc__.splitlines()[0])
+    parser.add_argument("--algos", default=",".join(DEFAULT_ALGOS))
+    parser.add_argument("--seeds", default="0,1,2")
+    parser.add_argument("--baseline", default="cold,warm", help="cold, warm or both (comma-separated)")
+    parser.add_argument("--dir", default="results/perf-sweep", help="scratch folder (emptied first)")
+    args = parser.parse_args(argv)
+
+    root = Path(args.dir)
+    shutil.rmtree(root, ignore_errors=True)
+    algos, seeds = args.algos.split(","), args.seeds.split(",")
+    cli = [sys.executable, "-m", "bench.cli"]
+
+    print(f"sweep: {len(algos)} algorithms × seeds {args.seeds}, empty cache", flush=True)
+    sweep_out = root / "sweep"
+    # one cell per algorithm and seed at its defaults, as the one-by-one baseline runs them
+    sweep_s = timed([*cli, "sweep", "--algos", args.algos, "--seeds", args.seeds, "--no-frontier",
+                     "--out", str(sweep_out), "--quiet"], "sweep")  # fmt: skip
+    stages = stage_split(sweep_out)
+    result = {"cells": len(algos) * len(seeds), "sweep_s": sweep_s, "sweep_stages_s": stages, "baselines": {}}
+
+    for kind in [b for b in args.baseline.split(",") if b]:
+        if kind not in ("cold", "warm"):
+            parser.error(f"--baseline {kind!r}: use cold and/or warm")
+        print(f"one by one ({kind}): `pobench run` per cell in a fresh process", flush=True)
+        total = 0.0
+        for seed in seeds:
+            for algo in algos:
+                cell_dir = root / kind / (f"{algo}-{seed}" if kind == "cold" else "shared")
+                command = [*cli, "run", algo, "--seed", seed, "--out", str(cell_dir)]
+                total += timed(command, f"{algo} seed {seed}")
+        result["baselines"][kind] = {"sum_s": total, "ratio": sweep_s / total}
+
+    print()
+    print(f"cells: {result['cells']}  ({args.algos}; seeds {args.seeds})")
+    print(f"sweep wall: {sweep_s:.1f}s")
+    other = sweep_s - stages.get("total_s", 0.0)
+    print(
+        "  by stage (summed over cells): "
+        + ", ".join(f"{k[:-2]} {stages.get(k, 0.0):.1f}s" for k in ("prepare_s", "train_s", "eval_s"))
+        + f"; outside cells (start-up, resume checks, leaderboard, plots) {other:.1f}s"
+    )
+    for kind, figures in result["baselines"].items():
+        print(f"one by one, {kind}: {figures['sum_s']:.1f}s  →  ratio sweep / one-by-one = {figures['ratio']:.2f}")
+    (root / "perf.json").write_text(json.dumps(result, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

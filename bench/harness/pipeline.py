@@ -1,0 +1,201 @@
+"""One cell, four stages: prepare (cached), train, evaluate, record (README, "What a cell does")."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import asdict
+from pathlib import Path
+
+import torch
+from transformers import set_seed
+
+from algorithms import ALGORITHMS
+from algorithms.base import TrainContext
+from bench.core.cache import ArtifactCache
+from bench.core.curve import Curve, DivergedError
+from bench.core.environment import (
+    environment,
+    is_main_process,
+    main_process_first,
+    peak_memory_mb,
+    pick_device,
+    world_size,
+)
+from bench.core.models import ModelSource
+from bench.core.record import RunRecord, comparability_key, write_record
+from bench.harness.evaluate import evaluate
+from bench.harness.prepare import prepare
+from bench.harness.spec import CellSpec
+from bench.harness.tracking import Tracker
+from bench.kit.reward_model import prepare_reward_model
+
+
+class CellFailed(RuntimeError):
+    """The cell did not finish; its record (status failed/diverged/interrupted) is written."""
+
+    def __init__(self, record: RunRecord, path: Path) -> None:
+        super().__init__(f"{record.status}: {record.error}")
+        self.record, self.path = record, path
+
+
+def run_cell(
+    spec: CellSpec,
+    source: ModelSource,
+    out_dir: Path,
+    cache_dir: Path | None = None,
+    device: str | None = None,
+    log: Callable[[str], None] = print,
+    on_stage: Callable[[str], None] = lambda stage: None,
+    tracker: Tracker | None = None,
+) -> tuple[RunRecord, Path | None]:
+    """Run one cell and write its record. Raises CellFailed (after writing the record) if it fails.
+
+    Under several processes (``torchrun``/``accelerate launch``, DDP) every process trains; the main one
+    evaluates and writes the record, the others return ``(record, None)`` after training.
+
+    ``on_stage`` is told each stage as it starts (prepare, train, evaluate): the sweep's progress bar.
+    ``tracker`` (wandb) gets a run for the cell, its curve live and its final record; it never raises.
+    """
+
+    out_dir = Path(out_dir)
+    device = device or pick_device()
+    cache = ArtifactCache(cache_dir or out_dir / "cache", log=log)
+    flat = spec.flat()
+    record = new_record(spec, device)
+    tracker = tracker or Tracker("disabled", out_dir, group="")
+    tracker.start_cell(flat)
+    curve = Curve(sinks=[tracker.log_curve])
+    timings: dict[str, float] = {}
+    failure: BaseException | None = None
+    stage = "prepare"
+    work_dir = Path(tempfile.mkdtemp(prefix=f"pobench-{spec.algo}-"))
+    start = time.perf_counter()
+    try:
+        on_stage(stage)
+        log(f"[{spec.algo} | {spec.task} | {spec.model} | seed {spec.seed}] prepare")
+        adapter = ALGORITHMS.get(spec.algo)()  # inside the try: an adapter that fails to build is recorded
+        task = spec.task_object(source.chat_tokenizer())
+        # The preference data is prepared for every cell, baselines included: its fingerprint is part of
+        # the comparability key, so the SFT row ranks beside the algorithms trained on that data.
+        with main_process_first():  # one process builds shared work; under DDP the others then reuse it
+            prepared = prepare(task, source, spec.sft, spec.data, spec.eval, cache, device, log, spec.seed)
+        record.artifacts = prepared.info()
+        record.comparability_key = comparability_key(
+            {**spec.shared_settings(), **adapter.comparability_extra(spec.hparams)},
+            prepared.data_identity,
+            prepared.reference.key,
+        )
+        tracker.set_config({"comparability_key": record.comparability_key})
+        rm_settings = adapter.reward_model_settings(spec.hparams)
+        if rm_settings is not None and world_size() > 1:
+            raise RuntimeError("adapters with a reward model do not run on several processes yet; run them in one")
+        if rm_settings is not None:  # shared work too: never counted as this cell's train time
+            reward_model = prepare_reward_model(
+                cache, prepared.reference.path, prepared.data.path, rm_settings, device, log
+            )
+            record.artifacts["reward_model"] = reward_model.info
+        timings["prepare_s"] = time.perf_counter() - start
+
+        stage = "train"
+        on_stage(stage)
+        log(f"[{spec.algo}] train")
+        set_seed(spec.seed)
+        if device.startswith("cuda"):
+            torch.cuda.reset_peak_memory_stats()
+        ctx = TrainContext(
+            params=spec.hparams,
+            budget=spec.budget,
+            task=task,
+            reference_dir=prepared.reference.path,
+            data_dir=prepared.data.path,
+            work_dir=work_dir,
+            device=device,
+            seed=spec.seed,
+            curve=curve,
+            cache=cache,
+            log=log,
+        )
+        t0 = time.perf_counter()
+        result = adapter.train(ctx)
+        # shared work an adapter built through the cache (reference log-probs) belongs to prepare
+        timings["train_s"] = train_s = time.perf_counter() - t0 - ctx.shared_s
+        timings["prepare_s"] += ctx.shared_s
+
+        if not is_main_process():  # DDP: every process trained; the main one evaluates and records
+            shutil.rmtree(work_dir, ignore_errors=True)
+            return record, None
+        stage = "evaluate"
+        on_stage(stage)
+        log(f"[{spec.algo}] evaluate")
+        t0 = time.perf_counter()
+        evaluation = evaluate(
+            result,
+            ctx.load_reference(),
+            ctx.load_tokenizer(),
+            task,
+            spec.eval,
+            spec.seed,
+            prepared.ref_gold(),
+            target=adapter.exact_target(spec.hparams, spec.data),
+        )
+        timings["eval_s"] = time.perf_counter() - t0
+        record.metrics = {
+            **evaluation.metrics,
+            "perf/train_time_s": train_s,
+            "perf/train_tokens_per_s": result.train_tokens / train_s if train_s > 0 else 0.0,
+            "perf/train_samples_per_s": result.train_samples / train_s if train_s > 0 else 0.0,
+            "perf/train_tokens": float(result.train_tokens),
+            "perf/train_steps": float(result.steps),
+            "perf/peak_mem_mb": peak_memory_mb(device),  # CUDA: since train began; CPU: the process's peak
+        }
+        record.samples = evaluation.samples
+        record.reference_rewards = evaluation.reference_rewards
+        record.status = "ok"
+    except BaseException as exc:  # every way a cell can end is recorded, then passed on
+        failure = exc
+        record.status = status_of(exc)
+        record.error = f"{stage}: {type(exc).__name__}: {exc}"
+        record.traceback = traceback.format_exc(limit=8)
+        if curve.rows:  # the last training metrics seen, with the step they were seen at
+            record.metrics = {("train/step" if k == "step" else k): float(v) for k, v in curve.last.items()}
+    shutil.rmtree(work_dir, ignore_errors=True)
+    record.curve = curve.rows
+    timings["total_s"] = time.perf_counter() - start
+    record.timings = {k: round(v, 3) for k, v in timings.items()}
+    path = write_record(out_dir, record)
+    tracker.finish_cell(record)  # after the record is safe on disk
+    if isinstance(failure, KeyboardInterrupt):
+        raise failure
+    if failure is not None:
+        raise CellFailed(record, path) from failure
+    return record, path
+
+
+def new_record(spec: CellSpec, device: str, status: str = "failed", error: str | None = None) -> RunRecord:
+    """A cell's record before it has results (status ``failed`` until the cell ends otherwise)."""
+    return RunRecord(
+        spec=spec.flat(),
+        spec_hash=spec.hash(),
+        algo=spec.algo,
+        hparams=asdict(spec.hparams),
+        task=spec.task,
+        task_version=spec.task_version,
+        model=spec.model,
+        seed=spec.seed,
+        status=status,
+        error=error,
+        environment=environment(device),
+        created_at=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+    )
+
+
+def status_of(exc: BaseException) -> str:
+    if isinstance(exc, DivergedError):
+        return "diverged"
+    if isinstance(exc, KeyboardInterrupt):
+        return "interrupted"
+    return "failed"

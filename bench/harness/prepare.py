@@ -1,0 +1,152 @@
+"""Stage 1 of a cell: the shared work, built once and cached by a hash of what determines it.
+
+tokenizer (task corpus, vocab) → reference/SFT model (base model, tokenizer, SFT settings) →
+preference data (reference, task, data settings) and the reference's eval samples (reference,
+task, eval settings). Each key includes its upstream keys, so a change anywhere rebuilds exactly
+what depends on it, and nothing else.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from bench.core.cache import Artifact, ArtifactCache
+from bench.core.environment import package_versions
+from bench.core.hashing import file_hash
+from bench.core.models import ModelSource, load_model, load_tokenizer
+from bench.core.settings import DataSettings, EvalSettings, SFTSettings
+from bench.core.tokenizer import train_bpe_tokenizer, word_level_tokenizer
+from bench.harness.evaluate import reference_gold
+from bench.kit.preference import PAIRS, build_pairs, write_given_rows
+from bench.kit.sft import sft_train
+from tasks.base import Task
+
+TOKENIZER_CORPUS = 20_000  # SFT examples the tokenizer is trained on
+REF_GOLD = "reference_gold.json"
+
+
+@dataclass
+class Prepared:
+    reference: Artifact
+    data: Artifact
+    ref_eval: Artifact
+
+    @property
+    def data_fingerprint(self) -> str:
+        return self.data.extra["fingerprint"]
+
+    @property
+    def data_identity(self) -> str:
+        """What the comparability key says about the data: a file's rows are the same for every seed (their
+        fingerprint); sampled pairs are a new draw per seed, made the same way (reference, task, data settings,
+        all in the key already), so every seed of the same recipe compares."""
+        return self.data_fingerprint if self.data.extra.get("given") else "sampled per seed"
+
+    def ref_gold(self) -> list[float]:
+        return json.loads((self.ref_eval.path / REF_GOLD).read_text())
+
+    def info(self) -> dict:
+        return {"reference": self.reference.info, "data": self.data.info, "ref_eval": self.ref_eval.info}
+
+
+def _versions() -> dict:
+    """Library versions that change numerics: a new one rebuilds rather than reuses."""
+    v = package_versions()
+    return {k: v[k] for k in ("torch", "transformers", "tokenizers")}
+
+
+def task_inputs(task: Task) -> dict:
+    return {"task": task.name, "version": task.version, **task.fingerprint_inputs()}
+
+
+def prepare_reference(
+    task: Task, source: ModelSource, sft: SFTSettings, cache: ArtifactCache, device: str, log: Callable[[str], None]
+) -> Artifact:
+    tokenizer_art = None
+    if source.needs_tokenizer_training:
+        vocab = source.key_inputs().get("vocab_size", 2048)
+        if task.vocabulary:  # a closed word list: nothing is trained, the words are the tokenizer
+            trained_on = {"vocabulary": list(task.vocabulary)}
+        else:
+            trained_on = {"vocab_size": vocab, "corpus": TOKENIZER_CORPUS, "seed": sft.sft_seed}
+        tok_inputs = {**task_inputs(task), **trained_on, "versions": _versions()}
+
+        def build_tokenizer(folder: Path) -> dict:
+            if task.vocabulary:
+                word_level_tokenizer(task.vocabulary, folder)
+                return {"vocabulary": len(task.vocabulary)}
+            texts = [e.prompt + e.completion for e in task.sft_examples(TOKENIZER_CORPUS, sft.sft_seed)]
+            train_bpe_tokenizer(texts, vocab, folder)
+            return {}
+
+        tokenizer_art = cache.get_or_build("tokenizer", tok_inputs, build_tokenizer, f"{task.name} tokenizer")
+
+    inputs = {
+        **task_inputs(task),
+        "model": source.key_inputs(),
+        "sft": asdict(sft),
+        "versions": _versions(),
+        "tokenizer": tokenizer_art.key if tokenizer_art else None,
+    }
+
+    def build_reference(folder: Path) -> dict:
+        source.build_base(tokenizer_art.path if tokenizer_art else None, folder, seed=sft.sft_seed)
+        if sft.sft_steps == 0:
+            return {}
+        model, tokenizer = load_model(folder, device=device), load_tokenizer(folder)
+        examples = task.sft_examples(sft.sft_steps * sft.sft_batch_size, sft.sft_seed)
+        stats = sft_train(model, tokenizer, examples, sft, max_length=128, log=log)
+        model.save_pretrained(folder)
+        return stats
+
+    return cache.get_or_build(
+        "reference", inputs, build_reference, f"reference (SFT) model {source.key_inputs()['source']}"
+    )
+
+
+def prepare(
+    task: Task,
+    source: ModelSource,
+    sft: SFTSettings,
+    data: DataSettings | None,
+    eval_settings: EvalSettings,
+    cache: ArtifactCache,
+    device: str,
+    log: Callable[[str], None],
+    seed: int = 0,
+) -> Prepared:
+    """Build or reuse everything a cell needs; ``seed`` (the cell's) draws its preference pairs."""
+    reference = prepare_reference(task, source, sft, cache, device, log)
+    loaded: dict = {}
+
+    def ref_model():
+        if not loaded:
+            loaded["model"] = load_model(reference.path, device=device).eval()
+            loaded["tokenizer"] = load_tokenizer(reference.path)
+        return loaded["model"], loaded["tokenizer"]
+
+    def build_data(folder: Path) -> dict:
+        if given:  # a task made from a preference file: the data as given, the same for every seed
+            stats = {**write_given_rows(task, folder), "given": True}
+        else:
+            stats = build_pairs(*ref_model(), task, data, folder, seed=seed)
+        return {**stats, "fingerprint": file_hash(folder / PAIRS)}
+
+    given = task.preference_rows() is not None
+    data_inputs = {**task_inputs(task), "reference": reference.key, "data": asdict(data)}
+    if not given:
+        data_inputs["seed"] = seed
+    what = f"{task.name} preference data" + ("" if given else f" (seed {seed})")
+    data_art = cache.get_or_build("data", data_inputs, build_data, what)
+
+    def build_ref_eval(folder: Path) -> dict:
+        gold = reference_gold(*ref_model(), task, eval_settings)
+        (folder / REF_GOLD).write_text(json.dumps(gold))
+        return {"samples": len(gold)}
+
+    eval_inputs = {**task_inputs(task), "reference": reference.key, "eval": asdict(eval_settings)}
+    ref_eval = cache.get_or_build("ref-eval", eval_inputs, build_ref_eval, "reference eval samples (for win rate)")
+    return Prepared(reference, data_art, ref_eval)

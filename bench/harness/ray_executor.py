@@ -1,0 +1,116 @@
+"""``pobench sweep --executor ray``: every cell a Ray task, on this machine or on a cluster.
+
+The driver does what the local executor does first (resume checks, the lock, the grid), then:
+one Ray task per distinct shared-work group prepares the SFT model, data and reference samples
+into the cache, and one Ray task per cell runs it (``run_cell``) and writes its record, as the local
+executor would. On a multi-node cluster the results folder and the cache must be shared storage
+(the same path on every node), and pobench must be installed on every node.
+
+A cell asks for ``cpus_per_cell`` CPUs (torch uses that many threads) and one GPU on CUDA. A worker
+that dies (killed, out of memory) is retried once by Ray; if the retry dies too, the driver writes
+the cell's record as ``failed`` with the error, so the sweep lists it and ``--retry-failed`` reruns it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from algorithms import ALGORITHMS
+from bench.core.cache import ArtifactCache
+from bench.core.params import SettingsError
+from bench.core.record import RunRecord, write_record
+from bench.harness.pipeline import CellFailed, new_record, run_cell
+from bench.harness.prepare import prepare
+
+
+def _cell_task(spec, source, out_dir: str, cache_dir: str | None, device: str, threads: int) -> dict:
+
+    torch.set_num_threads(threads)
+    try:
+        record, _ = run_cell(
+            spec, source, Path(out_dir), Path(cache_dir) if cache_dir else None, device, lambda _: None
+        )
+    except CellFailed as failed:
+        record = failed.record
+    return record.to_json()
+
+
+def _prepare_task(spec, source, cache_dir: str, device: str, threads: int) -> None:
+
+    torch.set_num_threads(threads)
+    task = spec.task_object(source.chat_tokenizer())
+    cache = ArtifactCache(cache_dir, log=lambda _: None)
+    prepare(task, source, spec.sft, spec.data, spec.eval, cache, device, print, spec.seed)
+
+
+def run_on_ray(
+    todo: Sequence[tuple[Any, Any, Any]],
+    out_dir: Path,
+    cache_dir: Path | None,
+    device: str,
+    address: str | None,
+    cpus_per_cell: int,
+    note,
+) -> tuple[list[RunRecord], bool]:
+    """(records of the cells that ran, interrupted?)."""
+    try:
+        import ray
+    except ImportError:
+        raise SettingsError("--executor ray needs Ray: pip install 'pobench[ray]' (or pip install ray)") from None
+
+    started_here = not ray.is_initialized()
+    if started_here:
+        ray.init(address=address, include_dashboard=False, log_to_driver=False, configure_logging=False)
+    gpus = 1 if device.startswith("cuda") else 0
+    cache = str(cache_dir or Path(out_dir) / "cache")
+    options = dict(num_cpus=cpus_per_cell, num_gpus=gpus)
+    cell_task = ray.remote(max_retries=1)(_cell_task).options(**options)
+    prepare_task = ray.remote(max_retries=1)(_prepare_task).options(**options)
+    records: list[RunRecord] = []
+    pending: dict = {}
+    try:
+        groups = {}
+        for _, spec, source in todo:
+            # the preference data is drawn per seed, so a group is (task, model, settings, seed)
+            groups.setdefault((spec.task, spec.model, spec.sft, spec.data, spec.eval, spec.seed), (spec, source))
+        note(f"ray: preparing shared work for {len(groups)} group(s), then {len(todo)} cells")
+        # The first group alone: it builds what all groups share (tokenizer, SFT model), which two tasks at once
+        # would both build. Then the other groups (each its own seed's data) side by side. Every artifact is
+        # built with the cells' thread count, so the floats are those a local sweep at that count makes.
+        prepared = list(groups.values())  # empty when every cell already has a record
+        for wave in (prepared[:1], prepared[1:]):  # a wave is submitted once the one before it has finished
+            for ref in [prepare_task.remote(spec, source, cache, device, cpus_per_cell) for spec, source in wave]:
+                try:
+                    ray.get(ref)
+                except Exception:  # noqa: BLE001 - the cells meet the same error and record it themselves
+                    pass
+        # online cells (sampling while training) take several times longer: submitted first, they do not leave
+        # one worker busy at the end while the others idle
+        online_first = sorted(todo, key=lambda item: ALGORITHMS.get(item[1].algo).data != "prompts")
+        for _, spec, source in online_first:
+            ref = cell_task.remote(
+                spec, source, str(out_dir), str(cache_dir) if cache_dir else None, device, cpus_per_cell
+            )
+            pending[ref] = spec
+        while pending:
+            (ref,), _ = ray.wait(list(pending), num_returns=1)
+            spec = pending.pop(ref)
+            try:
+                record = RunRecord.from_json(ray.get(ref))
+            except Exception as exc:  # noqa: BLE001 - the worker died twice: record it, go on
+                record = new_record(spec, device, error=f"ray: {type(exc).__name__}: {str(exc).splitlines()[0]}")
+                write_record(Path(out_dir), record)
+            records.append(record)
+            note(f"cell {len(records)}/{len(todo)} {record.status}: {record.algo} seed {record.seed} ({record.task})")
+        return records, False
+    except KeyboardInterrupt:
+        for ref in pending:
+            ray.cancel(ref, force=True)
+        return records, True
+    finally:
+        if started_here:
+            ray.shutdown()

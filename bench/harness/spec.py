@@ -1,0 +1,174 @@
+"""A cell's spec: (algorithm, task, model, seed, settings), resolved and validated before any work.
+
+Resolution turns names and ``--set`` strings into typed settings, or fails with one line naming
+the bad value and what is accepted. The resolved spec is hashed: the hash names the record.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+from algorithms import ALGORITHMS
+from algorithms.base import Adapter
+from bench.core.hashing import content_hash
+from bench.core.models import ModelSource, resolve_model
+from bench.core.params import SettingsError, build_settings, describe_field, ordered_fields
+from bench.core.settings import COMMON_SETTINGS, Budget, DataSettings, EvalSettings, SFTSettings, common_keys
+from tasks import Task, make_task
+
+SPEC_VERSION = 1
+
+
+@dataclass(frozen=True)
+class CellSpec:
+    algo: str
+    task: str
+    task_version: str
+    model: str
+    seed: int
+    hparams: Any  # the adapter's hyperparameter dataclass instance
+    sft: SFTSettings
+    data: DataSettings
+    budget: Budget
+    eval: EvalSettings
+    # The task as resolution built it (files read and validated, datasets loaded), so a cell builds it once.
+    # Not part of the spec's identity: ``task`` and ``task_version`` are.
+    built_task: Task | None = field(default=None, compare=False, repr=False)
+
+    def task_object(self, chat_tokenizer=None) -> Task:
+        """The built task; a spec made by hand without one builds it here."""
+        return self.built_task if self.built_task is not None else make_task(self.task, chat_tokenizer)
+
+    def flat(self) -> dict[str, Any]:
+        """Flat keys (algo, task, model, seed, beta, ...): the shape wandb configs and tables want."""
+        out: dict[str, Any] = {
+            "algo": self.algo,
+            "task": self.task,
+            "task_version": self.task_version,
+            "model": self.model,
+            "seed": self.seed,
+        }
+        out.update(asdict(self.hparams))
+        for group in COMMON_SETTINGS:
+            out.update(asdict(getattr(self, group)))
+        return out
+
+    def hash(self) -> str:
+        return content_hash({"spec_version": SPEC_VERSION, **without_later_defaults(self.flat())})
+
+    def shared_settings(self) -> dict[str, Any]:
+        """What must match for two cells to be compared (all but algorithm, hyperparameters, seed)."""
+        return {
+            "task": self.task,
+            "task_version": self.task_version,
+            "model": self.model,
+            **{group: without_later_defaults(asdict(getattr(self, group))) for group in COMMON_SETTINGS},
+        }
+
+
+# Settings added after records already existed, with the value that reproduces the old behaviour. At that
+# value they are left out of the spec hash and the comparability key, so earlier records keep their names
+# (resume) and still rank beside new ones; any other value changes both, as a setting should.
+LATER_DEFAULTS: dict[str, Any] = {
+    "dtype": "auto",
+    "lora_r": 0,
+    "lora_alpha": 0,
+    "lora_dropout": 0.0,
+    "critic_init": "sft",  # PPO's critic before it could start from the reward model
+}
+
+
+# The same, for settings an algorithm gained later that another algorithm has had from the start (the reward
+# model's learning rate and epochs were PPO's alone, and stay in PPO's hash).
+LATER_DEFAULTS_OF: dict[str, dict[str, Any]] = {
+    algo: {"rm_learning_rate": 1e-3, "rm_epochs": 4} for algo in ("best-of-n", "grpo", "rloo")
+}
+
+
+def without_later_defaults(values: dict[str, Any]) -> dict[str, Any]:
+    later = {**LATER_DEFAULTS, **LATER_DEFAULTS_OF.get(values.get("algo", ""), {})}
+    return {k: v for k, v in values.items() if not (k in later and v == later[k])}
+
+
+def resolve_spec(
+    algo: str, task: str, model: str, seed: Any, overrides: dict[str, str]
+) -> tuple[CellSpec, ModelSource]:
+    """Validate everything a cell needs; raises RegistryError or SettingsError with a one-line message."""
+    adapter_cls = ALGORITHMS.get(algo)
+    source = resolve_model(model)
+    source.check_available()
+    task_obj = make_task(task, source.chat_tokenizer())
+    seed = parse_seed(seed)
+    overrides = {**source.preset.overrides(algo, adapter_cls), **overrides}  # the user's --set wins
+    hparam_names = {f.name for f in fields(adapter_cls.hparams)}
+    common = common_keys()
+    unknown = [k for k in overrides if k not in hparam_names and k not in common]
+    if unknown:
+        raise SettingsError(unknown_setting_message(unknown[0], algo, adapter_cls.hparams))
+    groups = {
+        group: build_settings(cls, {k: v for k, v in overrides.items() if common.get(k) == group}, "--set")
+        for group, cls in COMMON_SETTINGS.items()
+    }
+    own = {k: v for k, v in overrides.items() if k in hparam_names}
+    hparams = build_settings(adapter_cls.hparams, own, "--set", owner=algo)
+    check_task_fits(task_obj, algo, adapter_cls(), hparams, groups["budget"])
+    spec = CellSpec(
+        algo=algo,
+        task=task,
+        task_version=task_obj.version,
+        model=model,
+        seed=seed,
+        hparams=hparams,
+        **groups,
+        built_task=task_obj,
+    )
+    return spec, source
+
+
+def check_task_fits(task: Task, algo: str, adapter: Adapter, hparams, budget: Budget) -> None:
+    """Data and reward the algorithm needs that a task made from a file may lack; LoRA where it is supported."""
+    needs_pairs = adapter.data == "paired" or adapter.reward_model_settings(hparams) is not None
+    if task.kind == "unpaired" and needs_pairs:
+        raise SettingsError(
+            f"algorithm {algo!r} needs pairs (to train on, or for its reward model), and {task.name} has unpaired "
+            "rows (prompt, completion, label): use kto or sft, or give a file of prompt, chosen, rejected"
+        )
+    if budget.lora_r > 0 and adapter.trains and not adapter.supports_lora:
+        raise SettingsError(f"--set lora_r={budget.lora_r}: algorithm {algo!r} does not train through peft (LoRA); "
+                            "use it with full fine-tuning (lora_r=0)")  # fmt: skip
+    if adapter.trains_on_gold(hparams) and not task.has_gold:
+        raise SettingsError(
+            f"{task.name} has no gold reward for reward=gold: add one as file:PATH@module:function, "
+            "or use --set reward=model"
+        )
+
+
+def unknown_setting_message(key: str, algo: str, hparams_cls: type) -> str:
+    own = [f.name for f in ordered_fields(hparams_cls)]
+    shared = sorted(common_keys())
+    close = difflib.get_close_matches(key, own + shared, n=1, cutoff=0.6)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    own_text = ", ".join(own) if own else "none"
+    return (
+        f"--set {key}: algorithm {algo!r} has no setting {key!r}{hint} "
+        f"({algo} settings: {own_text}; shared settings: {', '.join(shared)})"
+    )
+
+
+def settings_help(hparams_cls: type) -> list[str]:
+    return [describe_field(hparams_cls, f) for f in ordered_fields(hparams_cls)]
+
+
+def parse_seed(seed: Any) -> int:
+    if isinstance(seed, int) and not isinstance(seed, bool):
+        value = seed
+    else:
+        try:
+            value = int(str(seed).strip())
+        except ValueError:
+            raise SettingsError(f"--seed {seed!r}: must be a non-negative integer, e.g. --seed 0") from None
+    if value < 0:
+        raise SettingsError(f"--seed {seed!r}: must be a non-negative integer, e.g. --seed 0")
+    return value

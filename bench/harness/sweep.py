@@ -1,0 +1,178 @@
+"""Run a sweep's cells in order: skip what is finished, isolate failures, then write the leaderboard.
+
+Resume is by record: a cell's record path is a function of its resolved spec (``record_path``),
+records are written atomically, so after a crash at any point a record either exists whole or
+not at all. An ``ok`` record is never rerun; a ``failed`` or ``diverged`` one only with
+``retry_failed``; an ``interrupted`` one (Ctrl-C) always is.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bench.core.environment import pick_device
+from bench.core.progress import SweepProgress, format_duration
+from bench.core.record import RunRecord, record_path
+from bench.harness.pipeline import CellFailed, run_cell
+from bench.harness.ray_executor import run_on_ray
+
+
+class SweepLocked(RuntimeError):
+    """Another sweep is writing to the same results folder."""
+
+
+@dataclass
+class SweepOutcome:
+    ran: list[RunRecord] = field(default_factory=list)
+    skipped: list[RunRecord] = field(default_factory=list)
+    interrupted: bool = False
+    wall_s: float = 0.0
+
+    @property
+    def records(self) -> list[RunRecord]:
+        return self.skipped + self.ran
+
+    @property
+    def failures(self) -> list[RunRecord]:
+        return [r for r in self.records if r.status != "ok"]
+
+
+@contextlib.contextmanager
+def results_lock(out_dir: Path) -> Iterator[None]:
+    """One sweep per results folder at a time. The OS drops the lock when the process dies, kill -9 included."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / ".lock"
+    with open(path, "a+") as f:
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            f.seek(0)
+            holder = f.read().strip() or "unknown"
+            raise SweepLocked(
+                f"{out_dir} is in use by another sweep (pid {holder}); wait for it, or give --out another folder"
+            ) from None
+        f.seek(0)
+        f.truncate()
+        f.write(str(os.getpid()))
+        f.flush()
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
+def existing_record(path: Path, note=print) -> RunRecord | None:
+    """The record at ``path`` if it is whole. One that does not parse is moved aside (kept, not lost)."""
+    if not path.exists():
+        return None
+    try:
+        return RunRecord.from_json(json.loads(path.read_text()))
+    except (ValueError, TypeError) as exc:
+        aside = path.with_name(f"{path.name}.unreadable-{time.strftime('%Y%m%d-%H%M%S')}")
+        path.rename(aside)
+        note(f"warning: {path} could not be read ({exc}); moved to {aside.name} and the cell will run again")
+        return None
+
+
+def should_skip(record: RunRecord | None, retry_failed: bool) -> bool:
+    if record is None or record.status == "interrupted":
+        return False
+    if record.status == "ok":
+        return True
+    return not retry_failed  # failed / diverged
+
+
+def run_sweep(
+    resolved: Sequence[tuple[Any, Any, Any]],
+    out_dir: Path,
+    cache_dir: Path | None = None,
+    device: str | None = None,
+    retry_failed: bool = False,
+    progress_mode: str = "auto",
+    stream=None,
+    tracker=None,
+    executor: str = "local",
+    address: str | None = None,
+    cpus_per_cell: int = 1,
+) -> SweepOutcome:
+    """Run every (cell, spec, source) whose record is not already there. Ctrl-C stops after recording the
+    interrupted cell; the outcome says so and what ran. ``executor="ray"``: cells as Ray tasks
+    (bench/harness/ray_executor.py); the resume checks, records and outcome are the same."""
+    out_dir = Path(out_dir)
+    outcome = SweepOutcome()
+    start = time.monotonic()
+    with results_lock(out_dir):
+        todo = []
+        for cell, spec, source in resolved:
+            path = record_path(out_dir, spec.flat(), spec.hash())
+            previous = existing_record(path, note=lambda text: print(text, file=stream))
+            if should_skip(previous, retry_failed):
+                outcome.skipped.append(previous)
+            else:
+                todo.append((cell, spec, source))
+        progress = SweepProgress([(c.algo, c.label) for c, _, _ in todo], progress_mode, stream)
+        if outcome.skipped:
+            failed = sum(r.status != "ok" for r in outcome.skipped)
+            progress.note(
+                f"resuming: {len(outcome.skipped)} of {len(resolved)} cells already have a record"
+                + (f" ({failed} failed; --retry-failed runs them again)" if failed else "")
+            )
+        if executor == "ray":
+            progress.close()
+            outcome.ran, outcome.interrupted = run_on_ray(
+                todo, out_dir, cache_dir, device or pick_device(), address, cpus_per_cell, progress.note
+            )
+            todo = []
+        try:
+            for _, spec, source in todo:
+                progress.start_cell()
+                try:
+                    record, _ = run_cell(
+                        spec,
+                        source,
+                        out_dir,
+                        cache_dir,
+                        device,
+                        log=progress.message,
+                        on_stage=progress.stage,
+                        tracker=tracker,
+                    )
+                except CellFailed as failed:
+                    record = failed.record
+                    progress.end_cell(record.status.upper(), record.error or "")
+                except KeyboardInterrupt:
+                    outcome.interrupted = True
+                    break
+                else:
+                    progress.end_cell("ok", _summary(record))
+                outcome.ran.append(record)
+        finally:
+            progress.close()
+    outcome.wall_s = time.monotonic() - start
+    return outcome
+
+
+def _summary(record: RunRecord) -> str:
+    m, t = record.metrics, record.timings
+    return (
+        f"{record.algo} seed {record.seed}: gold reward {m['eval/reward']:+.3f}, KL {m['eval/kl']:.2f} "
+        f"(prepare {format_duration(t.get('prepare_s', 0))}, train {format_duration(t.get('train_s', 0))}, "
+        f"evaluate {format_duration(t.get('eval_s', 0))})"
+    )
+
+
+def stage_totals(records: Sequence[RunRecord]) -> dict[str, float]:
+    """Seconds per stage summed over records: where a sweep's time went."""
+    totals: dict[str, float] = {}
+    for r in records:
+        for stage in ("prepare_s", "train_s", "eval_s", "total_s"):
+            totals[stage] = totals.get(stage, 0.0) + float(r.timings.get(stage, 0.0))
+    return totals

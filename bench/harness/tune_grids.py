@@ -1,0 +1,137 @@
+"""Choose each algorithm's frontier grid on tuning seeds, never on the seeds the benchmark reports.
+
+    python -m bench.harness.tune_grids [--algos dpo,ipo] [--seeds 100,101] [--out results/tuning] [--executor ray]
+
+Every algorithm gets the same tuning effort: the same number of candidate values of its KL knob
+(``CANDIDATES``, log-spaced over the range the knob is used in), each run on the same tuning seeds
+under the benchmark's own budget. A candidate is usable when every tuning seed finished ``ok`` and,
+on every tuning seed, its samples still end (truncation rate at most ``MAX_TRUNCATION``: beyond that
+the policy has degenerated into text that never stops). From the usable candidates, ordered by mean KL, the grid
+keeps the two extremes ("barely moves" and "as far as it goes without diverging") and, between them,
+the candidates closest to evenly spaced points in log KL. The chosen values are printed for pasting
+into the adapters' ``FRONTIER_GRID``; the table behind them is printed too.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from algorithms import ALGORITHMS
+from bench.core.environment import quiet_libraries
+from bench.core.record import read_records
+from bench.harness.grid import SweepConfig, resolve_grid
+from bench.harness.sweep import run_sweep
+
+GRID_SIZE = 4
+TUNING_SEEDS = (100, 101)
+MAX_TRUNCATION = 0.5
+# algorithm → its knob's candidate values (six each: the same tuning effort for every algorithm)
+CANDIDATES: dict[str, tuple[str, ...]] = {
+    "dpo": ("0.01", "0.03", "0.1", "0.3", "1", "3"),
+    "ipo": ("0.1", "0.3", "1", "3", "10", "30"),
+    "kto": ("0.01", "0.03", "0.1", "0.3", "1", "3"),
+    "cpo": ("1e-4", "3e-4", "1e-3", "3e-3", "1e-2", "3e-2"),
+    "orpo": ("1e-4", "3e-4", "1e-3", "3e-3", "1e-2", "3e-2"),
+    # first tried 3e-5 … 1e-2: from 1e-3 up it degenerated (92–100% of samples never end), leaving 3 usable values
+    "simpo": ("1e-5", "3e-5", "1e-4", "3e-4", "1e-3", "3e-3"),
+    "ppo": ("0.003", "0.01", "0.03", "0.1", "0.3", "1"),
+}
+
+
+@dataclass(frozen=True)
+class Candidate:
+    value: str
+    kl: float  # mean over tuning seeds (NaN if a seed did not finish)
+    reward: float
+    truncation: float  # the largest over tuning seeds
+    all_ok: bool
+
+    @property
+    def usable(self) -> bool:
+        return self.all_ok and math.isfinite(self.kl) and self.truncation <= MAX_TRUNCATION
+
+
+def choose_grid(candidates: Sequence[Candidate], size: int = GRID_SIZE) -> list[str]:
+    """``size`` usable values spanning the usable KL range, evenly in log KL; fewer if fewer are usable.
+
+    Ordered by KL. KL at or below 1e-3 counts as 1e-3 for the spacing (estimates near 0 can be negative).
+    """
+    usable = sorted((c for c in candidates if c.usable), key=lambda c: c.kl)
+    if len(usable) <= size:
+        return [c.value for c in usable]
+    logs = [math.log(max(c.kl, 1e-3)) for c in usable]
+    chosen = {0, len(usable) - 1}
+    for i in range(1, size - 1):
+        target = logs[0] + (logs[-1] - logs[0]) * i / (size - 1)
+        free = [j for j in range(len(usable)) if j not in chosen]
+        chosen.add(min(free, key=lambda j: abs(logs[j] - target)))
+    return [usable[j].value for j in sorted(chosen)]
+
+
+def candidates_from_records(records, algo: str, knob: str) -> list[Candidate]:
+    """One Candidate per value of ``knob`` among ``algo``'s records (any seeds)."""
+    by_value: dict[str, list] = {}
+    for r in records:
+        if r.algo == algo:
+            by_value.setdefault(str(r.hparams[knob]), []).append(r)
+    out = []
+    for value, group in by_value.items():
+        ok = [r for r in group if r.status == "ok"]
+        all_ok = len(ok) == len(group)
+
+        def mean(metric: str, ok=ok, all_ok=all_ok) -> float:
+            return sum(r.metrics[metric] for r in ok) / len(ok) if ok and all_ok else math.nan
+
+        worst_cut = max((r.metrics["eval/truncation_rate"] for r in ok), default=math.nan) if all_ok else math.nan
+        out.append(Candidate(value, mean("eval/kl"), mean("eval/reward"), worst_cut, all_ok))
+    return sorted(out, key=lambda c: float(c.value))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.harness.tune_grids", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--algos", default=",".join(CANDIDATES))
+    parser.add_argument("--seeds", default=",".join(map(str, TUNING_SEEDS)))
+    parser.add_argument("--out", default="results/tuning")
+    parser.add_argument("--cache", default=None)
+    parser.add_argument("--executor", choices=("local", "ray"), default="local")
+    parser.add_argument("--cpus-per-cell", type=int, default=1)
+    args = parser.parse_args(argv)
+    quiet_libraries(verbose=False)
+    algos = [a.strip() for a in args.algos.split(",") if a.strip()]
+    unknown = [a for a in algos if a not in CANDIDATES]
+    if unknown:
+        parser.error(f"no candidates for {unknown[0]!r} (tuned here: {', '.join(CANDIDATES)})")
+    config = SweepConfig(algos=algos, seeds=args.seeds.split(","), name="tuning", frontier=False)
+    for algo in algos:
+        config.add_values(f"{algo}.{ALGORITHMS.get(algo).kl_knob}", list(CANDIDATES[algo]), "tuning")
+    out = Path(args.out)
+    resolved = resolve_grid(config)
+    print(f"tuning: {len(resolved)} cells on seeds {args.seeds} → {out}", file=sys.stderr)
+    run_sweep(
+        resolved,
+        out,
+        Path(args.cache) if args.cache else None,
+        progress_mode="quiet",
+        executor=args.executor,
+        cpus_per_cell=args.cpus_per_cell,
+    )
+    records = read_records(out)
+    for algo in algos:
+        knob = ALGORITHMS.get(algo).kl_knob
+        wanted = {float(v) for v in CANDIDATES[algo]}  # a folder may hold records of earlier candidate lists
+        candidates = [c for c in candidates_from_records(records, algo, knob) if float(c.value) in wanted]
+        print(f"\n{algo} ({knob}), means over seeds {args.seeds}:")
+        for c in candidates:
+            flag = "" if c.usable else ("  (not usable: a seed failed)" if not c.all_ok else "  (not usable)")
+            print(f"  {knob}={c.value:>6}  KL {c.kl:8.3f}  reward {c.reward:+.3f}  truncated {c.truncation:.2f}{flag}")
+        print(f"  FRONTIER_GRID = {tuple(choose_grid(candidates))!r}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

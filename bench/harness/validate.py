@@ -1,0 +1,156 @@
+"""``pobench validate ALGO``: does an adapter reach the policy its paper says it optimizes?
+
+On the enumerable task ``exact`` every number is computed twice: by summing over every response (the truth) and
+by the usual sampled estimate. A check runs the adapter's cells with the validation recipe (the shared settings
+below, plus the adapter's own ``validation`` overrides) and reports, averaged over seeds:
+
+- the total-variation distance and KL from the trained policy to the adapter's target (``Adapter.exact_target``);
+  the check passes when TV ≤ ``tolerance`` (``Adapter.validation_tolerance``), and has no verdict without a target;
+- the exact KL and reward beside their sampled estimates, and whether every estimate lies within 3 standard errors
+  of its exact value (the evaluator's own check);
+- the regret at matched KL: the optimal policy's reward at the policy's exact KL, minus the policy's.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from algorithms import ALGORITHMS
+from bench.core.params import SettingsError
+from bench.harness.pipeline import CellFailed, run_cell
+from bench.harness.spec import resolve_spec
+from bench.reports.report import format_table
+
+TASK = "exact"
+# Shared settings of every check: enough pairs that the data covers the likely responses well, larger batches.
+SHARED = {"data_pairs": "16384", "batch_size": "64", "eval_samples": "64"}
+ESTIMATES = (("eval/reward", "eval/reward_se", "exact/reward"), ("eval/kl", "eval/kl_se", "exact/kl"))
+ESTIMATE_SES = 3.0  # a sampled estimate further than this many standard errors from the exact value is flagged
+
+
+@dataclass
+class Check:
+    algo: str
+    target: str  # the target's formula, or a sentence saying there is none
+    tolerance: float | None
+    records: list = field(default_factory=list)
+
+    def mean(self, key: str) -> float:
+        values = [r.metrics.get(key, math.nan) for r in self.records]
+        return float(np.mean(values)) if values else math.nan
+
+    @property
+    def failed_cells(self) -> list:
+        return [r for r in self.records if r.status != "ok"]
+
+    @property
+    def estimates_ok(self) -> bool:
+        """Every seed's sampled reward and KL within ESTIMATE_SES standard errors of the exact values; where the KL is
+        a bound (best-of-n), the exact KL at or below it."""
+        for r in self.records:
+            m = r.metrics
+            for est, se, truth in ESTIMATES:
+                if truth not in m:
+                    return False
+                if est == "eval/kl" and m.get("eval/kl_is_bound"):
+                    if m[truth] > m[est] + 1e-9:
+                        return False
+                elif abs(m[est] - m[truth]) > ESTIMATE_SES * max(m[se], 1e-12):
+                    return False
+        return bool(self.records)
+
+    @property
+    def moved_toward_target(self) -> bool:
+        """Every seed's policy closer to the target than the reference is: the adapter pulls the right way."""
+        return bool(self.records) and all(
+            r.metrics.get("exact/tv_target", math.inf) < r.metrics.get("exact/reference_tv_target", -math.inf)
+            for r in self.records
+        )
+
+    @property
+    def passed(self) -> bool | None:
+        """TV to the target within tolerance on every seed; None without a target. A failed cell fails the check."""
+        if self.failed_cells:
+            return False
+        if self.tolerance is None or not self.records:
+            return None
+        return all(r.metrics["exact/tv_target"] <= self.tolerance for r in self.records)
+
+    def row(self) -> dict[str, str]:
+        verdict = {True: "pass", False: "FAIL", None: "no target"}[self.passed]
+        has_target = self.tolerance is not None and not self.failed_cells
+        return {
+            "algorithm": self.algo,
+            "target": self.target,
+            "TV to target": f"{self.mean('exact/tv_target'):.3f}" if has_target else "-",
+            "TV π_ref to target": f"{self.mean('exact/reference_tv_target'):.3f}" if has_target else "-",
+            "KL to target": f"{self.mean('exact/kl_to_target'):.3f}" if has_target else "-",
+            "KL exact": f"{self.mean('exact/kl'):.3f}",
+            "KL estimated": f"{self.mean('eval/kl'):.3f} ± {self.mean('eval/kl_se'):.3f}",
+            "reward exact": f"{self.mean('exact/reward'):+.3f}",
+            "reward estimated": f"{self.mean('eval/reward'):+.3f} ± {self.mean('eval/reward_se'):.3f}",
+            "regret at matched KL": f"{self.mean('exact/regret'):.3f}",
+            "estimates within 3 se": "yes" if self.estimates_ok else "NO",
+            "seeds": str(len(self.records)),
+            "check": verdict if not self.failed_cells else f"FAIL ({len(self.failed_cells)} cell(s) not ok)",
+        }
+
+
+@dataclass
+class Plan:
+    """One adapter's validation cells, resolved (every input checked) before any of them runs."""
+
+    check: Check
+    cells: list  # (CellSpec, ModelSource), one per seed
+
+
+def plan(algo: str, seeds: list[int], overrides: dict[str, str], model: str = "tiny") -> Plan:
+    """``algo``'s validation cells with the recipe (``overrides`` win over it) and its target; raises RegistryError
+    or SettingsError, naming the value, before anything runs."""
+    if not seeds:
+        raise SettingsError("--seeds: give at least one seed, e.g. --seeds 0")
+    adapter_cls = ALGORITHMS.get(algo)
+    settings = {**SHARED, **adapter_cls.validation, **overrides}
+    cells = [resolve_spec(algo, TASK, model, seed, settings) for seed in seeds]
+    spec = cells[0][0]
+    target = adapter_cls().exact_target(spec.hparams, spec.data)
+    check = Check(
+        algo,
+        target.formula if target else "none known (distance to the optimum at the same KL only)",
+        adapter_cls.validation_tolerance if target else None,
+    )
+    return Plan(check, cells)
+
+
+def run(plan: Plan, out: Path, cache: Path | None = None, log: Callable[[str], None] = print) -> Check:
+    """Run the planned cells; a failed cell is a result (its record joins the check)."""
+    for spec, source in plan.cells:
+        try:
+            record, _ = run_cell(spec, source, out, cache, log=log)
+        except CellFailed as failed:
+            record = failed.record
+        plan.check.records.append(record)
+    return plan.check
+
+
+def validate(
+    algo: str,
+    seeds: list[int],
+    overrides: dict[str, str],
+    out: Path,
+    cache: Path | None = None,
+    model: str = "tiny",
+    log: Callable[[str], None] = print,
+) -> Check:
+    """Plan and run ``algo``'s validation cells (one per seed) and summarize them."""
+    return run(plan(algo, seeds, overrides, model), out, cache, log)
+
+
+def markdown(checks: list[Check]) -> str:
+    rows = [c.row() for c in checks]
+    return format_table([list(r.values()) for r in rows], list(rows[0]))

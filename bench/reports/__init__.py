@@ -1,0 +1,1 @@
+"""Records into tables, matched-KL headlines, frontiers, plots and the HTML page. Reads records; runs nothing."""

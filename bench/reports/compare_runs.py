@@ -1,0 +1,74 @@
+"""Do two runs of the same benchmark reach the same conclusions? (another machine, another thread count)
+
+    python -m bench.reports.compare_runs RESULTS_A RESULTS_B
+
+Floats differ between CPU models and thread counts (another reduction order), and a policy sampled
+from other floats draws other tokens, so two machines never give the same records. What must hold is
+the conclusion: for every algorithm and KL budget of the headline, the two runs' 95% intervals
+overlap, and no pair of algorithms that one run separates (one interval entirely above the other)
+comes out in the opposite order in the other run. This prints both headlines side by side and every
+disagreement, and exits 1 if there is one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import pandas as pd
+
+from bench.core.record import read_records
+from bench.reports.headline import to_markdown
+from bench.reports.leaderboard import build_boards
+
+
+def disagreements(a: pd.DataFrame, b: pd.DataFrame, budgets: Sequence[float]) -> list[str]:
+    """What two headline tables (bench.reports.headline rows, indexed by algorithm) disagree on; [] when they agree."""
+    out = []
+    for k in budgets:
+        r, lo, hi = f"reward@{k:g}", f"low@{k:g}", f"high@{k:g}"
+        both = [x for x in a.index if x in b.index and not (math.isnan(a.loc[x, r]) or math.isnan(b.loc[x, r]))]
+        for x in both:
+            if a.loc[x, hi] < b.loc[x, lo] or b.loc[x, hi] < a.loc[x, lo]:
+                out.append(
+                    f"KL {k:g}, {x}: intervals do not overlap ({a.loc[x, lo]:+.3f}, {a.loc[x, hi]:+.3f}) vs "
+                    f"({b.loc[x, lo]:+.3f}, {b.loc[x, hi]:+.3f})"
+                )
+        for one, other, name in ((a, b, "A"), (b, a, "B")):
+            for x in both:
+                for y in both:
+                    if one.loc[x, lo] > one.loc[y, hi] and other.loc[x, r] < other.loc[y, r]:
+                        out.append(f"KL {k:g}: run {name} separates {x} above {y}, the other run has {y} above {x}")
+    return sorted(set(out))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.reports.compare_runs", description=__doc__.split("\n\n")[0])
+    parser.add_argument("a", type=Path)
+    parser.add_argument("b", type=Path)
+    args = parser.parse_args(argv)
+    boards = {}
+    for name, folder in (("A", args.a), ("B", args.b)):
+        found = [b for b in build_boards(read_records(folder)) if b.headline is not None and len(b.headline.rows)]
+        if len(found) != 1:
+            parser.error(f"{folder}: expected the records of one benchmark (one comparability key), found {len(found)}")
+        boards[name] = found[0]
+        machines = sorted({r.environment.get("device_name", "?") for r in found[0].records})
+        print(f"## run {name}: {folder} ({'; '.join(machines)})\n\n{to_markdown(found[0].headline)}")
+    if boards["A"].key != boards["B"].key:
+        print(f"note: the comparability keys differ ({boards['A'].key} vs {boards['B'].key})")
+    budgets = boards["A"].headline.budgets
+    problems = disagreements(
+        boards["A"].headline.rows.set_index("algo"), boards["B"].headline.rows.set_index("algo"), budgets
+    )
+    for line in problems:
+        print(f"DISAGREE {line}")
+    print("the two runs agree within their intervals" if not problems else f"{len(problems)} disagreement(s)")
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,223 @@
+"""The layers of pobench's code (bench/ARCHITECTURE.md): imports go one way, with no cycle, at module top.
+
+The checks read the source (no import is executed), so they are fast and name the offending file and line.
+Each check is first shown to catch a made-up violation, so that a check that cannot fail does not pass.
+"""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bench.cli import COMMANDS
+
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGES = ("bench", "algorithms", "tasks")
+
+# Lowest first. A module belongs to the layer of its longest matching prefix and may import only from its own
+# layer or a lower one.
+LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("toolkit", ("bench", "bench.core")),
+    ("contracts", ("tasks.base", "algorithms.base", "algorithms.defaults", "algorithms.losses", "algorithms.ppo_math")),
+    ("kit", ("bench.kit",)),
+    ("plugins", ("algorithms", "tasks")),
+    ("reports", ("bench.reports",)),
+    ("harness", ("bench.harness",)),
+    ("cli", ("bench.cli",)),
+)
+
+# Imported inside the function that needs them, for start-up time: each is heavy (or optional) and only some
+# commands use it, e.g. `pobench list` and `pobench leaderboard` never load trl, ray or wandb.
+LAZY_LIBRARIES = {
+    "trl", "datasets", "ray", "wandb", "matplotlib", "peft", "accelerate", "scipy", "vaderSentiment",
+    "huggingface_hub", "pandas", "gguf", "playwright",
+}  # fmt: skip
+# The command dispatcher loads a command's modules only when that command runs (`pobench --help` is instant).
+LAZY_MODULES = {"bench.cli"}
+
+
+def module_sources(root: Path = ROOT) -> dict[str, str]:
+    out = {}
+    for package in PACKAGES:
+        for path in sorted((root / package).rglob("*.py")):
+            parts = path.relative_to(root).with_suffix("").parts
+            name = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+            out[name] = path.read_text()
+    return out
+
+
+def imports_of(name: str, source: str, known: set[str]) -> list[tuple[str, int, bool]]:
+    """(imported first-party module, line, at module top?) for every import statement in ``source``."""
+    tree = ast.parse(source)
+    top = {id(node) for node in tree.body}
+    for node in tree.body:  # an import under a module-level if/try is still at module top
+        if isinstance(node, (ast.If, ast.Try)):
+            top |= {id(inner) for inner in ast.walk(node)}
+    out = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            targets = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                raise AssertionError(f"{name}:{node.lineno}: a relative import; pobench imports by absolute name")
+            base = node.module or ""
+            targets = [f"{base}.{a.name}" if f"{base}.{a.name}" in known else base for a in node.names]
+        else:
+            continue
+        out += [(t, node.lineno, id(node) in top) for t in targets]
+    return out
+
+
+def layer_of(module: str) -> int:
+    best, index = -1, -1
+    for i, (_, prefixes) in enumerate(LAYERS):
+        for prefix in prefixes:
+            if (module == prefix or module.startswith(prefix + ".")) and len(prefix) > best:
+                best, index = len(prefix), i
+    if index < 0:
+        raise AssertionError(f"{module} is in no layer: add it to LAYERS")
+    return index
+
+
+def graph(sources: dict[str, str]) -> dict[str, list[tuple[str, int, bool]]]:
+    known = set(sources)
+    return {
+        name: [(t, line, top) for t, line, top in imports_of(name, src, known) if t in known and t != name]
+        for name, src in sources.items()
+    }
+
+
+def upward_imports(sources: dict[str, str]) -> list[str]:
+    problems = []
+    for name, edges in graph(sources).items():
+        for target, line, _ in edges:
+            if layer_of(target) > layer_of(name):
+                problems.append(
+                    f"{name}:{line} imports {target}: layer {LAYERS[layer_of(name)][0]} may not import "
+                    f"{LAYERS[layer_of(target)][0]}"
+                )
+    return problems
+
+
+def cycles(sources: dict[str, str]) -> list[list[str]]:
+    """Strongly connected components of more than one module (Tarjan)."""
+    edges = {name: sorted({t for t, _, _ in e}) for name, e in graph(sources).items()}
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found: list[list[str]] = []
+
+    def visit(v: str) -> None:
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        on_stack.add(v)
+        for w in edges[v]:
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on_stack:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            component = []
+            while True:
+                w = stack.pop()
+                on_stack.discard(w)
+                component.append(w)
+                if w == v:
+                    break
+            if len(component) > 1:
+                found.append(sorted(component))
+
+    for v in sorted(edges):
+        if v not in index:
+            visit(v)
+    return found
+
+
+def hidden_imports(sources: dict[str, str]) -> list[str]:
+    """Imports inside functions that are neither a lazy library nor in a lazy module."""
+    problems = []
+    for name, src in sources.items():
+        if name in LAZY_MODULES:
+            continue
+        for node in ast.walk(ast.parse(src)):
+            if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                continue
+            for inner in ast.walk(node):
+                if isinstance(inner, ast.Import):
+                    roots = [a.name.split(".")[0] for a in inner.names]
+                elif isinstance(inner, ast.ImportFrom):
+                    roots = [(inner.module or "").split(".")[0]]
+                else:
+                    continue
+                problems += [
+                    f"{name}:{inner.lineno} imports {root} inside {node.name}()"
+                    for root in roots
+                    if root not in LAZY_LIBRARIES
+                ]
+    return problems
+
+
+def test_the_checks_catch_what_they_look_for():
+    made_up = {
+        "bench.core.low": "from bench.harness.high import x\n",
+        "bench.harness.high": "from bench.harness.other import y\n",
+        "bench.harness.other": "def f():\n    import json\n    from bench.harness.high import x\n",
+    }
+    assert upward_imports(made_up) == [
+        "bench.core.low:1 imports bench.harness.high: layer toolkit may not import harness"
+    ]
+    assert cycles(made_up) == [["bench.harness.high", "bench.harness.other"]]
+    assert hidden_imports(made_up) == [
+        "bench.harness.other:2 imports json inside f()",
+        "bench.harness.other:3 imports bench inside f()",
+    ]
+    with pytest.raises(AssertionError, match="in no layer"):
+        layer_of("elsewhere.module")
+
+
+def test_every_module_is_in_a_layer():
+    for name in module_sources():
+        layer_of(name)
+
+
+def test_imports_only_go_down_the_layers():
+    assert upward_imports(module_sources()) == []
+
+
+def test_no_import_cycle():
+    assert cycles(module_sources()) == []
+
+
+def test_imports_are_at_module_top_except_lazy_libraries():
+    assert hidden_imports(module_sources()) == []
+
+
+def test_each_command_is_a_module_of_its_own():
+    sources = module_sources()
+    for command, (module, _) in COMMANDS.items():
+        tree = ast.parse(sources[f"bench.cli.{module}"])
+        functions = {node.name for node in tree.body if isinstance(node, ast.FunctionDef)}
+        assert {"add_arguments", "run"} <= functions, f"pobench {command}: bench/cli/{module}.py"
+
+
+def test_help_loads_no_command():
+    """`pobench --help` answers from the dispatcher: torch and the commands stay unloaded."""
+    code = "import sys; from bench.cli import main\ntry: main(['--help'])\nexcept SystemExit: pass\n"
+    code += "print(sorted(m for m in sys.modules if m == 'torch' or m.startswith('bench.cli.')))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
+    assert out.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_no_reference_to_documents_outside_the_repository():
+    texts = {str(p.relative_to(ROOT)): p.read_text() for p in ROOT.glob("*.md")}
+    texts |= {str(p.relative_to(ROOT)): p.read_text() for package in PACKAGES for p in (ROOT / package).rglob("*.md")}
+    texts |= module_sources()
+    for where, text in texts.items():
+        for outside in ("../shared", "DESIGN.md", "seeds/rlhf-notes"):
+            assert outside not in text, f"{where} refers to {outside}, which is not in the repository"
