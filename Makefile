@@ -46,7 +46,7 @@ bench: setup
 perf-sweep: setup
 	$(BIN)/python -m bench.harness.perf_sweep $(PERF_ARGS)
 
-# The test suite (fast and end-to-end tests on the tiny model). pytest's exit code 5, "no tests
+# The test suite, all three tiers (tests/unit, tests/integration, tests/system). pytest's exit code 5, "no tests
 # collected", means the suite is broken, so it fails here rather than passing silently.
 test: setup
 	@$(BIN)/python -m pytest $(PYTEST_ARGS); rc=$$?; \

@@ -1,7 +1,6 @@
 """The README's "add an algorithm" and "add a task" examples run as written, end to end."""
 
 import re
-from pathlib import Path
 
 import pytest
 
@@ -9,8 +8,9 @@ from algorithms import ALGORITHMS
 from bench.harness.pipeline import run_cell
 from bench.harness.spec import resolve_spec
 from tasks import TASKS
+from tests.helpers import ROOT
 
-README = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+README = (ROOT / "README.md").read_text()
 
 
 def code_block(first_line: str) -> str:

@@ -3,27 +3,13 @@
 from __future__ import annotations
 
 import json
-import math
 
 import pandas as pd
 import pytest
 
-from bench.cli import main
-from bench.core.record import read_records
 from tasks import make_task
 from tasks.preference_rows import DataFileError
-
-TOPICS = ["tea", "rain", "maps", "jazz", "cats", "trains", "bread", "snow", "kites", "clocks", "boats", "bees"]
-
-
-def hh_rows(n=40):  # Anthropic/hh-rlhf: two full transcripts that differ in the last assistant reply
-    rows = []
-    for i in range(n):
-        history = (
-            f"\n\nHuman: tell me about {TOPICS[i % 12]} {i}\n\nAssistant: sure .\n\nHuman: more please\n\nAssistant:"
-        )
-        rows.append({"chosen": history + " it is lovely and kind .", "rejected": history + " no ."})
-    return rows
+from tests.helpers import TOPICS, hh_rows, tiny_classifier, write_imdb
 
 
 def ultrafeedback_rows(n=40):  # HuggingFaceH4/ultrafeedback_binarized: message lists and scores
@@ -104,43 +90,6 @@ def test_offline_hub_dataset_fails_at_once_saying_how_to_pass_a_copy(monkeypatch
         make_task("sentiment:/tmp/x")
 
 
-def write_imdb(n=60):
-    import tempfile
-    from pathlib import Path
-
-    folder = Path(tempfile.mkdtemp())
-    good = ["wonderful", "lovely", "great", "moving"]
-    bad = ["dull", "awful", "boring", "weak"]
-    rows = [
-        {
-            "text": f"this film about {TOPICS[i % 12]} number {i} was "
-            + " ".join((good if i % 2 else bad)[j % 4] for j in range(i % 5, i % 5 + 12))
-            + " <br /><br /> the end .",
-            "label": i % 2,
-        }
-        for i in range(n)
-    ]
-    path = folder / "imdb.parquet"
-    pd.DataFrame(rows).to_parquet(path)
-    return path
-
-
-def tiny_classifier(folder):
-    """A 2-label sequence classifier with its own small tokenizer, saved as a local folder."""
-    from transformers import LlamaConfig, LlamaForSequenceClassification
-
-    from bench.core.models import load_tokenizer
-    from bench.core.tokenizer import train_bpe_tokenizer
-
-    train_bpe_tokenizer(["a lovely and wonderful film", "a dull and boring film"] * 50, 300, folder)
-    tok = load_tokenizer(folder)
-    config = LlamaConfig(vocab_size=len(tok), hidden_size=32, intermediate_size=64, num_hidden_layers=1,
-                         num_attention_heads=2, num_key_value_heads=2, pad_token_id=tok.pad_token_id, num_labels=2,
-                         id2label={0: "NEGATIVE", 1: "POSITIVE"}, label2id={"NEGATIVE": 0, "POSITIVE": 1})  # fmt: skip
-    LlamaForSequenceClassification(config).save_pretrained(folder)
-    return folder
-
-
 def test_imdb_prompts_corpus_and_classifier_gold(tmp_path):
     data, classifier = write_imdb(), tiny_classifier(tmp_path / "clf")
     task = make_task(f"imdb:{data}@{classifier}")
@@ -151,23 +100,6 @@ def test_imdb_prompts_corpus_and_classifier_gold(tmp_path):
     assert example.completion.startswith(" ") and "<br" not in example.completion
     gold = task.gold_reward(evaluation[:2], [" lovely .", " dull ."])
     assert all(0.0 < g < 1.0 for g in gold)
-
-
-def test_dataset_tasks_run_end_to_end_on_tiny(capsys, tmp_path):
-    hh = tmp_path / "hh.jsonl"
-    hh.write_text("".join(json.dumps(r) + "\n" for r in hh_rows()))
-    imdb = f"imdb:{write_imdb()}@{tiny_classifier(tmp_path / 'clf')}"
-    out = tmp_path / "results"
-    small = ["sft_steps=50", "data_pairs=64", "eval_prompts=8", "eval_samples=2", "max_length=96"]
-    args = ["sweep", "--algos", "sft,dpo", "--tasks", f"hh-rlhf:{hh},{imdb}", "--seeds", "0", "--no-frontier"]
-    args += ["--out", str(out)]
-    assert main([*args, "--quiet", *[x for s in small for x in ("--set", s)]]) == 0
-    records = read_records(out)
-    assert len(records) == 4 and all(r.status == "ok" for r in records)
-    by_task = {(r.task.split(":")[0], r.algo): r for r in records}
-    assert math.isnan(by_task["hh-rlhf", "dpo"].metrics["eval/reward"])  # no gold reward given for HH
-    assert 0.0 < by_task["imdb", "dpo"].metrics["eval/reward"] < 1.0  # the classifier's P(positive)
-    assert all(math.isfinite(r.metrics["eval/kl"]) for r in records)
 
 
 def test_conversations_go_through_the_model_chat_template(tmp_path):

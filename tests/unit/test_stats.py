@@ -9,9 +9,9 @@ import math
 
 import pytest
 
-from bench.core.record import RunRecord
 from bench.core.stats import pareto_front
 from bench.reports.leaderboard import build_boards, to_csv, to_markdown
+from tests.helpers import hand_made_records, record
 
 
 def test_pareto_front_by_hand():
@@ -20,51 +20,6 @@ def test_pareto_front_by_hand():
     # C is dominated by B (more reward, less KL); B and D tie and neither dominates the other
     assert pareto_front(rewards, kls) == [True, True, False, True, False]
     assert pareto_front([0.5], [0.0]) == [True]
-
-
-def record(algo, seed, reward, kl, status="ok", key="K1", hparams=None, length=10.0) -> RunRecord:
-    metrics = (
-        {
-            "eval/reward": reward,
-            "eval/kl": kl,
-            "eval/length": length,
-            "eval/truncation_rate": 0.0,
-            "eval/win_rate": 0.5,
-            "perf/train_tokens_per_s": 1000.0,
-            "perf/train_time_s": 2.0,
-        }
-        if status == "ok"
-        else {"train/loss": math.nan}
-    )
-    return RunRecord(
-        spec={"algo": algo, "seed": seed},
-        spec_hash=f"{algo}{seed}",
-        algo=algo,
-        hparams=hparams or {},
-        task="sentiment",
-        task_version="1",
-        model="tiny",
-        seed=seed,
-        status=status,
-        comparability_key=key,
-        metrics=metrics,
-    )
-
-
-def hand_made_records() -> list[RunRecord]:
-    return [
-        record("dpo", 0, 0.3, 1.0),
-        record("dpo", 1, 0.4, 2.0),
-        record("dpo", 2, 0.5, 3.0),
-        record("ipo", 0, 0.2, 0.5),
-        record("ipo", 1, 0.2, 0.5),
-        record("cpo", 0, 0.1, 5.0),
-        record("sft", 0, 0.1, 0.0),
-        record("sft", 1, 0.1, 0.0),
-        record("ipo", 2, math.nan, math.nan, status="diverged"),
-        record("kto", 0, math.nan, math.nan, status="failed"),
-        record("dpo", 0, 0.9, 0.1, key="K2"),  # another comparability key: never in K1's table
-    ]
 
 
 def test_leaderboard_rows_by_hand():

@@ -10,8 +10,8 @@ import pytest
 
 from bench.cli import main
 from bench.core.record import read_records
-from bench.harness.tracking import Tracker, resolve_mode
-from tests.wandb_log import read_runs
+from bench.harness.tracking import Tracker
+from tests.helpers import read_runs
 
 SMALL = ["--set", "train_examples=64", "--set", "eval_prompts=16", "--set", "eval_samples=2"]
 
@@ -80,19 +80,3 @@ def test_wandb_failure_warns_once_and_costs_nothing(monkeypatch, capsys, bench_d
     records = read_records(out)
     assert len(records) == 2 and all(r.status == "ok" and r.samples and "eval/reward" in r.metrics for r in records)
     assert (out / "leaderboard.md").exists() and not (out / "wandb").exists()
-
-
-def test_mode_defaults(monkeypatch, tmp_path):
-    monkeypatch.setenv("HOME", str(tmp_path))  # no ~/.netrc: not logged in
-    monkeypatch.delenv("WANDB_API_KEY", raising=False)
-    monkeypatch.delenv("WANDB_MODE", raising=False)
-    assert resolve_mode(None) == "offline"
-    assert resolve_mode("disabled") == "disabled"  # the flag wins
-    monkeypatch.setenv("WANDB_API_KEY", "x" * 40)
-    assert resolve_mode(None) == "online"
-    (tmp_path / ".netrc").write_text("machine api.wandb.ai\n  login user\n  password secret\n")
-    (tmp_path / ".netrc").chmod(0o600)  # as `wandb login` writes it (Python refuses a readable one)
-    monkeypatch.delenv("WANDB_API_KEY")
-    assert resolve_mode(None) == "online"  # logged in with `wandb login`
-    monkeypatch.setenv("WANDB_MODE", "dryrun")
-    assert resolve_mode(None) == "offline"  # wandb's own variable is respected

@@ -4,7 +4,7 @@ On the tiny task within a small budget it trains, yields a policy that generates
 complete record, and gives identical metrics for the same seed on CPU. Its short training curve
 on a fixed float64 setup is pinned (tests/pinned/curves.json), so a silent change of behaviour
 fails a test; after an intended change, re-pin with
-`POBENCH_REPIN=1 pytest tests/test_adapter_contract.py -k pinned` (it measures the tolerances too).
+`POBENCH_REPIN=1 pytest tests/integration/test_adapter_contract.py -k pinned` (it measures the tolerances too).
 """
 
 from __future__ import annotations
@@ -24,39 +24,10 @@ import torch
 from algorithms import ALGORITHMS
 from algorithms.base import TrainContext
 from bench.core.environment import cpu_model, package_versions
-from bench.core.record import RunRecord
-from bench.harness.pipeline import run_cell
 from bench.harness.spec import resolve_spec
-from tests.test_end_to_end import METRICS
+from tests.helpers import PINNED_METRIC, ROOT, SMALL_BUDGET, TESTS, assert_meets_contract, smoke_runs_of
 
-PINNED = Path(__file__).parent / "pinned" / "curves.json"
-SMALL_BUDGET = {"train_examples": "64", "eval_prompts": "16", "eval_samples": "2"}  # 8 steps at batch 8
-PINNED_METRIC = "train/loss"
-
-
-def smoke_runs_of(name: str, cache: Path, make_dir) -> list[RunRecord]:
-    """The adapter run twice with the same seed on a small budget (plus its own ``smoke`` settings)."""
-    spec, source = resolve_spec(name, "sentiment", "tiny", 0, {**SMALL_BUDGET, **ALGORITHMS.get(name).smoke})
-    return [
-        run_cell(spec, source, make_dir(f"{name}-{i}"), cache, device="cpu", log=lambda _: None)[0] for i in range(2)
-    ]
-
-
-def assert_meets_contract(name: str, runs: list[RunRecord]) -> None:
-    record = runs[0]
-    assert record.status == "ok", record.error
-    assert set(METRICS) <= set(record.metrics) and all(math.isfinite(v) for v in record.metrics.values())
-    assert record.samples and any(s["completion"].strip() for s in record.samples)  # the policy generates
-    assert record.comparability_key and record.artifacts["data"]["fingerprint"]
-    if ALGORITHMS.get(name).trains:
-        assert record.curve and record.metrics["perf/train_steps"] > 0 and record.metrics["perf/train_tokens"] > 0
-    adapter = ALGORITHMS.get(name)()
-    if adapter.reward_model_settings(adapter.hparams(**record.hparams)) is not None:  # built in prepare, recorded
-        assert 0.0 <= record.artifacts["reward_model"]["heldout_accuracy"] <= 1.0
-    # the same seed gives identical metrics and the same curve
-    quality = [{k: v for k, v in r.metrics.items() if k.startswith("eval/")} for r in runs]
-    assert quality[0] == quality[1]
-    assert [row.get(PINNED_METRIC) for row in runs[0].curve] == [row.get(PINNED_METRIC) for row in runs[1].curve]
+PINNED = TESTS / "pinned" / "curves.json"
 
 
 @pytest.fixture(scope="module")
@@ -231,10 +202,11 @@ def curves_under_other_arithmetic(root: Path) -> dict[str, dict[str, list[float]
     """float64_curves in a fresh process with OTHER_ARITHMETIC (the libraries read it when they load)."""
     out = root / "curves.json"
     code = (
-        "import json, sys; from pathlib import Path; from tests.test_adapter_contract import float64_curves; "
+        "import json, sys; from pathlib import Path; "
+        "from tests.integration.test_adapter_contract import float64_curves; "
         "Path(sys.argv[2]).write_text(json.dumps(float64_curves(Path(sys.argv[1]))))"
     )
-    env, repo = {**os.environ, **OTHER_ARITHMETIC}, Path(__file__).parents[1]
+    env, repo = {**os.environ, **OTHER_ARITHMETIC}, ROOT
     subprocess.run([sys.executable, "-c", code, str(root), str(out)], env=env, cwd=repo, check=True)
     return json.loads(out.read_text())
 

@@ -23,7 +23,6 @@ from bench.core.curve import Curve
 from bench.core.generation import sample
 from bench.core.metrics import mean_se
 from bench.core.models import TinyLlama, load_model, load_tokenizer
-from bench.core.params import SettingsError, build_settings
 from bench.core.settings import Budget, SFTSettings
 from bench.core.tokenizer import train_bpe_tokenizer
 from bench.kit.preference import PAIRS, read_jsonl, write_jsonl
@@ -195,13 +194,6 @@ def test_critic_from_the_reward_model_reads_its_normalized_score(setup):
             hidden = critic.body(input_ids=ids, attention_mask=torch.ones_like(ids)).last_hidden_state  # (1, L, H)
             assert critic.head(hidden)[0, -1, 0].item() == pytest.approx(want, abs=1e-4)
     assert torch.count_nonzero(Critic(load_model(setup["reference"])).head.weight) == 0
-
-
-def test_bad_settings_are_named():
-    with pytest.raises(SettingsError, match="minibatch_size=64"):
-        build_settings(PPOParams, {"minibatch_size": "64", "rollout_prompts": "32"}, "--set")
-    with pytest.raises(SettingsError, match="reward"):
-        build_settings(PPOParams, {"reward": "oracle"}, "--set")
 
 
 def test_ppo_on_gold_reward_raises_gold_reward_of_fresh_samples(setup, tmp_path):

@@ -15,7 +15,7 @@ from urllib.parse import quote
 import pytest
 
 from bench.reports.publish import write_outputs
-from tests.test_stats import hand_made_records
+from tests.helpers import hand_made_records
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 FLAGS = [  # headless as root on a machine without network (see /work/.library env notes)

@@ -10,28 +10,10 @@ import pytest
 
 from bench.cli import main
 from bench.core.params import SettingsError
-from bench.core.record import read_records
 from bench.harness.spec import resolve_spec
 from tasks import make_task
 from tasks.file_task import DataFileError
-
-WORDS = ["good", "great", "nice", "bad", "awful", "poor"]
-
-
-def write_jsonl(path, rows):
-    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
-    return path
-
-
-def pairs(n=60):
-    return [
-        {
-            "prompt": f"rate item {i} :",
-            "chosen": f"{WORDS[i % 3]} and {WORDS[(i + 1) % 3]} .",
-            "rejected": WORDS[3 + i % 3],
-        }
-        for i in range(n)
-    ]
+from tests.helpers import pairs, write_jsonl
 
 
 def test_every_bad_row_is_named_by_line_and_nothing_runs(tmp_path):
@@ -103,29 +85,6 @@ def test_split_holds_prompts_out_and_gold_is_required_for_reward_gold(tmp_path):
         resolve_spec("grpo", f"file:{path}", "tiny", 0, {"reward": "gold"})
     with pytest.raises(SettingsError, match="expected module:function"):
         make_task(f"file:{path}@nogold")
-
-
-def test_file_task_runs_end_to_end_with_and_without_gold(monkeypatch, capsys, tmp_path):
-    path = write_jsonl(tmp_path / "prefs.jsonl", pairs())
-    (tmp_path / "my_gold.py").write_text(
-        "def score(prompts, completions):\n    return [float(sum(w in c for w in ('good', 'great', 'nice'))) "
-        "for c in completions]\n"
-    )
-    monkeypatch.syspath_prepend(str(tmp_path))
-    out = tmp_path / "results"
-    small = ["--set", "sft_steps=50", "--set", "eval_samples=2", "--out", str(out), "--quiet"]
-    tasks = f"file:{path}@my_gold:score,file:{path}"
-    assert main(["sweep", "--algos", "sft,dpo", "--tasks", tasks, "--seeds", "0", "--no-frontier", *small]) == 0
-    records = read_records(out)
-    assert len(records) == 4 and all(r.status == "ok" for r in records)
-    with_gold = [r for r in records if r.task.endswith("@my_gold:score")]
-    without = [r for r in records if not r.task.endswith("@my_gold:score")]
-    assert all(math.isfinite(r.metrics["eval/reward"]) and r.metrics["eval/reward"] >= 0 for r in with_gold)
-    assert all(math.isnan(r.metrics["eval/reward"]) and math.isnan(r.metrics["eval/win_rate"]) for r in without)
-    assert all(math.isfinite(r.metrics["eval/kl"]) for r in records)
-    assert with_gold[0].comparability_key != without[0].comparability_key  # the gold reward is part of the task
-    assert records[0].artifacts["data"]["kind"] == "paired"
-    assert capsys.readouterr().out.count(f"### file:{path}") == 2
 
 
 def run_cli_on(path, tmp_path, capsys) -> tuple[int, str]:

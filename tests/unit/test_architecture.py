@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from bench.cli import COMMANDS
+from tests.helpers import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("bench", "algorithms", "tasks")
 
 # Lowest first. A module belongs to the layer of its longest matching prefix and may import only from its own

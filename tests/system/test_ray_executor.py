@@ -79,11 +79,3 @@ def test_a_worker_killed_mid_cell_is_retried(local_ray, bench_dirs, default_cell
     assert killed, "no cell worker was seen to kill"
     records = read_records(out)
     assert len(records) == 1 and records[0].status == "ok"  # Ray ran the cell again after the kill
-
-
-def test_without_ray_the_error_says_how_to_install(monkeypatch, capsys, tmp_path):
-    import sys
-
-    monkeypatch.setitem(sys.modules, "ray", None)
-    assert main(["sweep", "--algos", "sft", "--seeds", "0", *SMALL, "--out", str(tmp_path), "--executor", "ray"]) == 2
-    assert "pip install 'pobench[ray]'" in capsys.readouterr().err

@@ -7,12 +7,11 @@ folder holding its entry_points.txt, on sys.path.
 
 import importlib
 import tomllib
-from pathlib import Path
 
 from algorithms import ALGORITHMS
-from tests.test_adapter_contract import assert_meets_contract, smoke_runs_of
+from tests.helpers import TESTS, assert_meets_contract, smoke_runs_of
 
-PLUGIN = Path(__file__).parent / "plugin_example"
+PLUGIN = TESTS / "plugin_example"
 
 
 def test_plugin_package_registers_and_meets_the_contract(tmp_path, monkeypatch, bench_dirs, default_cells):

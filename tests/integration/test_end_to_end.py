@@ -11,24 +11,7 @@ from bench.core.record import RunRecord
 from bench.harness.pipeline import CellFailed, run_cell
 from bench.harness.spec import resolve_spec
 from bench.kit.preference import PAIRS, UNPAIRED, build_pairs, read_jsonl
-
-METRICS = (
-    "eval/reward",
-    "eval/reward_se",
-    "eval/kl",
-    "eval/kl_se",
-    "eval/kl_per_token",
-    "eval/length",
-    "eval/truncation_rate",
-    "eval/win_rate",
-    "eval/win_rate_se",
-    "perf/train_tokens_per_s",
-    "perf/train_samples_per_s",
-    "perf/train_time_s",
-    "perf/gen_tokens_per_s",
-    "perf/eval_time_s",
-    "perf/peak_mem_mb",
-)
+from tests.helpers import METRICS, RaisingAdapter
 
 
 def test_dpo_beats_the_sft_baseline_beyond_standard_error(default_cells):
@@ -106,14 +89,6 @@ def test_preference_data_is_byte_identical_for_the_same_seed(default_cells, benc
     assert sum(p["gold_chosen"] > p["gold_rejected"] for p in decided) > 0.6 * len(decided)
 
 
-class _Raises(Adapter):
-    description = "test adapter that fails"
-    data = "none"
-
-    def train(self, ctx):
-        raise RuntimeError("adapter exploded")
-
-
 class _Diverges(Adapter):
     description = "test adapter whose loss becomes NaN"
     data = "none"
@@ -126,7 +101,7 @@ class _Diverges(Adapter):
 
 @pytest.mark.parametrize(
     ("adapter", "status", "message"),
-    [(_Raises, "failed", "adapter exploded"), (_Diverges, "diverged", "loss became nan")],
+    [(RaisingAdapter, "failed", "adapter exploded"), (_Diverges, "diverged", "loss became nan")],
 )
 def test_failed_cell_is_recorded_with_its_error(
     monkeypatch, bench_dirs, default_cells, tmp_path, adapter, status, message
