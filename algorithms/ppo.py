@@ -24,7 +24,6 @@ from dataclasses import dataclass
 
 import torch
 from torch import nn
-from transformers import AutoModelForSequenceClassification
 
 from algorithms import register
 from algorithms.base import Adapter, TrainContext, TrainResult
@@ -119,6 +118,8 @@ class Critic(nn.Module):
     def from_reward_model(cls, folder, device: str) -> Critic:
         """The reward model saved in ``folder``, its score made V: head = score / std, bias = −mean / std, so the
         head reads the normalized score PPO is rewarded with (at a response's last token, exactly that reward)."""
+
+        from transformers import AutoModelForSequenceClassification
 
         rm = AutoModelForSequenceClassification.from_pretrained(str(folder))
         mean, std = normalization(folder)

@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import ClassVar
 
 import torch
-from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
 from bench.core.hashing import content_hash
 from bench.core.models import can_load
@@ -93,6 +92,8 @@ class IMDb(Task):
 
     @cached_property
     def _scorer(self):
+        from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
         local = Path(self.classifier).is_dir()
         tokenizer = AutoTokenizer.from_pretrained(self.classifier, local_files_only=local)
         model = AutoModelForSequenceClassification.from_pretrained(self.classifier, local_files_only=local).eval()

@@ -12,7 +12,6 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 import torch
-import transformers
 
 PACKAGES = ("pobench", "torch", "transformers", "trl", "datasets", "tokenizers", "accelerate", "vaderSentiment")
 
@@ -110,6 +109,8 @@ def main_process_first():
 
 def quiet_libraries(verbose: bool) -> None:
     """Keep pobench's own progress readable: library warnings and bars only with --verbose."""
+    import transformers
+
     if verbose:
         return
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")

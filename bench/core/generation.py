@@ -11,7 +11,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import torch
-from transformers import GenerationConfig
 
 from bench.core.logprobs import gather_token_logprobs
 
@@ -56,6 +55,8 @@ def sampling_config(max_new_tokens: int, pad_token_id, eos_token_id, bos_token_i
     """Plain ancestral sampling at temperature 1: every setting that could warp the distribution is set to
     its neutral value here, so nothing is filled in from a model's own generation_config (bench.core.models
     clears that too, for the samplers of TRL's trainers)."""
+    from transformers import GenerationConfig
+
     return GenerationConfig(
         do_sample=True,
         num_beams=1,

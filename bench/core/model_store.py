@@ -21,7 +21,6 @@ from importlib import metadata
 from pathlib import Path
 
 import torch
-from transformers import AutoModelForCausalLM, AutoTokenizer
 
 from bench.core.cache import ArtifactCache
 
@@ -118,6 +117,8 @@ def convert_gguf(file: Path, folder: Path, model_max_length: int) -> None:
     transformers refuses to save a model it loaded from GGUF (it is marked quantized), so the weights
     are moved into a model built from the same config without the quantization entry.
     """
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
     try:
         tokenizer = AutoTokenizer.from_pretrained(str(file.parent), gguf_file=file.name)
         loaded = AutoModelForCausalLM.from_pretrained(str(file.parent), gguf_file=file.name, dtype=torch.float32)

@@ -15,7 +15,6 @@ from typing import ClassVar
 from urllib.parse import urlparse
 
 import torch
-from transformers import AutoModelForCausalLM, AutoTokenizer, GenerationConfig, LlamaConfig, LlamaForCausalLM
 
 from bench.core.model_store import PackagedGGUF, PackagedModelError, converted_folder
 from bench.core.presets import NO_PRESET, PRETRAINED, SMOLLM2, Preset
@@ -72,6 +71,8 @@ class TinyLlama(ModelSource):
         return {"source": "tiny", **self.__dict__}
 
     def build_base(self, tokenizer_dir: Path | None, folder: Path, seed: int) -> None:
+        from transformers import LlamaConfig, LlamaForCausalLM
+
         tokenizer = load_tokenizer(tokenizer_dir)
         config = LlamaConfig(
             vocab_size=len(tokenizer),
@@ -186,10 +187,14 @@ def preset_of(name: str) -> Preset:
 
 
 def load_tokenizer(id_or_path: str | Path):
+    from transformers import AutoTokenizer
+
     return _from_pretrained(AutoTokenizer, id_or_path)
 
 
 def load_model(id_or_path: str | Path, device: str = "cpu", dtype: torch.dtype = torch.float32):
+    from transformers import AutoModelForCausalLM
+
     model = _from_pretrained(AutoModelForCausalLM, id_or_path, dtype=dtype).to(device)
     model.generation_config = neutral_generation_config(model.generation_config)
     return model
@@ -203,6 +208,8 @@ def neutral_generation_config(config):
     own and bias every KL estimate. Every sampler here (evaluation, pairs, best-of-n, PPO's rollouts, TRL's
     GRPO/RLOO) goes through a model loaded by this module, so clearing it here covers them all.
     """
+    from transformers import GenerationConfig
+
     ids = ("bos_token_id", "eos_token_id", "pad_token_id", "decoder_start_token_id")
     return GenerationConfig(**{k: getattr(config, k) for k in ids if getattr(config, k, None) is not None})
 

@@ -6,14 +6,19 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from tokenizers import Tokenizer, decoders, models, pre_tokenizers, processors, trainers
-from transformers import PreTrainedTokenizerFast
-
 PAD, BOS, EOS, UNK = "<pad>", "<s>", "</s>", "<unk>"
 
 
 def train_bpe_tokenizer(texts: Iterable[str], vocab_size: int, folder: Path) -> None:
     """Byte-level BPE (every byte representable, no unknown token); BOS is prepended to every text."""
+    from tokenizers import (
+        Tokenizer,
+        decoders,
+        models,
+        pre_tokenizers,
+        trainers,
+    )
+
     tok = Tokenizer(models.BPE())
     tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     tok.decoder = decoders.ByteLevel()
@@ -33,6 +38,13 @@ def word_level_tokenizer(words: Sequence[str], folder: Path) -> None:
     space before it (byte-level, as the BPE tokenizers do), so a decoded completion starts with a space and
     ``prompt + completion`` tokenizes as the prompt's tokens then the completion's; BOS is prepended to every
     text, and anything outside the list becomes ``<unk>``."""
+    from tokenizers import (
+        Tokenizer,
+        decoders,
+        models,
+        pre_tokenizers,
+    )
+
     if len(set(words)) != len(words) or any(not w.isalnum() for w in words):
         raise ValueError(f"a closed vocabulary needs distinct words of letters and digits, got {list(words)}")
     specials = [PAD, BOS, EOS, UNK]
@@ -46,6 +58,9 @@ def word_level_tokenizer(words: Sequence[str], folder: Path) -> None:
 
 def _save_with_bos(tok, folder: Path, **special) -> None:
     """BOS prepended to every text, then saved as a transformers fast tokenizer with pobench's special tokens."""
+    from tokenizers import processors
+    from transformers import PreTrainedTokenizerFast
+
     tok.post_processor = processors.TemplateProcessing(
         single=f"{BOS} $A", pair=f"{BOS} $A {BOS} $B", special_tokens=[(BOS, tok.token_to_id(BOS))]
     )

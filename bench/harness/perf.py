@@ -21,8 +21,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import torch
-from transformers import AutoConfig, AutoModelForCausalLM, TrainerCallback
-from transformers.trainer_callback import PrinterCallback
 
 from algorithms import ALGORITHMS
 from algorithms.base import TrainContext
@@ -72,6 +70,8 @@ class Side:
 def build_model_folder(shape: str, folder: Path, seq_len: int) -> int:
     """A random-init model of ``shape`` and a BPE tokenizer trained on the synthetic words; its parameter count."""
 
+    from transformers import AutoConfig, AutoModelForCausalLM
+
     if shape not in SHAPES:
         raise SettingsError(f"--model {shape!r}: perf builds models from a shape ({', '.join(SHAPES)})")
     rng = random.Random(0)
@@ -99,6 +99,8 @@ def write_pairs(folder: Path, n: int, words: int) -> None:
 
 
 def step_timer():
+    from transformers.trainer_callback import TrainerCallback
+
     class StepTimer(TrainerCallback):
         def __init__(self) -> None:
             self.times: list[float] = []
@@ -121,6 +123,7 @@ def _sync() -> None:
 
 
 def measure(trainer, params: int, live_reference: bool, warmup: int, device: str, label: str, gen) -> Side:
+    from transformers.trainer_callback import PrinterCallback
 
     timer = step_timer()
     trainer.add_callback(timer)

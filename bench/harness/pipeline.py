@@ -11,7 +11,6 @@ from dataclasses import asdict
 from pathlib import Path
 
 import torch
-from transformers import set_seed
 
 from algorithms import ALGORITHMS
 from algorithms.base import TrainContext
@@ -60,6 +59,7 @@ def run_cell(
     ``on_stage`` is told each stage as it starts (prepare, train, evaluate): the sweep's progress bar.
     ``tracker`` (wandb) gets a run for the cell, its curve live and its final record; it never raises.
     """
+    from transformers.trainer_utils import set_seed
 
     out_dir = Path(out_dir)
     device = device or pick_device()

@@ -20,8 +20,6 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import torch
-from transformers import AutoModelForSequenceClassification
-from transformers.trainer_callback import PrinterCallback
 
 from bench.core.cache import Artifact, ArtifactCache
 from bench.core.generation import pad_right
@@ -95,6 +93,8 @@ def train_reward_model(
 ) -> dict:
     """Fit the reward model on all but the held-out pairs, save it to ``folder``; return its metadata."""
     from datasets import Dataset
+    from transformers import AutoModelForSequenceClassification
+    from transformers.trainer_callback import PrinterCallback
     from trl import RewardConfig, RewardTrainer
 
     rows = read_jsonl(data_dir / PAIRS)
@@ -202,6 +202,8 @@ def normalization(folder: Path) -> tuple[float, float]:
 
 def load_reward_scorer(folder: Path, device: str = "cpu", batch_size: int = 128) -> RewardScorer:
     """The frozen reward model saved in ``folder`` (a "reward-model" artifact) as a normalized scorer."""
+
+    from transformers import AutoModelForSequenceClassification
 
     model = AutoModelForSequenceClassification.from_pretrained(str(folder)).to(device)
     model.eval().requires_grad_(False)

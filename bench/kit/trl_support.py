@@ -8,9 +8,6 @@ import random
 import time
 from typing import Any, ClassVar
 
-from transformers import TrainerCallback
-from transformers.trainer_callback import PrinterCallback
-
 from algorithms.base import Adapter, TrainContext, TrainResult
 from algorithms.defaults import DEFAULT_LR
 from bench.core.environment import world_size
@@ -93,6 +90,7 @@ def unpaired_dataset(ctx: TrainContext):
 
 def curve_callback(ctx: TrainContext):
     """A TrainerCallback that copies TRL's logs into the cell's curve under ``train/...`` names."""
+    from transformers.trainer_callback import TrainerCallback
 
     class CurveCallback(TrainerCallback):
         def on_log(self, args, state, control, logs=None, **kwargs):
@@ -113,6 +111,8 @@ def train_with(trainer, examples: int, tokens: int | None = None) -> TrainResult
     ``tokens``: non-padding tokens through the policy, for trainers that do not count them themselves
     (TRL's DPO and KTO trainers do; its experimental CPO and ORPO trainers do not: see ``paired_dataset_tokens``).
     """
+    from transformers.trainer_callback import PrinterCallback
+
     trainer.remove_callback(PrinterCallback)  # the curve keeps the logs; no dict per step on stdout
     trainer.train()
     state = trainer.state

@@ -31,10 +31,11 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
 )
 
 # Imported inside the function that needs them, for start-up time: each is heavy (or optional) and only some
-# commands use it, e.g. `pobench list` and `pobench leaderboard` never load trl, ray or wandb.
+# paths use it. transformers' model and trainer code takes 2-5 s to import: with it at the top of bench.core.models,
+# `pobench run` with a typo took 6-11 s to say so instead of 3.5.
 LAZY_LIBRARIES = {
-    "trl", "datasets", "ray", "wandb", "matplotlib", "peft", "accelerate", "scipy", "vaderSentiment",
-    "huggingface_hub", "pandas", "gguf", "playwright",
+    "transformers", "tokenizers", "trl", "datasets", "ray", "wandb", "matplotlib", "peft", "accelerate", "scipy",
+    "vaderSentiment", "huggingface_hub", "pandas", "gguf", "playwright",
 }  # fmt: skip
 # The command dispatcher loads a command's modules only when that command runs (`pobench --help` is instant).
 LAZY_MODULES = {"bench.cli"}
@@ -204,6 +205,21 @@ def test_each_command_is_a_module_of_its_own():
         tree = ast.parse(sources[f"bench.cli.{module}"])
         functions = {node.name for node in tree.body if isinstance(node, ast.FunctionDef)}
         assert {"add_arguments", "run"} <= functions, f"pobench {command}: bench/cli/{module}.py"
+
+
+def test_a_command_loads_no_heavy_library_before_it_runs():
+    """Importing every command and discovering every adapter and task loads none of the libraries kept lazy for
+    start-up time (torch itself is needed by every model and is imported at top)."""
+    code = (
+        "import sys; from bench.cli import COMMANDS; import importlib\n"
+        "for module, _ in COMMANDS.values(): importlib.import_module('bench.cli.' + module)\n"
+        "from algorithms import ALGORITHMS; from tasks import TASKS; ALGORITHMS.names(); TASKS.names()\n"
+        "heavy = ['trl', 'peft', 'ray', 'wandb', 'matplotlib', 'datasets', 'playwright', "
+        "'transformers.modeling_utils', 'transformers.trainer_utils', 'transformers.trainer_callback']\n"
+        "print([m for m in heavy if m in sys.modules])"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
+    assert out.stdout.strip().splitlines()[-1] == "[]"
 
 
 def test_help_loads_no_command():
