@@ -223,6 +223,7 @@ class PPO(Adapter):
 
             # --- optimization: ppo_epochs passes over the batch in minibatches
             stats: dict[str, list[float]] = {name: [] for name in DIAGNOSTICS}
+            grad_norms: list[float] = []  # the actor's, before clipping (what TRL logs as grad_norm)
             for _ in range(hp.ppo_epochs):
                 order = torch.randperm(input_ids.shape[0], generator=shuffle)
                 for start in range(0, len(order), hp.minibatch_size):
@@ -238,7 +239,7 @@ class PPO(Adapter):
                     loss = policy_loss + hp.vf_coef * value_loss - hp.entropy_coef * entropy
                     optimizer.zero_grad()
                     loss.backward()
-                    nn.utils.clip_grad_norm_(actor.parameters(), hp.max_grad_norm)
+                    grad_norms.append(float(nn.utils.clip_grad_norm_(actor.parameters(), hp.max_grad_norm)))
                     nn.utils.clip_grad_norm_(critic.parameters(), hp.max_grad_norm)
                     optimizer.step()
                     train_tokens += int(att.sum())
@@ -258,6 +259,8 @@ class PPO(Adapter):
                     "train/kl_penalty": float(beta * kl.mean()),
                     "train/kl_coef": beta,
                     "train/length": float(mask.sum(dim=1).mean()),
+                    "train/learning_rate": optimizer.param_groups[0]["lr"],  # the actor's, this update
+                    "train/grad_norm": sum(grad_norms) / len(grad_norms),
                 },
             )
             if update % every == 0 or update == hp.updates:

@@ -6,6 +6,10 @@ into the cache, and one Ray task per cell runs it (``run_cell``) and writes its 
 executor would. On a multi-node cluster the results folder and the cache must be shared storage
 (the same path on every node), and pobench must be installed on every node.
 
+With wandb on, each cell's worker logs the cell's run as a local cell would (offline runs land in
+the results folder's ``wandb/``, shared storage on a cluster anyway; online runs need the
+worker to be logged in); the driver logs the sweep's leaderboard run.
+
 A cell asks for ``cpus_per_cell`` CPUs (torch uses that many threads) and one GPU on CUDA. A worker
 that dies (killed, out of memory) is retried once by Ray; if the retry dies too, the driver writes
 the cell's record as ``failed`` with the error, so the sweep lists it and ``--retry-failed`` reruns it.
@@ -25,22 +29,25 @@ from bench.core.params import SettingsError
 from bench.core.record import RunRecord, write_record
 from bench.harness.pipeline import CellFailed, new_record, run_cell
 from bench.harness.prepare import prepare
+from bench.harness.tracking import Tracker
 
 
-def _cell_task(spec, source, out_dir: str, cache_dir: str | None, device: str, threads: int) -> dict:
-
+def _cell_task(
+    spec, source, out_dir: str, cache_dir: str | None, device: str, threads: int, wandb: dict | None = None
+) -> dict:
+    """Run one cell in a worker: its record (as JSON) and the folders of the wandb runs it logged."""
     torch.set_num_threads(threads)
+    tracker = Tracker(**wandb) if wandb else None
     try:
         record, _ = run_cell(
-            spec, source, Path(out_dir), Path(cache_dir) if cache_dir else None, device, lambda _: None
+            spec, source, Path(out_dir), Path(cache_dir) if cache_dir else None, device, lambda _: None, tracker=tracker
         )
     except CellFailed as failed:
         record = failed.record
-    return record.to_json()
+    return {"record": record.to_json(), "run_dirs": tracker.run_dirs if tracker else []}
 
 
 def _prepare_task(spec, source, cache_dir: str, device: str, threads: int) -> None:
-
     torch.set_num_threads(threads)
     task = spec.task_object(source.chat_tokenizer())
     cache = ArtifactCache(cache_dir, log=lambda _: None)
@@ -55,8 +62,10 @@ def run_on_ray(
     address: str | None,
     cpus_per_cell: int,
     note,
+    tracker: Tracker | None = None,
 ) -> tuple[list[RunRecord], bool]:
-    """(records of the cells that ran, interrupted?)."""
+    """(records of the cells that ran, interrupted?). ``tracker``: the sweep's wandb settings, which each cell's
+    worker logs its run with; the folders of those runs are added to its ``run_dirs``."""
     try:
         import ray
     except ImportError:
@@ -90,17 +99,21 @@ def run_on_ray(
                     pass
         # online cells (sampling while training) take several times longer: submitted first, they do not leave
         # one worker busy at the end while the others idle
+        wandb = tracker.worker_settings() if tracker is not None and tracker.enabled else None
         online_first = sorted(todo, key=lambda item: ALGORITHMS.get(item[1].algo).data != "prompts")
         for _, spec, source in online_first:
             ref = cell_task.remote(
-                spec, source, str(out_dir), str(cache_dir) if cache_dir else None, device, cpus_per_cell
+                spec, source, str(out_dir), str(cache_dir) if cache_dir else None, device, cpus_per_cell, wandb
             )
             pending[ref] = spec
         while pending:
             (ref,), _ = ray.wait(list(pending), num_returns=1)
             spec = pending.pop(ref)
             try:
-                record = RunRecord.from_json(ray.get(ref))
+                result = ray.get(ref)
+                record = RunRecord.from_json(result["record"])
+                if tracker is not None:
+                    tracker.run_dirs += result["run_dirs"]
             except Exception as exc:  # noqa: BLE001 - the worker died twice: record it, go on
                 record = new_record(spec, device, error=f"ray: {type(exc).__name__}: {str(exc).splitlines()[0]}")
                 write_record(Path(out_dir), record)

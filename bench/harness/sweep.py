@@ -128,7 +128,7 @@ def run_sweep(
         if executor == "ray":
             progress.close()
             outcome.ran, outcome.interrupted = run_on_ray(
-                todo, out_dir, cache_dir, device or pick_device(), address, cpus_per_cell, progress.note
+                todo, out_dir, cache_dir, device or pick_device(), address, cpus_per_cell, progress.note, tracker
             )
             todo = []
         try:

@@ -35,10 +35,11 @@ def resolve_mode(flag: str | None) -> str:
     aliases = {"dryrun": "offline", "run": "online", "disabled": "disabled", "offline": "offline", "online": "online"}
     if env in aliases:
         return aliases[env]
-    return "online" if _logged_in() else "offline"
+    return "online" if logged_in() else "offline"
 
 
-def _logged_in() -> bool:
+def logged_in() -> bool:
+    """Whether wandb has credentials here: WANDB_API_KEY, or a wandb host in ~/.netrc (`wandb login`)."""
     if os.environ.get("WANDB_API_KEY"):
         return True
     try:
@@ -73,6 +74,11 @@ class Tracker:
         self._wandb = None
         if self.enabled:
             self._guard("import", self._import)
+
+    def worker_settings(self) -> dict[str, Any]:
+        """What another process (a Ray worker) needs to log its cells to the same project, group and folder."""
+        return {"mode": self.mode, "out_dir": str(self.out_dir), "group": self.group, "project": self.project,
+                "entity": self.entity}  # fmt: skip
 
     # -- cells ---------------------------------------------------------------------------------------
     def start_cell(self, spec: dict[str, Any]) -> None:

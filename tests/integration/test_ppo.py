@@ -211,3 +211,14 @@ def test_ppo_on_gold_reward_raises_gold_reward_of_fresh_samples(setup, tmp_path)
     assert after - before > 3 * math.hypot(se_a, se_b), gold
     scores = [row["train/score"] for row in ctx.curve.rows]
     assert sum(scores[-5:]) / 5 > sum(scores[:5]) / 5, scores
+
+
+def test_ppo_logs_its_learning_rate_and_gradient_norm_as_trl_does(setup, tmp_path):
+    """train/learning_rate: the actor's rate in that update, linearly annealed; train/grad_norm: the actor's
+    gradient norm before clipping, averaged over the update's minibatches (TRL logs both under those names)."""
+    ctx = make_ctx(setup, tmp_path, reward="gold")
+    run(ctx)
+    hp = ctx.params
+    rates = [row["train/learning_rate"] for row in ctx.curve.rows]
+    assert rates == pytest.approx([hp.learning_rate * (1 - (u - 1) / hp.updates) for u in (1, 2)])
+    assert all(math.isfinite(row["train/grad_norm"]) and row["train/grad_norm"] > 0 for row in ctx.curve.rows)

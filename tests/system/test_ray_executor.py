@@ -1,5 +1,5 @@
-"""--executor ray on a local Ray cluster started here: the same records as the local executor, and a
-worker killed mid-cell is retried without losing finished cells."""
+"""--executor ray on a local Ray cluster started here: the same records as the local executor, the same wandb
+runs, and a worker killed mid-cell is retried without losing finished cells."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import pytest
 
 from bench.cli import main
 from bench.core.record import read_records
+from tests.helpers import read_runs
 
 # --no-frontier: one cell per algorithm (a sweep runs each over its frontier grid unless told otherwise)
 ONE_CELL = ["--no-frontier", "--set", "eval_prompts=16", "--set", "eval_samples=2"]
@@ -79,3 +80,23 @@ def test_a_worker_killed_mid_cell_is_retried(local_ray, bench_dirs, default_cell
     assert killed, "no cell worker was seen to kill"
     records = read_records(out)
     assert len(records) == 1 and records[0].status == "ok"  # Ray ran the cell again after the kill
+
+
+def test_ray_cells_log_the_wandb_runs_local_cells_log(local_ray, bench_dirs, default_cells, tmp_path, capsys):
+    out = tmp_path / "results"
+    ray_args = ["--executor", "ray", "--cpus-per-cell", "1", "--wandb", "offline", "--name", "on-ray"]
+    assert sweep(out, bench_dirs["cache"], "sft,dpo", *ray_args) == 0
+    assert f"wandb: 3 offline run(s) in {out / 'wandb'}" in capsys.readouterr().err
+    records = {r.algo: r for r in read_records(out)}
+    runs = {run.name: run for run in read_runs(out)}
+    assert set(runs) == {"sft-sentiment-tiny-seed0", "dpo-sentiment-tiny-seed0", "on-ray-leaderboard"}
+    for algo, record in records.items():
+        run = runs[f"{algo}-sentiment-tiny-seed0"]
+        assert (run.group, run.job_type, run.exit_code) == ("on-ray", algo, 0)
+        for key, value in {**record.spec, "comparability_key": record.comparability_key}.items():
+            assert run.config[key] == value, key
+        for key, value in record.metrics.items():
+            assert run.summary[key] == pytest.approx(value, nan_ok=True), key
+        logged = [(row["train/global_step"], row["train/loss"]) for row in run.history if "train/loss" in row]
+        assert logged == [(row["step"], row["train/loss"]) for row in record.curve if "train/loss" in row]
+    assert len([row for row in runs["dpo-sentiment-tiny-seed0"].history if "train/loss" in row]) > 0

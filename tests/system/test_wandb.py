@@ -11,6 +11,7 @@ import pytest
 from bench.cli import main
 from bench.core.record import read_records
 from bench.harness.tracking import Tracker
+from bench.reports.dashboard import frontier_plot_names, metrics_named, specification
 from tests.helpers import read_runs
 
 SMALL = ["--set", "train_examples=64", "--set", "eval_prompts=16", "--set", "eval_samples=2"]
@@ -80,3 +81,32 @@ def test_wandb_failure_warns_once_and_costs_nothing(monkeypatch, capsys, bench_d
     records = read_records(out)
     assert len(records) == 2 and all(r.status == "ok" and r.samples and "eval/reward" in r.metrics for r in records)
     assert (out / "leaderboard.md").exists() and not (out / "wandb").exists()
+
+
+def test_the_dashboard_names_only_what_the_runs_log(capsys, bench_dirs, default_cells, tmp_path):
+    """Every metric, table, image and config key the dashboard's panels and filters read, in the offline runs
+    of a real sweep (the checks fail on a name the runs do not have)."""
+    out = tmp_path / "results"
+    assert sweep(out, bench_dirs["cache"], "--wandb", "offline") == 0
+    runs = read_runs(out)
+    cells = [run for run in runs if run.job_type != "leaderboard"]
+    (board,) = [run for run in runs if run.job_type == "leaderboard"]
+    spec = specification(read_records(out), frontier_plot_names(out), "pobench", None, "two-cells", "sentiment", "tiny")
+    named = metrics_named(spec)
+    assert {"eval/kl", "eval/reward", "eval/length", "eval/truncation_rate"} <= named["summary"]
+    assert {"train/global_step", "train/loss", "train/rewards/margins"} <= named["history"]
+    assert named["tables"] == {"headline", "leaderboard"} and named["media"]
+    for run in cells:
+        assert named["summary"] <= set(run.summary), run.name
+        assert named["config"] <= set(run.config), run.name
+        assert run.group == spec["filters"]["group"] and run.config["task"] == spec["filters"]["task"]
+    logged = {key for run in cells for row in run.history for key in row}
+    assert named["history"] <= logged, named["history"] - logged
+    board_keys = set(board.history[0])
+    assert {f"{t}/_type" for t in named["tables"]} <= board_keys
+    assert {f"{m}/_type" for m in named["media"]} <= board_keys
+    # each algorithm's own curves are plotted for its runs only (sft trains nothing: no curves of its own)
+    own = {s["runset"]["job_type"]: {y for p in s["panels"] for y in p["y"]} for s in spec["sections"]
+           if s["name"].startswith("Training curves:")}  # fmt: skip
+    for run in cells:
+        assert own.get(run.job_type, set()) <= {key for row in run.history for key in row}, run.name

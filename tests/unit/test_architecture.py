@@ -35,7 +35,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
 # `pobench run` with a typo took 6-11 s to say so instead of 3.5.
 LAZY_LIBRARIES = {
     "transformers", "tokenizers", "trl", "datasets", "ray", "wandb", "matplotlib", "peft", "accelerate", "scipy",
-    "vaderSentiment", "huggingface_hub", "pandas", "gguf", "playwright",
+    "vaderSentiment", "huggingface_hub", "pandas", "gguf", "playwright", "wandb_workspaces",
 }  # fmt: skip
 # The command dispatcher loads a command's modules only when that command runs (`pobench --help` is instant).
 LAZY_MODULES = {"bench.cli"}

@@ -1,0 +1,163 @@
+"""A wandb report that compares algorithms the way the leaderboard does (``pobench dashboard``).
+
+The report is described first as a plain specification (a dict: sections, each a run set with its filters
+and grouping, and panels naming the metrics they plot), built from a results folder's records, so every
+metric it names is one the runs really log. ``to_report`` turns it into a ``wandb_workspaces`` report;
+saving that needs wandb's network and credentials, the specification does not (``--dry-run``).
+
+Where the names come from (bench/harness/tracking.py): a cell's run has group = the sweep's name,
+job_type = the algorithm, config = the flat spec (``algo``, ``task``, ``model``, hyperparameters), the
+final metrics in its summary and the curve in its history with ``train/global_step`` as x axis; the
+sweep's leaderboard run (job_type ``leaderboard``) logs the tables ``headline`` and ``leaderboard`` and
+the frontier plots as images ``frontier/NAME``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from bench.core.record import RunRecord
+
+# Per-algorithm summaries, one bar chart each, as the leaderboard's columns
+SCALARS = ("eval/reward", "eval/kl", "eval/length", "eval/truncation_rate")
+STEP = "train/global_step"
+LEADERBOARD_JOB = "leaderboard"
+
+
+def specification(
+    records: list[RunRecord],
+    frontier_plots: list[str],
+    project: str,
+    entity: str | None = None,
+    sweep: str | None = None,
+    task: str | None = None,
+    model: str | None = None,
+) -> dict[str, Any]:
+    """The report for the runs of ``records`` (optionally one sweep, task and model): its title, filters and
+    sections. ``frontier_plots``: the names of the frontier images the leaderboard run logged."""
+    chosen = [r for r in records if (task is None or r.task == task) and (model is None or r.model == model)]
+    if not chosen:
+        where = ", ".join(f"{k} {v!r}" for k, v in (("task", task), ("model", model)) if v is not None)
+        raise ValueError(f"no records{' for ' + where if where else ''}: nothing to build a dashboard of")
+    filters = {k: v for k, v in (("group", sweep), ("task", task), ("model", model)) if v is not None}
+    cells = {"filters": filters, "exclude_job_type": LEADERBOARD_JOB}
+    board = {"filters": {k: v for k, v in filters.items() if k == "group"}, "job_type": LEADERBOARD_JOB}
+    algos = sorted({r.algo for r in chosen})
+    sections = [
+        {
+            "name": "Gold reward against KL to the reference",
+            "runset": {**cells, "groupby": ["algo"]},
+            "panels": [{"type": "scatter", "x": "eval/kl", "y": "eval/reward"}],
+        },
+        {
+            "name": "Reward at matched KL (the headline) and the leaderboard",
+            "runset": board,
+            "panels": [{"type": "table", "key": "headline"}, {"type": "table", "key": "leaderboard"}],
+        },
+        {
+            "name": "Per algorithm and hyperparameters",
+            "runset": {**cells, "groupby": ["algo", *varying_hyperparameters(chosen)]},
+            "panels": [{"type": "bar", "metric": m} for m in SCALARS],
+        },
+        {
+            "name": "Training loss",
+            "runset": {**cells, "groupby": ["algo"]},
+            "panels": [{"type": "line", "x": STEP, "y": ["train/loss"]}],
+        },
+    ]
+    for algo in algos:
+        own = [m for m in curve_metrics([r for r in chosen if r.algo == algo]) if m != "train/loss"]
+        if own:
+            sections.append(
+                {
+                    "name": f"Training curves: {algo}",
+                    "runset": {**cells, "job_type": algo, "groupby": ["algo"]},
+                    "panels": [{"type": "line", "x": STEP, "y": [m]} for m in own],
+                }
+            )
+    if frontier_plots:
+        sections.append(
+            {
+                "name": "The optimal frontier",
+                "runset": board,
+                "panels": [{"type": "media", "keys": [f"frontier/{name}" for name in frontier_plots]}],
+            }
+        )
+    title = "pobench: " + " · ".join([sweep or "all sweeps", task or "all tasks", model or "all models"])
+    return {"title": title, "project": project, "entity": entity, "filters": filters, "sections": sections}
+
+
+def varying_hyperparameters(records: list[RunRecord]) -> list[str]:
+    """Hyperparameters that take more than one value within an algorithm: what splits its runs into groups."""
+    values: dict[tuple[str, str], set[str]] = {}
+    for r in records:
+        for key, value in r.hparams.items():
+            values.setdefault((r.algo, key), set()).add(repr(value))
+    return sorted({key for (_, key), seen in values.items() if len(seen) > 1})
+
+
+def curve_metrics(records: list[RunRecord]) -> list[str]:
+    """Every metric the records' training curves hold, as the runs log them (``train/...``)."""
+    return sorted({k for r in records for row in r.curve for k in row if k.startswith("train/")})
+
+
+def frontier_plot_names(out_dir: Path) -> list[str]:
+    """The frontier images a results folder's leaderboard run logged (``plots/frontier-*.png``), by name."""
+    return sorted(p.stem for p in (Path(out_dir) / "plots").glob("frontier-*.png"))
+
+
+def metrics_named(spec: dict[str, Any]) -> dict[str, set[str]]:
+    """What the specification reads from the runs: summary metrics, history metrics, tables, images, config keys."""
+    out: dict[str, set[str]] = {"summary": set(), "history": set(), "tables": set(), "media": set(), "config": set()}
+    for section in spec["sections"]:
+        out["config"] |= set(section["runset"].get("groupby", [])) | set(section["runset"]["filters"]) - {"group"}
+        for panel in section["panels"]:
+            if panel["type"] == "scatter":
+                out["summary"] |= {panel["x"], panel["y"]}
+            elif panel["type"] == "bar":
+                out["summary"].add(panel["metric"])
+            elif panel["type"] == "line":
+                out["history"] |= {panel["x"], *panel["y"]}
+            elif panel["type"] == "table":
+                out["tables"].add(panel["key"])
+            elif panel["type"] == "media":
+                out["media"] |= set(panel["keys"])
+    return out
+
+
+def to_report(spec: dict[str, Any]):
+    """The specification as a ``wandb_workspaces`` report (not saved)."""
+    import wandb_workspaces.reports.v2 as wr  # optional: only `pobench dashboard` needs it
+    from wandb_workspaces import expr
+
+    def runset(rs: dict[str, Any]):
+        filters = [expr.Metric("Group") == v if k == "group" else expr.Config(k) == v for k, v in rs["filters"].items()]
+        if "job_type" in rs:
+            filters.append(expr.Metric("JobType") == rs["job_type"])
+        if "exclude_job_type" in rs:
+            filters.append(expr.Metric("JobType") != rs["exclude_job_type"])
+        return wr.Runset(
+            project=spec["project"], entity=spec["entity"] or "", filters=filters, groupby=rs.get("groupby", [])
+        )
+
+    def panel(p: dict[str, Any]):
+        if p["type"] == "scatter":
+            return wr.ScatterPlot(title=f"{p['y']} against {p['x']}", x=wr.SummaryMetric(p["x"]),
+                                  y=wr.SummaryMetric(p["y"]))  # fmt: skip
+        if p["type"] == "bar":
+            return wr.BarPlot(title=p["metric"], metrics=[wr.SummaryMetric(p["metric"])], groupby_rangefunc="stderr")
+        if p["type"] == "line":
+            return wr.LinePlot(title=", ".join(p["y"]), x=p["x"], y=list(p["y"]))
+        if p["type"] == "table":
+            return wr.WeavePanelSummaryTable(table_name=p["key"])
+        return wr.MediaBrowser(media_keys=list(p["keys"]))
+
+    blocks = [wr.P(f"Built by pobench dashboard; filters: {spec['filters'] or 'none'}.")]
+    for section in spec["sections"]:
+        blocks += [
+            wr.H2(section["name"]),
+            wr.PanelGrid(runsets=[runset(section["runset"])], panels=[panel(p) for p in section["panels"]]),
+        ]
+    named = {"entity": spec["entity"]} if spec["entity"] else {}  # else wandb's default entity (asks the server)
+    return wr.Report(project=spec["project"], title=spec["title"], blocks=blocks, **named)
