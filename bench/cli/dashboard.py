@@ -10,8 +10,7 @@ import sys
 from pathlib import Path
 from urllib.parse import urlparse
 
-from bench.cli.options import add_out_arg, records_of
-from bench.core.atomic import write_text_atomic
+from bench.cli.options import add_out_arg, emit, records_of
 from bench.core.params import SettingsError
 from bench.harness.tracking import logged_in
 from bench.reports.dashboard import frontier_plot_names, specification, to_report
@@ -44,12 +43,7 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise SettingsError(f"dashboard of {out}: {exc}") from None
     if args.dry_run:
-        text = json.dumps(spec, indent=1, ensure_ascii=False) + "\n"
-        if args.output:
-            write_text_atomic(args.output, text)
-            print(f"dashboard specification: {args.output}")
-        else:
-            print(text, end="")
+        emit(json.dumps(spec, indent=1, ensure_ascii=False) + "\n", args.output, "dashboard specification")
         return 0
     check_wandb_reachable()
     report = to_report(spec)

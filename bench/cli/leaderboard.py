@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from bench.cli.options import add_out_arg, records_of
+from bench.cli.options import add_out_arg, emit, records_of
 from bench.core.atomic import write_text_atomic
 from bench.reports.leaderboard import build_boards, headline_csv, to_csv, to_markdown
 from bench.reports.publish import html_page
@@ -39,9 +39,5 @@ def run(args: argparse.Namespace) -> int:
         print(f"leaderboard: {target}")
         return 0
     text = {"md": to_markdown, "csv": to_csv, "headline-csv": headline_csv}[args.format](boards)
-    if args.output:
-        write_text_atomic(args.output, text)
-        print(f"leaderboard: {args.output}")
-    else:
-        print(text, end="")
+    emit(text, args.output, "leaderboard")
     return 0

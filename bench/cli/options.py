@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from bench.core.atomic import write_text_atomic
 from bench.core.record import RunRecord, read_records
 from bench.harness.tracking import Tracker, resolve_mode
 
@@ -64,3 +65,12 @@ def records_of(out: Path) -> list[RunRecord]:
 
 def stderr_log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
+
+
+def emit(text: str, output: str | None, what: str) -> None:
+    """``text`` to the file ``output`` (atomically, saying where), or to stdout."""
+    if output:
+        write_text_atomic(output, text)
+        print(f"{what}: {output}")
+    else:
+        print(text, end="")
