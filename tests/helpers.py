@@ -12,13 +12,14 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pytest
 from transformers import LlamaConfig, LlamaForSequenceClassification
 
 from algorithms import ALGORITHMS
 from algorithms.base import Adapter
 from bench.cli import main
 from bench.core.models import load_tokenizer
-from bench.core.record import RunRecord
+from bench.core.record import RunRecord, read_records
 from bench.core.tokenizer import train_bpe_tokenizer
 from bench.harness.pipeline import run_cell
 from bench.harness.spec import resolve_spec
@@ -318,3 +319,17 @@ def read_run(folder: Path) -> OfflineRun:
 
 def read_runs(out_dir: Path) -> list[OfflineRun]:
     return [read_run(p) for p in sorted((Path(out_dir) / "wandb").glob("offline-run-*"))]
+
+
+def sweep_runs(out: Path) -> tuple[dict[str, RunRecord], dict[str, OfflineRun]]:
+    """A sweep's records by algorithm (one cell each) and its offline wandb runs by name."""
+    return {r.algo: r for r in read_records(out)}, {run.name: run for run in read_runs(out)}
+
+
+def assert_run_matches_record(run: OfflineRun, record: RunRecord) -> None:
+    """A cell's wandb run holds what its record does: config = the flat resolved spec plus the comparability key
+    (so group-by and scatter work unedited), summary = every final metric, as recorded."""
+    for key, value in {**record.spec, "comparability_key": record.comparability_key}.items():
+        assert run.config[key] == value, key
+    for key, value in record.metrics.items():
+        assert run.summary[key] == pytest.approx(value, nan_ok=True), key

@@ -12,7 +12,7 @@ import pytest
 
 from bench.cli import main
 from bench.core.record import read_records
-from tests.helpers import read_runs
+from tests.helpers import assert_run_matches_record, sweep_runs
 
 # --no-frontier: one cell per algorithm (a sweep runs each over its frontier grid unless told otherwise)
 ONE_CELL = ["--no-frontier", "--set", "eval_prompts=16", "--set", "eval_samples=2"]
@@ -87,16 +87,12 @@ def test_ray_cells_log_the_wandb_runs_local_cells_log(local_ray, bench_dirs, def
     ray_args = ["--executor", "ray", "--cpus-per-cell", "1", "--wandb", "offline", "--name", "on-ray"]
     assert sweep(out, bench_dirs["cache"], "sft,dpo", *ray_args) == 0
     assert f"wandb: 3 offline run(s) in {out / 'wandb'}" in capsys.readouterr().err
-    records = {r.algo: r for r in read_records(out)}
-    runs = {run.name: run for run in read_runs(out)}
+    records, runs = sweep_runs(out)
     assert set(runs) == {"sft-sentiment-tiny-seed0", "dpo-sentiment-tiny-seed0", "on-ray-leaderboard"}
     for algo, record in records.items():
         run = runs[f"{algo}-sentiment-tiny-seed0"]
         assert (run.group, run.job_type, run.exit_code) == ("on-ray", algo, 0)
-        for key, value in {**record.spec, "comparability_key": record.comparability_key}.items():
-            assert run.config[key] == value, key
-        for key, value in record.metrics.items():
-            assert run.summary[key] == pytest.approx(value, nan_ok=True), key
+        assert_run_matches_record(run, record)
         logged = [(row["train/global_step"], row["train/loss"]) for row in run.history if "train/loss" in row]
         assert logged == [(row["step"], row["train/loss"]) for row in record.curve if "train/loss" in row]
     assert len([row for row in runs["dpo-sentiment-tiny-seed0"].history if "train/loss" in row]) > 0

@@ -12,7 +12,7 @@ from bench.cli import main
 from bench.core.record import read_records
 from bench.harness.tracking import Tracker
 from bench.reports.dashboard import frontier_plot_names, metrics_named, specification
-from tests.helpers import read_runs
+from tests.helpers import assert_run_matches_record, read_runs, sweep_runs
 
 SMALL = ["--set", "train_examples=64", "--set", "eval_prompts=16", "--set", "eval_samples=2"]
 
@@ -26,19 +26,13 @@ def test_two_cell_sweep_lands_in_wandb_as_dashboards_expect(capsys, bench_dirs, 
     out = tmp_path / "results"
     assert sweep(out, bench_dirs["cache"], "--wandb", "offline") == 0
     assert f"wandb: 3 offline run(s) in {out / 'wandb'}; upload: wandb sync" in capsys.readouterr().err
-    records = {r.algo: r for r in read_records(out)}
-    runs = {run.name: run for run in read_runs(out)}
+    records, runs = sweep_runs(out)
     assert set(runs) == {"sft-sentiment-tiny-seed0", "dpo-sentiment-tiny-seed0", "two-cells-leaderboard"}
 
     for algo, record in records.items():
         run = runs[f"{algo}-sentiment-tiny-seed0"]
         assert (run.group, run.job_type, run.tags, run.exit_code) == ("two-cells", algo, ["sentiment", "tiny"], 0)
-        # config: the flat resolved spec plus the comparability key, so group-by and scatter work unedited
-        for key, value in {**record.spec, "comparability_key": record.comparability_key}.items():
-            assert run.config[key] == value, key
-        # summary: every final metric, as recorded
-        for key, value in record.metrics.items():
-            assert run.summary[key] == pytest.approx(value, nan_ok=True), key
+        assert_run_matches_record(run, record)
         assert run.summary["status"] == "ok"
         # the samples table: prompt, completion, gold reward, length, per-sample KL
         table = run.table("eval/samples")
