@@ -1,4 +1,5 @@
-"""What a record says about where it was made: package versions, device, git commit."""
+"""The process and its machine: package versions, device, git commit (what a record says about where it was
+made), the processes of a run, and how loud the libraries are."""
 
 from __future__ import annotations
 
@@ -50,7 +51,7 @@ def cpu_model() -> str:
 
 def git_commit() -> str:
     """The commit of the pobench checkout (with '+dirty' for uncommitted changes), or 'unknown'."""
-    root = Path(__file__).resolve().parent.parent
+    root = Path(__file__).resolve().parents[2]  # the checkout: bench/core/environment.py
     try:
         commit = subprocess.run(
             ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, timeout=5, check=True

@@ -130,12 +130,13 @@ def prepare(
 
     def build_data(folder: Path) -> dict:
         if given:  # a task made from a preference file: the data as given, the same for every seed
-            stats = {**write_given_rows(task, folder), "given": True}
+            stats = {**write_given_rows(task, given_rows, folder), "given": True}
         else:
             stats = build_pairs(*ref_model(), task, data, folder, seed=seed)
         return {**stats, "fingerprint": file_hash(folder / PAIRS)}
 
-    given = task.preference_rows() is not None
+    given_rows = task.preference_rows()  # built once: a dataset's rows are joined to their prompts here
+    given = given_rows is not None
     data_inputs = {**task_inputs(task), "reference": reference.key, "data": asdict(data)}
     if not given:
         data_inputs["seed"] = seed

@@ -78,9 +78,9 @@ def build_pairs(
     }
 
 
-def write_given_rows(task: Task, folder: Path) -> dict:
-    """A preference file's rows as pobench's data: pairs (and their unpaired view), or unpaired rows only."""
-    rows = task.preference_rows()
+def write_given_rows(task: Task, rows: list[dict], folder: Path) -> dict:
+    """A preference file's rows (``task.preference_rows()``) as pobench's data: pairs (and their unpaired view),
+    or unpaired rows only."""
     if task.kind == "paired":
         write_jsonl(folder / PAIRS, rows)
         write_jsonl(folder / UNPAIRED, unpaired_view(rows))
