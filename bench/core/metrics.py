@@ -35,10 +35,21 @@ def sequence_kl(policy_logps: Sequence[torch.Tensor], ref_logps: Sequence[torch.
 
 
 def kl_metrics(policy_logps: Sequence[torch.Tensor], ref_logps: Sequence[torch.Tensor], k: int) -> dict[str, float]:
-    """Sequence-level KL (mean, SE over prompts) and per-token KL (total log-ratio / total tokens)."""
-    seq = sequence_kl(policy_logps, ref_logps)
+    """Sequence-level KL (mean, SE over prompts) and per-token KL (total log-ratio / total tokens), from the
+    sampled log-ratios."""
+    return _sequence_kl_metrics(sequence_kl(policy_logps, ref_logps), sum(len(p) for p in policy_logps), k)
+
+
+def expected_kl_metrics(token_kls: Sequence[torch.Tensor], k: int) -> dict[str, float]:
+    """The same three numbers from each sample's exact next-token KLs (bench.core.generation.score_pair): per
+    sample Σ_t KL(π(·|y<t) ‖ π_ref(·|y<t)), the conditional expectation of the sampled log-ratio given the
+    sampled prefix at every position (Rao-Blackwellized), so unbiased for KL(π‖π_ref), never negative, and of no
+    more variance."""
+    return _sequence_kl_metrics([float(t.sum()) for t in token_kls], sum(len(t) for t in token_kls), k)
+
+
+def _sequence_kl_metrics(seq: Sequence[float], tokens: int, k: int) -> dict[str, float]:
     kl, kl_se = clustered_mean_se(seq, k)
-    tokens = sum(len(p) for p in policy_logps)
     return {"kl": kl, "kl_se": kl_se, "kl_per_token": sum(seq) / tokens if tokens else 0.0}
 
 

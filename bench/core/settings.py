@@ -80,6 +80,12 @@ class EvalSettings:
     eval_prompts: int = param(128, "held-out prompts to evaluate on (0: all the task has)")
     eval_samples: int = param(4, "samples per prompt from the policy (and from the reference, for win rate)")
     eval_batch_size: int = param(128, "sequences per generation / scoring batch")
+    eval_noise: str = param(
+        "common",
+        "the policy's sampling noise: common (Gumbel-max with noise keyed by seed, prompt and sample, the same for "
+        "every policy of a seed: paired comparisons on matched draws) or independent (torch's sampler)",
+        choices=("common", "independent"),
+    )
 
     def validate(self) -> None:
         _positive(self, "eval_samples", "eval_batch_size")

@@ -10,8 +10,15 @@ from typing import Any
 
 from algorithms.base import TrainResult
 from bench.core.enumeration import enumerable
-from bench.core.generation import sample, score
-from bench.core.metrics import clustered_mean_se, kl_metrics, mean_se, sequence_kl, win_rate
+from bench.core.generation import sample, score_pair
+from bench.core.metrics import (
+    clustered_mean_se,
+    expected_kl_metrics,
+    kl_metrics,
+    mean_se,
+    sequence_kl,
+    win_rate,
+)
 from bench.core.settings import EvalSettings
 from bench.kit.exact_eval import Target, exact_metrics, policy_log_probs, reference_trees
 from tasks.base import Task
@@ -71,6 +78,11 @@ def evaluate(
     """Sample k completions per eval prompt from the trained policy (temperature 1, no top-k/top-p), then
     gold reward, KL(π‖π_ref) from those same samples, length, truncation and win rate.
 
+    With ``eval_noise=common`` the samples are drawn with Gumbel noise keyed by (seed, prompt, sample), the same
+    for every policy of a seed (bench/core/generation.py), so two policies' readings are paired draw by draw.
+    ``eval/kl`` sums the exact next-token KL over the vocabulary at every sampled position (unbiased, never
+    negative, lower variance); ``eval/kl_sampled`` is the plain sampled log-ratio Σ_t log π/π_ref, beside it.
+
     A policy without tractable log-probs (best-of-n) brings its own sampler and an analytic KL bound,
     reported as ``eval/kl`` with ``eval/kl_is_bound`` = 1. Where the adapter has a reward model, its
     mean score on the samples is ``eval/proxy_reward``.
@@ -85,19 +97,24 @@ def evaluate(
     if result.sampler is not None:
         drawn = result.sampler(prompts, k, task.max_new_tokens, seed, bs)
     else:
-        drawn = sample(result.policy, tokenizer, prompts, k, task.max_new_tokens, seed=seed, batch_size=bs)
+        common = settings.eval_noise == "common"
+        drawn = sample(result.policy, tokenizer, prompts, k, task.max_new_tokens, seed, bs, common_noise=common)
     gen_s = time.perf_counter() - start
     repeated = _repeat(prompts, k)
     gold = task.gold(repeated, drawn.texts, drawn.truncated)
     lengths = [_content_length(r, tokenizer.eos_token_id) for r in drawn.response_ids]
     if result.kl_bound is None:
-        policy_logps = score(result.policy, drawn.prompt_ids, drawn.response_ids, pad, bs)
-        ref_logps = score(reference, drawn.prompt_ids, drawn.response_ids, pad, bs)
-        kl = kl_metrics(policy_logps, ref_logps, k)
+        policy_logps, ref_logps, token_kls = score_pair(
+            result.policy, reference, drawn.prompt_ids, drawn.response_ids, pad, bs
+        )
+        kl = expected_kl_metrics(token_kls, k)
+        sampled = kl_metrics(policy_logps, ref_logps, k)
+        kl |= {"kl_sampled": sampled["kl"], "kl_sampled_se": sampled["kl_se"]}
         sample_kl = sequence_kl(policy_logps[:KEPT_SAMPLES], ref_logps[:KEPT_SAMPLES])
     else:
         tokens = sum(len(r) for r in drawn.response_ids)
         kl = {"kl": result.kl_bound, "kl_se": 0.0, "kl_per_token": result.kl_bound * len(lengths) / max(1, tokens)}
+        kl |= {"kl_sampled": math.nan, "kl_sampled_se": math.nan}
         sample_kl = [None] * KEPT_SAMPLES  # no per-sample log-probs for such a policy
     reward, reward_se = clustered_mean_se(gold, k)
     if any(math.isnan(g) for g in [*gold, *ref_gold]):  # a task without a gold reward: nothing to compare
@@ -111,6 +128,8 @@ def evaluate(
         "eval/kl": kl["kl"],
         "eval/kl_se": kl["kl_se"],
         "eval/kl_per_token": kl["kl_per_token"],
+        "eval/kl_sampled": kl["kl_sampled"],
+        "eval/kl_sampled_se": kl["kl_sampled_se"],
         "eval/kl_is_bound": float(result.kl_bound is not None),
         "eval/length": mean_se(lengths)[0],
         "eval/truncation_rate": sum(drawn.truncated) / len(drawn.truncated),

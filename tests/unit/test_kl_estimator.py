@@ -12,8 +12,8 @@ import copy
 import pytest
 import torch
 
-from bench.core.generation import sample, score
-from bench.core.metrics import analytic_kl, kl_metrics
+from bench.core.generation import sample, score, score_pair
+from bench.core.metrics import analytic_kl, expected_kl_metrics, kl_metrics
 from bench.core.models import TinyLlama, load_model, load_tokenizer
 from bench.core.tokenizer import train_bpe_tokenizer
 from tasks import TASKS
@@ -84,3 +84,34 @@ def test_sampling_is_reproducible_and_restores_the_global_rng(models):
     assert torch.equal(before, torch.random.get_rng_state())
     b = sample(policy, tok, ["the plot felt"] * 4, k=2, max_new_tokens=6, seed=7, batch_size=3)
     assert a.response_ids == b.response_ids and len(a.response_ids) == 8
+
+
+def test_common_noise_draws_depend_on_seed_prompt_and_sample_alone(models):
+    """Gumbel-max draws are keyed by (seed, prompt index, sample index): the batch size and the number of samples
+    per prompt do not change a draw, a new seed does, and the global RNG is left as it was."""
+    policy, _, tok = models
+    prompts = ["the plot felt", "this movie is", "i thought it"]
+    before = torch.random.get_rng_state()
+    a = sample(policy, tok, prompts, k=2, max_new_tokens=6, seed=7, batch_size=3, common_noise=True)
+    assert torch.equal(before, torch.random.get_rng_state())
+    b = sample(policy, tok, prompts, k=4, max_new_tokens=6, seed=7, batch_size=5, common_noise=True)
+    assert a.response_ids == [b.response_ids[4 * p + j] for p in range(3) for j in range(2)]
+    c = sample(policy, tok, prompts, k=2, max_new_tokens=6, seed=8, batch_size=3, common_noise=True)
+    assert a.response_ids != c.response_ids
+
+
+def test_summed_next_token_kl_is_exact_for_one_token(models):
+    """With one new token the summed next-token KL of every sample is the exact KL itself (zero variance), while
+    the sampled log-ratio only estimates it."""
+    policy, reference, tok = models
+    prompt = "the plot felt"
+    drawn = sample(policy, tok, [prompt] * 50, k=1, max_new_tokens=1, seed=0, batch_size=50, common_noise=True)
+    p_lp, r_lp, token_kls = score_pair(policy, reference, drawn.prompt_ids, drawn.response_ids, tok.pad_token_id, 16)
+    ids = torch.tensor([tok(prompt)["input_ids"]])  # (1, P)
+    with torch.no_grad():
+        exact = analytic_kl(policy(ids).logits[0, -1], reference(ids).logits[0, -1])
+    assert all(float(t.sum()) == pytest.approx(exact, abs=1e-9) for t in token_kls)
+    alone = score(policy, drawn.prompt_ids, drawn.response_ids, tok.pad_token_id, 50)
+    assert all(torch.allclose(x, y, atol=1e-6) for x, y in zip(p_lp, alone))  # the same log-probs as score()
+    assert expected_kl_metrics(token_kls, 1)["kl"] == pytest.approx(exact, abs=1e-9)
+    assert kl_metrics(p_lp, r_lp, 1)["kl_se"] > 0.0

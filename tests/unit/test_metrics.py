@@ -108,3 +108,16 @@ def test_best_of_n_kl_bound_by_hand():
     assert best_of_n_kl_bound(1) == 0.0
     assert best_of_n_kl_bound(2) == pytest.approx(math.log(2) - 0.5)
     assert best_of_n_kl_bound(4) == pytest.approx(math.log(4) - 0.75)
+
+
+def test_expected_kl_metrics_by_hand():
+    """Per sample Σ_t KL_t: 0.1+0.2 = 0.3, 0.3, 0.0+0.4 = 0.4, 0.2; prompts (k = 2): means 0.3 and 0.3, so
+    mean 0.3 with SE 0; per token: 1.2 over 6 tokens = 0.2."""
+    import torch
+
+    from bench.core.metrics import expected_kl_metrics
+
+    kls = [torch.tensor(v, dtype=torch.float64) for v in ([0.1, 0.2], [0.3], [0.0, 0.4], [0.2])]
+    out = expected_kl_metrics(kls, k=2)
+    assert out["kl"] == pytest.approx(0.3) and out["kl_se"] == pytest.approx(0.0, abs=1e-12)
+    assert out["kl_per_token"] == pytest.approx(0.2)
