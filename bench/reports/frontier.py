@@ -1,5 +1,6 @@
 """Compare preference-optimization methods at matched KL budgets: the optimal KL-regularized frontier, best-of-n,
-each method's per-seed reward-vs-KL envelope read at a budget, and bootstrap intervals / ranks over seeds.
+each method's per-seed reward-vs-KL envelope read at a budget, ranks where marginal intervals separate, rank
+labels, and the percentile bootstrap the intervals over seeds used to be (Student-t now, bench/core/inference.py).
 
 Pure functions of plain numbers (numpy + scipy), checked against values worked by hand in tests/test_frontier.py.
 """
@@ -215,6 +216,11 @@ def bootstrap_ci(
     there against rounding). With 3 seeds it is exactly [min, max] at level 0.95 (to rounding): P(all 3 resampled
     = the minimum) = 1/27 ≈ 3.7% > 2.5%, likewise for the maximum (so for any level > 1 − 2/27 ≈ 0.926).
     One value → (v, nan, nan); any NaN or no values → (nan, nan, nan); all equal → (v, v, v).
+
+    No report uses it any more: [min, max] of 3 seeds covers the mean of a symmetric distribution only
+    1 − 2·(1/2)³ = 75% of the time, not the 95% it is labelled, so the intervals over seeds are
+    bench.core.inference.t_interval. It stays as the reference that tests/unit/test_inference.py measures that
+    75% coverage on.
     """
     if not 0 < level < 1:
         raise ValueError(f"level must be in (0, 1), got {level}")
@@ -234,7 +240,8 @@ def bootstrap_ci(
 
 
 def separated_ranks(lows: Sequence[float], highs: Sequence[float], means: Sequence[float]) -> list[int | None]:
-    """1 + the number of rows whose interval lies entirely above this row's (their low > its high).
+    """1 + the number of rows whose interval lies entirely above this row's (their low > its high): the detail
+    leaderboard's ranks of configurations; the headline ranks algorithms by paired tests (inference.paired_ranks).
 
     Rows with a NaN mean get None; a row with a mean but a NaN interval (one seed) counts as [mean, mean].
     """

@@ -1,7 +1,7 @@
 """Leaderboards from records alone: per comparability key, the headline (reward at matched KL budgets,
 bench/reports/headline.py) and the detail table, one row per (algorithm, hyperparameters).
 
-Each detail row aggregates its seeds: mean and 95% percentile-bootstrap interval (scipy) of gold reward,
+Each detail row aggregates its seeds: mean and 95% Student-t interval (bench/core/inference.py) of gold reward,
 KL, length and win rate; truncation; train throughput and time; how many seeds and with which statuses.
 A row is ranked only if every seed finished ``ok`` (one that failed or diverged on any seed is marked
 ⚠ and counted, never ranked on its survivors), and ranks are shared where intervals do not separate.
@@ -20,11 +20,12 @@ from typing import Any
 
 import pandas as pd
 
+from bench.core.inference import t_interval
 from bench.core.params import SettingsError
 from bench.core.record import RunRecord
 from bench.core.stats import pareto_front
 from bench.reports import headline as hl
-from bench.reports.frontier import bootstrap_ci, rank_labels, separated_ranks
+from bench.reports.frontier import rank_labels, separated_ranks
 from bench.reports.headline import Headline, build_headline, to_frame
 from bench.reports.report import algo_label, format_table
 
@@ -101,7 +102,7 @@ def aggregate(frame: pd.DataFrame) -> pd.DataFrame:
         for name in AGGREGATED.values():
             values = ok[name].dropna().tolist()
             if name in WITH_INTERVALS:
-                row[f"{name}_mean"], row[f"{name}_low"], row[f"{name}_high"] = bootstrap_ci(values)
+                row[f"{name}_mean"], row[f"{name}_low"], row[f"{name}_high"] = t_interval(values)
             else:
                 row[f"{name}_mean"] = sum(values) / len(values) if values else math.nan
         out.append(row)
@@ -191,7 +192,7 @@ def display_rows(rows: pd.DataFrame) -> list[dict[str, str]]:
 
 
 def _interval(row, stem: str, fmt: str) -> str:
-    """``+0.412 (+0.391, +0.440)``: the mean over seeds and its 95% bootstrap interval (none for one seed)."""
+    """``+0.412 (+0.391, +0.440)``: the mean over seeds and its 95% Student-t interval (none for one seed)."""
     mean, low, high = row[f"{stem}_mean"], row[f"{stem}_low"], row[f"{stem}_high"]
     if math.isnan(mean):
         return "-"
@@ -208,8 +209,8 @@ def _number(value: float, fmt: str, zero_dash: bool = False) -> str:
 
 LEGEND = (
     f"{FRONTIER_MARK} on the reward-vs-KL Pareto frontier (no other row has both higher gold reward and lower KL). "
-    "Intervals are 95% percentile-bootstrap intervals of the mean over seeds (none with one seed; with 3 seeds "
-    "they span the seeds' min to max). Rank: 1 + the rows whose reward interval lies entirely above (=N: a tie). "
+    "Intervals are 95% Student-t intervals of the mean over seeds (mean ± t·sd/√n; t = 4.30 with 3 seeds; none "
+    "with one seed). Rank: 1 + the rows whose reward interval lies entirely above (=N: a tie). "
     f"{FLAG}: a seed failed or diverged; the row shows its ok seeds and is not ranked. "
     "≤: KL is an analytic upper bound (best-of-n). truncated: share of samples cut at the length limit."
 )

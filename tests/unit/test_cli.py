@@ -75,7 +75,8 @@ def test_leaderboard_command_formats(capsys, tmp_path):
     folder = _hand_made_folder(tmp_path)
     assert main(["leaderboard", str(folder)]) == 0
     out = capsys.readouterr().out
-    assert "comparability key K1" in out and "+0.400 (+0.300, +0.500)" in out and "◆" in out
+    # dpo 0.3, 0.4, 0.5: 0.4 ± t_{2,0.975}·0.1/√3 = ± 4.302653·0.057735 = ± 0.248 (tests/unit/test_stats.py)
+    assert "comparability key K1" in out and "+0.400 (+0.152, +0.648)" in out and "◆" in out
     assert "**Reward at matched KL**" in out and "| dpo " in out
     assert main(["leaderboard", str(folder), "--format", "csv"]) == 0
     assert capsys.readouterr().out.startswith("comparability_key,task,task_version,model,rank,algo")
