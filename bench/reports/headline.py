@@ -4,12 +4,14 @@ Per algorithm and seed, the frontier is the upper envelope of the (KL, gold rewa
 ``ok`` cells in one comparability key (its grid over the KL knob); the reading at a budget k is the best
 reward it attains at KL ≤ k: the envelope by linear interpolation in log KL, and past its last point
 that point's reward as long as the grid reaches k. Never extrapolated: "not reached" when no grid point
-has KL ≥ k, "below grid" when every point has more. Over seeds: the mean and a 95%
-percentile-bootstrap interval (bench/reports/frontier.py, scipy). Algorithms are ranked at a budget only
-where their intervals separate. The optimal frontier of max E[r] − β·KL comes from the SFT cells'
-reference samples (pooled over seeds); the fraction of the optimal gain is
-(R_algo(k) − R_sft) / (R*(k) − R_sft), shown where the optimal estimate is trusted (enough effective
-samples). Cells that failed or diverged are counted and their configurations named in the row.
+has KL ≥ k, "below grid" when every point has more. Over seeds: the mean and a 95% Student-t
+interval (bench/core/inference.py). Within a seed every algorithm trains on the same data and is evaluated on
+the same prompts, so algorithms are compared in pairs, on the per-seed differences over the seeds both read
+(paired t-tests, Holm-corrected over the pairs at a budget), and ranked only where a test separates them; the
+median spread of those differences gives the smallest difference the seeds at hand can detect. The optimal
+frontier of max E[r] − β·KL comes from the SFT cells' reference samples (pooled over seeds); the fraction of the
+optimal gain is (R_algo(k) − R_sft) / (R*(k) − R_sft), shown where the optimal estimate is trusted (enough
+effective samples). Cells that failed or diverged are counted and their configurations named in the row.
 """
 
 from __future__ import annotations
@@ -21,19 +23,19 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from bench.core.inference import PairedComparison, compare_all, min_detectable_difference, paired_ranks, t_interval
 from bench.core.record import RunRecord
 from bench.reports.frontier import (
     FrontierPoint,
     best_of_n_curve,
-    bootstrap_ci,
     frontier_reward_at,
     optimal_frontier_from_samples,
     optimal_gain_fraction,
     rank_labels,
     reach_within,
     reward_within,
-    separated_ranks,
 )
+from bench.reports.reach import is_placed, reach_reason, seed_points
 from bench.reports.report import algo_label, format_table
 
 # KL budgets, nats per sequence: steps of 4× (as 1, 4, 16 in the literature), placed where the algorithms' grids
@@ -43,6 +45,8 @@ OPTIMAL_BETAS = tuple(float(b) for b in np.geomspace(0.02, 20.0, 61))
 BEST_OF_N = (1, 2, 4, 8, 16, 32)
 MIN_ESS = 16.0  # the optimal frontier is trusted where the median effective sample size is at least this
 BASELINE = "sft"
+ALPHA = 0.05  # paired tests: the family-wise level of the ranks and the ✓ marks
+POWER = 0.8  # the power of the minimum detectable difference
 
 
 @dataclass
@@ -54,6 +58,10 @@ class Headline:
     best_of_n: list[tuple[int, float, float]] = field(default_factory=list)  # oracle: (n, KL bound, reward)
     reference_samples: int = 0  # per prompt, pooled over the SFT cells' seeds
     seed_points: dict[str, dict[int, list[tuple[float, float]]]] = field(default_factory=dict)  # algo → seed → pts
+    # budget → algo → seed → reading (finite ones only), algorithms best first at that budget
+    readings: dict[float, dict[str, dict[int, float]]] = field(default_factory=dict)
+    comparisons: dict[float, list[PairedComparison]] = field(default_factory=dict)  # budget → Holm-corrected pairs
+    power: dict[float, dict] = field(default_factory=dict)  # budget → power_summary of its comparisons
 
     def optimal_at(self, budget: float) -> tuple[float, bool]:
         return frontier_reward_at(self.optimal, budget) if self.optimal else (math.nan, False)
@@ -87,12 +95,41 @@ def build_headline(records: list[RunRecord], budgets: tuple[float, ...] = BUDGET
     frame = pd.DataFrame(rows)
     if len(frame):
         for k_ in budgets:
-            ranks = separated_ranks(frame[f"low@{k_:g}"], frame[f"high@{k_:g}"], frame[f"reward@{k_:g}"])
-            frame[f"rank@{k_:g}"] = [math.nan if r is None else float(r) for r in ranks]
+            frame[f"rank@{k_:g}"] = compare_at(headline, frame, k_)
         middle = f"reward@{budgets[len(budgets) // 2]:g}"
         frame = frame.sort_values(middle, ascending=False, na_position="last", kind="stable").reset_index(drop=True)
     headline.rows = frame
     return headline
+
+
+def compare_at(headline: Headline, frame: pd.DataFrame, k: float) -> list[float]:
+    """Fill the headline's per-seed readings, paired comparisons and power summary at budget k; return the paired
+    ranks of the frame's rows there (NaN for an algorithm without a mean: one not read on every seed)."""
+    means = dict(zip(frame["algo"], frame[f"reward@{k:g}"]))
+    order = sorted(means, key=lambda a: math.inf if math.isnan(means[a]) else -means[a])  # best first, stable
+    readings = {a: seed_readings(headline.seed_points[a], k) for a in order}
+    comparisons = compare_all(readings)
+    ranks = paired_ranks(order, comparisons, ALPHA, read=[a for a in order if not math.isnan(means[a])])
+    headline.readings[k], headline.comparisons[k] = readings, comparisons
+    headline.power[k] = power_summary(comparisons)
+    return [math.nan if ranks[a] is None else float(ranks[a]) for a in frame["algo"]]
+
+
+def seed_readings(seeds: dict[int, list[tuple[float, float]]], k: float) -> dict[int, float]:
+    """seed → the reading at budget k (reward_within its points), for the seeds that have one."""
+    values = {s: reward_within(seeds[s], k) for s in sorted(seeds)}
+    return {s: v for s, v in values.items() if math.isfinite(v)}
+
+
+def power_summary(comparisons: list[PairedComparison]) -> dict:
+    """What the seeds at hand can resolve at one budget: the median over pairs of sd(D), the paired differences'
+    standard deviation, and the minimum detectable difference min_detectable_difference(median sd, n) of a paired
+    t-test at level ALPHA with POWER, n the most seeds a pair shares (before the Holm correction, which asks more)."""
+    sds = [c.sd for c in comparisons if math.isfinite(c.sd)]
+    n = max((c.n for c in comparisons), default=0)
+    median_sd = float(np.median(sds)) if sds else math.nan
+    mdd = min_detectable_difference(median_sd, n, ALPHA, POWER) if sds else math.nan
+    return {"pairs": len(comparisons), "seeds": n, "median_sd": median_sd, "mdd": mdd}
 
 
 def pooled_reference_rewards(sft_records: list[RunRecord]) -> list[list[float]]:
@@ -117,21 +154,25 @@ def algorithm_row(algo: str, records: list[RunRecord], seeds: dict, headline: He
         "diverged": statuses["diverged"],
         "interrupted": statuses["interrupted"],
         "flagged": "; ".join(flagged),
+        # ok cells whose knob value lies outside the frontier grid: placed after it (bench/harness/placement.py)
+        "extra_cells": sum(r.status == "ok" and is_placed(r) for r in records),
         "kl_is_bound": any(r.metrics.get("eval/kl_is_bound") for r in records if r.status == "ok"),
         "max_kl": max((k for points in seeds.values() for k, r in points if math.isfinite(r)), default=math.nan),
     }
+    points = seed_points(records)  # per seed, with truncation: what reach_reason tells apart
     for k in headline.budgets:
-        values = [reward_within(seeds[s], k) for s in sorted(seeds)]
-        reached = sum(not math.isnan(v) for v in values)
-        missing = Counter(reach_within(seeds[s], k) for s in seeds) - Counter({"ok": len(seeds)})
-        mean, low, high = bootstrap_ci(values) if reached == len(values) else (math.nan,) * 3
+        read = seed_readings(seeds, k)
+        reached = len(read)
+        missing = Counter(reach_reason(points.get(s, []), k) for s in seeds if reach_within(seeds[s], k) != "ok")
+        mean, low, high = t_interval(list(read.values())) if reached == len(seeds) else (math.nan,) * 3
         row.update(
             {
                 f"reward@{k:g}": mean,
                 f"low@{k:g}": low,
                 f"high@{k:g}": high,
                 f"reached@{k:g}": reached,
-                # why a seed has no reading: its grid stops short ("not reached") or starts above k ("below grid")
+                # why a seed has no reading (the most common reason): its grid stops short or starts above k,
+                # or the algorithm degenerates or saturates before k (bench/reports/reach.py)
                 f"why@{k:g}": missing.most_common(1)[0][0] if missing else "",
                 f"gain@{k:g}": headline.gain_at(mean, k),
             }
@@ -169,12 +210,14 @@ def display_rows(headline: Headline) -> list[dict[str, str]]:
 def _reading(row, k: float) -> str:
     mean, low, high = row[f"reward@{k:g}"], row[f"low@{k:g}"], row[f"high@{k:g}"]
     if math.isnan(mean):
-        return f"{row[f'why@{k:g}'] or 'not reached'} ({row[f'reached@{k:g}']}/{row['seeds']} seeds read)"
+        why, _, detail = (row[f"why@{k:g}"] or "not reached").partition(" (")
+        detail = f", {detail.rstrip(')')}" if detail else ""
+        return f"{why} ({row[f'reached@{k:g}']}/{row['seeds']} seeds read){detail}"
     return f"{mean:+.3f}" + ("" if math.isnan(low) else f" ({low:+.3f}, {high:+.3f})")
 
 
 def _cells(row) -> str:
-    parts = [f"{row['ok']}/{row['cells']} ok"]
+    parts = [f"{row['ok']}/{row['cells']} ok"] + ([f"{row['extra_cells']} placed"] if row.get("extra_cells") else [])
     parts += [f"{row[s]} {s}" for s in ("failed", "diverged", "interrupted") if row[s]]
     text = ", ".join(parts)
     return f"{text} ⚠ {row['flagged']}" if row["flagged"] else text
@@ -223,19 +266,66 @@ def legend(headline: Headline) -> str:
         "algorithm's grid attains at KL ≤ the budget (the upper envelope of its (KL, reward) points, read by "
         "interpolation in log KL; never extrapolated: 'not reached' when no grid point gets to the budget, "
         "'below grid' when every point lies above it); "
-        "mean over seeds with a 95% percentile-bootstrap interval "
-        "(with 3 seeds it spans their min to max). Rank: 1 + the number of algorithms whose interval lies entirely "
-        "above (=N: a tie the intervals do not separate). Gain: (R − R_sft) / (R* − R_sft), the share of the "
+        "mean over seeds with a 95% Student-t interval (mean ± t·sd/√n, t = 4.30 with 3 seeds). Rank: 1 + the "
+        "number of algorithms that beat it in a paired t-test on the per-seed differences over the seeds both read "
+        "(within a seed every algorithm trains on the same data and is scored on the same prompts), Holm-corrected "
+        f"over the pairs at that budget, at {ALPHA:g} (=N: a tie the tests do not separate; only algorithms read on "
+        "every seed are ranked). Gain: (R − R_sft) / (R* − R_sft), the share of the "
         "optimal gain over SFT, where the optimum's estimate is trusted (median effective sample size ≥ "
         f"{MIN_ESS:g}); low ESS: an estimate from too few effective samples. ⚠ names configurations with a "
         "failed or diverged cell: they are counted, and a seed whose cell failed has no point there."
     )
 
 
+PAIRED_COLUMNS = ("pair", "mean difference (95% CI)", "Holm p", "wins", f"p < {ALPHA:g}")
+
+
+def paired_rows(comparisons: list[PairedComparison]) -> list[list[str]]:
+    """One text row per comparison: "a − b", D̄ (low, high), the Holm-adjusted p, a's wins, ✓ where separated."""
+    return [
+        [
+            f"{c.a} − {c.b}",
+            f"{c.mean:+.3f} ({c.low:+.3f}, {c.high:+.3f})",
+            "<0.001" if c.p_holm < 0.001 else f"{c.p_holm:.3f}",
+            f"{c.a} {c.wins_a}/{c.n}" + (f", {c.ties} tied" if c.ties else ""),
+            "✓" if c.winner(ALPHA) else "",
+        ]
+        for c in comparisons
+    ]
+
+
+def power_text(power: dict, k: float) -> str:
+    """One line under a budget's paired table: the median sd(D) and the minimum detectable difference."""
+    pairs = f"{power['pairs']} pair" + ("s" if power["pairs"] > 1 else "")
+    return (
+        f"Power at KL {k:g}: over {pairs}, the median standard deviation of the per-seed differences is "
+        f"{power['median_sd']:.3f}; with {power['seeds']} seeds a paired t-test at {ALPHA:g} detects a true "
+        f"difference of {power['mdd']:.3f} with {POWER:.0%} power (before the Holm correction)."
+    )
+
+
+PAIRED_LEGEND = (
+    "Paired comparisons: a − b is the mean over the seeds both read of the per-seed difference of the readings, "
+    "with its 95% paired-t interval; Holm p: the two-sided paired t-test's p-value, Holm-adjusted over the pairs "
+    f"at that budget; wins: the seeds where a reads higher; ✓: Holm p < {ALPHA:g}."
+)
+
+
+def paired_markdown(headline: Headline) -> str:
+    """Per budget with comparisons: a "Paired comparisons at KL k" table and its power line; "" if none."""
+    parts = []
+    for k in headline.budgets:
+        if headline.comparisons.get(k):
+            table = format_table(paired_rows(headline.comparisons[k]), PAIRED_COLUMNS)
+            parts.append(f"**Paired comparisons at KL {k:g}**\n\n{table}\n\n{power_text(headline.power[k], k)}")
+    return "\n\n".join([*parts, PAIRED_LEGEND]) if parts else ""
+
+
 def to_markdown(headline: Headline) -> str:
     cols = columns(headline.budgets)
     table = format_table([[row.get(c, "") for c in cols] for row in display_rows(headline)], cols)
-    return f"{table}\n\n{legend(headline)}\n"
+    paired = paired_markdown(headline)
+    return f"{table}\n\n{legend(headline)}\n" + (f"\n{paired}\n" if paired else "")
 
 
 def to_frame(headline: Headline) -> pd.DataFrame:

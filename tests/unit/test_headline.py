@@ -1,12 +1,15 @@
-"""The headline table on records worked by hand: per-seed envelopes read at KL budgets, bootstrap intervals,
-ties, "not reached", flagged configurations, the optimal frontier from SFT reference samples, gain fractions."""
+"""The headline table on records worked by hand: per-seed envelopes read at KL budgets, Student-t intervals, paired
+comparisons and the ranks they give, ties, "not reached", flagged configurations, the optimal frontier from SFT
+reference samples, gain fractions."""
 
 from __future__ import annotations
 
 import math
 
 import pytest
+from pytest import approx
 
+from bench.core.inference import min_detectable_difference
 from bench.core.record import RunRecord
 from bench.reports.frontier import FrontierPoint
 from bench.reports.headline import Headline, algorithm_row, build_headline, pooled_reference_rewards, to_markdown
@@ -61,32 +64,95 @@ def test_reward_at_matched_kl_by_hand():
     headline = build_headline(records(), budgets=(1.0, 2.0, 4.0))
     rows = headline.rows.set_index("algo")
     # budget 2: dpo seed 0 reads between (1, 0.2) and (4, 0.5) at t = log(2/1)/log(4/1) = 0.5 → 0.35; seed 1 → 0.45;
-    # seed 2 sits on its point (2, 0.3) → mean (0.35 + 0.45 + 0.3)/3 = 0.36667, interval [min, max] = [0.3, 0.45]
+    # seed 2 sits on its point (2, 0.3) → mean (0.35 + 0.45 + 0.3)/3 = 0.36667; sd² = (0.016667² + 0.083333² +
+    # 0.066667²)/2 = 0.0058333, se = 0.0763763/√3 = 0.0440959, t_{2,0.975} = 4.302653 → ± 0.189729
     assert rows.loc["dpo", "reward@2"] == pytest.approx(0.366667, abs=1e-6)
-    assert (rows.loc["dpo", "low@2"], rows.loc["dpo", "high@2"]) == (pytest.approx(0.3), pytest.approx(0.45))
+    assert (rows.loc["dpo", "low@2"], rows.loc["dpo", "high@2"]) == (approx6(0.176938), approx6(0.556396))
     # budget 4: 0.5, 0.6 and, for seed 2, halfway in log KL between (2, 0.3) and (8, 0.7) → 0.5; mean 0.53333
     assert rows.loc["dpo", "reward@4"] == pytest.approx(0.533333, abs=1e-6)
     # budget 1: seed 2's grid starts at KL 2, so it is not reached there (never extrapolated)
     assert math.isnan(rows.loc["dpo", "reward@1"]) and rows.loc["dpo", "reached@1"] == 2
-    # ipo at 4: 0.10 + 0.05·0.5 = 0.125, 0.12 + 0.08·0.5 = 0.16, 0.11 + 0.07·0.5 = 0.145 → [0.125, 0.16]
-    assert (rows.loc["ipo", "low@4"], rows.loc["ipo", "high@4"]) == (pytest.approx(0.125), pytest.approx(0.16))
-    # ranks at 4: dpo [0.5, 0.6] and kto [0.52, 0.58] overlap → both 1; ipo lies below both → 3
+    # ipo at 4: 0.10 + 0.05·0.5 = 0.125, 0.12 + 0.08·0.5 = 0.16, 0.11 + 0.07·0.5 = 0.145 → mean 0.143333,
+    # sd² = (0.018333² + 0.016667² + 0.001667²)/2 = 0.00030833, se = 0.0175594/√3 = 0.0101379 → ± 0.043620
+    assert (rows.loc["ipo", "low@4"], rows.loc["ipo", "high@4"]) == (approx6(0.099713), approx6(0.186953))
+    # ranks at 4 from paired t-tests (worked in test_paired_comparisons_by_hand): kto − dpo is not separated
+    # (Holm p 0.767) → both 1; both beat ipo (Holm p 0.00998) → 3
     assert (rows.loc["dpo", "rank@4"], rows.loc["kto", "rank@4"], rows.loc["ipo", "rank@4"]) == (1, 1, 3)
-    # at 2: kto's points are all at KL 4 (below its grid) → unranked; dpo [0.3, 0.45] above ipo [0.10, 0.12]
+    # at 2: kto's points are all at KL 4 (below its grid) → unranked; dpo − ipo: D = 0.25, 0.33, 0.19, mean
+    # 0.256667, sd 0.0702377, t = 0.256667/(0.0702377/√3) = 6.32937 on 2 df → p = 1 − t/√(t² + 2) = 0.024065 < 0.05
     assert math.isnan(rows.loc["kto", "rank@2"]) and (rows.loc["dpo", "rank@2"], rows.loc["ipo", "rank@2"]) == (1, 2)
+    (at2,) = headline.comparisons[2.0]
+    assert (at2.a, at2.b, at2.n, at2.p_holm) == ("dpo", "ipo", 3, approx6(0.024065))
     # the diverged cell is counted and named, not dropped
     assert (rows.loc["ipo", "cells"], rows.loc["ipo", "ok"], rows.loc["ipo", "diverged"]) == (7, 6, 1)
     assert rows.loc["ipo", "flagged"] == "ipo beta=0.01" and rows.loc["dpo", "flagged"] == ""
     assert headline.sft_reward == pytest.approx(0.1)
 
 
+def approx6(x: float):
+    return pytest.approx(x, abs=1e-6)
+
+
+def test_paired_comparisons_by_hand():
+    headline = build_headline(records(), budgets=(1.0, 2.0, 4.0))
+    # the per-seed readings at 4, algorithms best first there (kto 0.55, dpo 0.5333, ipo 0.1433)
+    assert list(headline.readings[4.0]) == ["kto", "dpo", "ipo"]
+    assert headline.readings[4.0]["dpo"] == {0: 0.5, 1: 0.6, 2: approx6(0.5)}
+    assert headline.readings[2.0]["kto"] == {} and headline.readings[1.0]["dpo"] == {0: 0.2, 1: 0.3}
+    kd, ki, di = headline.comparisons[4.0]
+    assert [(c.a, c.b, c.n) for c in (kd, ki, di)] == [("kto", "dpo", 3), ("kto", "ipo", 3), ("dpo", "ipo", 3)]
+    # kto − dpo: D = 0.05, −0.08, 0.08, mean 0.016667, sd 0.0850490, t = 0.3394 → p 0.7666; kto wins 2 of 3
+    assert (kd.mean, kd.sd, kd.wins_a, kd.wins_b) == (approx6(0.016667), approx6(0.085049), 2, 1)
+    assert kd.p == approx(0.7666, abs=1e-4)
+    # kto − ipo: D = 0.425, 0.36, 0.435, mean 0.406667, sd 0.0407226, t = 17.2967 → p = 1 − t/√(t² + 2) = 0.003326
+    # dpo − ipo: D = 0.375, 0.44, 0.355, mean 0.39, sd 0.0444410, t = 15.2000 → p = 1 − 15.2/√233.04 = 0.004300
+    assert (ki.p, di.p) == (approx6(0.003326), approx6(0.004300))
+    # dpo − ipo interval: 0.39 ± 4.302653·0.0444410/√3 = ± 0.110398
+    assert (di.low, di.high) == (approx6(0.279602), approx6(0.500397))
+    # Holm over the 3: 3·0.003326 = 0.009977; 2·0.004300 = 0.008601 → raised to 0.009977; 1·0.7666
+    assert (ki.p_holm, di.p_holm, kd.p_holm) == (approx6(0.009977), approx6(0.009977), approx(0.7666, abs=1e-4))
+    # power at 4: the median of sd(D) 0.085049, 0.040723, 0.044441 is 0.044441; its MDD over 3 seeds is 0.1451
+    # (the approximation (t_{2,0.975} + t_{2,0.8})·sd/√3 = (4.302653 + 1.060660)·0.025658 = 0.1376 is 5% short)
+    power = headline.power[4.0]
+    assert (power["pairs"], power["seeds"], power["median_sd"]) == (3, 3, approx6(0.044441))
+    assert power["mdd"] == approx(min_detectable_difference(power["median_sd"], 3)) == approx(0.1451, abs=1e-4)
+    assert headline.comparisons[1.0] == [] and math.isnan(headline.power[1.0]["mdd"])
+
+
+def test_paired_comparisons_use_the_seeds_both_read():
+    # cpo reads 0.1, 0.15, 0.12 at KL 1 on all three seeds; dpo only on seeds 0 and 1 (0.2, 0.3): the pair uses
+    # seeds 0 and 1, D = 0.1, 0.15, mean 0.125, sd 0.0353553, se 0.025, t = 5 on 1 df → p = 1 − (2/π)·atan(5)
+    # = 0.125666; interval 0.125 ± 12.706205·0.025 = ± 0.317655. dpo has no mean at 1: unranked; cpo ranks 1.
+    extra = [cell("cpo", 0, 1.0, 0.1), cell("cpo", 1, 1.0, 0.15), cell("cpo", 2, 1.0, 0.12)]
+    headline = build_headline(records() + extra, budgets=(1.0,))
+    (c,) = headline.comparisons[1.0]
+    assert (c.a, c.b, c.n, c.mean, c.p) == ("cpo", "dpo", 2, approx6(-0.125), approx6(0.125666))
+    assert (c.low, c.high) == (approx6(-0.442655), approx6(0.192655)) and (c.wins_a, c.wins_b) == (0, 2)
+    rows = headline.rows.set_index("algo")
+    assert rows.loc["cpo", "rank@1"] == 1 and math.isnan(rows.loc["dpo", "rank@1"])
+
+
 def test_markdown_shows_ties_not_reached_and_flags():
     text = to_markdown(build_headline(records(), budgets=(1.0, 2.0, 4.0)))
     dpo = next(line for line in text.splitlines() if line.startswith("| dpo"))
-    assert "below grid (2/3 seeds read)" in dpo and "+0.533 (+0.500, +0.600)" in dpo and "| =1 " in dpo
+    assert "+0.533 (+0.390, +0.677)" in dpo and "| =1 " in dpo  # 0.533333 ± 4.302653·0.057735/√3 = ± 0.143422
+    assert "below grid (2/3 seeds read)" in dpo
     ipo = next(line for line in text.splitlines() if line.startswith("| ipo"))
     assert "6/7 ok, 1 diverged ⚠ ipo beta=0.01" in ipo
     assert "| sft (KL 0)" in text and "optimum π*_β (K=4)" in text
+    assert "Student-t" in text and "bootstrap" not in text
+
+
+def test_markdown_shows_the_paired_comparisons():
+    text = to_markdown(build_headline(records(), budgets=(1.0, 2.0, 4.0)))
+    assert "**Paired comparisons at KL 1**" not in text  # no pair shares two seeds there
+    at4 = text[text.index("**Paired comparisons at KL 4**") :]
+    # the numbers of test_paired_comparisons_by_hand, rounded; ✓ where Holm p < 0.05
+    assert "| kto − dpo | +0.017 (-0.195, +0.228)  | 0.767  | kto 2/3 |          |" in at4
+    assert "| dpo − ipo | +0.390 (+0.280, +0.500)  | 0.010  | dpo 3/3 | ✓        |" in at4
+    assert "Power at KL 4: over 3 pairs, the median standard deviation of the per-seed differences is 0.044" in at4
+    assert "detects a true difference of 0.145 with 80% power" in at4
+    assert "| dpo − ipo | +0.257 (+0.082, +0.431)  | 0.024  | dpo 3/3 | ✓        |" in text
 
 
 def test_reference_samples_pool_over_seeds():
