@@ -7,8 +7,10 @@ import sys
 from pathlib import Path
 
 from bench.cli.options import DEFAULT_OUT, add_precision_arg, add_wandb_args, assignments, make_tracker, report_wandb
+from bench.core.params import SettingsError
 from bench.core.record import read_records
 from bench.harness.grid import DEFAULT_ALGOS, DEFAULT_SEEDS, SweepConfig, load_config, resolve_grid
+from bench.harness.placement import placement_rounds
 from bench.harness.sweep import run_sweep, stage_totals
 from bench.reports.publish import write_outputs
 
@@ -43,6 +45,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="one point per algorithm at its defaults, instead of its frontier grid (its KL knob's declared values)",
     )
+    parser.add_argument(
+        "--extra-cells",
+        dest="extra_cells",
+        type=int,
+        default=None,
+        metavar="M",
+        help="after the grid, at most M extra cells per algorithm, task, model and seed (the same M for every "
+        "algorithm), placed at knob values that bracket the KL budgets the grid did not read (default 2; 0: none)",
+    )
     parser.add_argument("--name", help="the sweep's name (default: default)")
     parser.add_argument("--out", help=f"results folder (default: {DEFAULT_OUT}/)")
     parser.add_argument("--cache", default=None, help="artifact cache folder (default: OUT/cache)")
@@ -65,18 +76,22 @@ def run(args: argparse.Namespace) -> int:
     resolved = resolve_grid(config)  # every problem in the grid, before any work
     print(f"sweep {config.name!r}: {len(resolved)} cells → {out}", file=sys.stderr)
     tracker = make_tracker(args, out, group=config.name)
-    outcome = run_sweep(
-        resolved,
-        out,
-        Path(args.cache) if args.cache else None,
-        device=args.device,
-        retry_failed=args.retry_failed,
-        progress_mode="quiet" if args.quiet else "auto",
-        tracker=tracker,
-        executor=args.executor,
-        address=args.address,
-        cpus_per_cell=args.cpus_per_cell,
-    )
+
+    def run_cells(cells):
+        return run_sweep(
+            cells,
+            out,
+            Path(args.cache) if args.cache else None,
+            device=args.device,
+            retry_failed=args.retry_failed,
+            progress_mode="quiet" if args.quiet else "auto",
+            tracker=tracker,
+            executor=args.executor,
+            address=args.address,
+            cpus_per_cell=args.cpus_per_cell,
+        )
+
+    outcome = placement_rounds(config, resolved, run_cells(resolved), run_cells)
     written = write_outputs(out, read_records(out))
     print(written["leaderboard.md"].read_text())
     frontiers = [path for name, path in written.items() if name.startswith("frontier-")]
@@ -120,4 +135,8 @@ def build_sweep_config(args: argparse.Namespace) -> SweepConfig:
         config.name = args.name
     if args.frontier is not None:
         config.frontier = args.frontier
+    if args.extra_cells is not None:
+        if args.extra_cells < 0:
+            raise SettingsError(f"--extra-cells {args.extra_cells}: must be a whole number >= 0")
+        config.extra_cells = args.extra_cells
     return config

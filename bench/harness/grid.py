@@ -56,6 +56,9 @@ class SweepConfig:
     # every algorithm over its frontier grid (its KL knob's declared values) unless the grid sets that knob;
     # False: one point per algorithm at its defaults
     frontier: bool = True
+    # after the grid, at most this many extra cells per (algorithm, task, model, seed), the same for every
+    # algorithm, placed where a KL budget has no reading (bench/harness/placement.py); 0: none
+    extra_cells: int = 2
 
     def add_assignment(self, text: str, where: str) -> None:
         """``KEY=v1,v2`` (every algorithm that has KEY) or ``ALGO.KEY=v1,v2`` (that algorithm only)."""
@@ -119,6 +122,12 @@ def load_config(path: str | Path) -> SweepConfig:
             config.frontier = data["frontier"]
         else:
             problems.append(f"sweep config {where}: frontier must be true or false, got {data['frontier']!r}")
+    if "extra_cells" in data:
+        value = data["extra_cells"]
+        if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+            config.extra_cells = value
+        else:
+            problems.append(f"sweep config {where}: extra_cells must be a whole number >= 0, got {value!r}")
     sets = data.get("set") or {}
     if not isinstance(sets, dict):
         problems.append(f"sweep config {where}: 'set' must map [ALGO.]KEY to a value or a list of values")

@@ -144,7 +144,8 @@ def test_a_yaml_grid_with_several_problems_lists_them_all_in_one_message(tmp_pat
     err = capsys.readouterr().err.splitlines()
     assert err[0] == "pobench: error: the sweep's grid has 5 problem(s); nothing was run:"
     assert err[1:] == [
-        f"  sweep config {path}: unknown key 'steps' (accepted: algos, frontier, models, name, out, seeds, set, tasks)",
+        f"  sweep config {path}: unknown key 'steps' "
+        "(accepted: algos, extra_cells, frontier, models, name, out, seeds, set, tasks)",
         "  seeds: --seed 'x': must be a non-negative integer, e.g. --seed 0",
         "  --set kto.*: 'kto' is not one of this sweep's algorithms (dpo, dpoo)",
         "  --set.beta='abc': not a valid float",

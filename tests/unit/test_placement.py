@@ -1,0 +1,128 @@
+"""Extra-cell placement on synthetic KL curves: one proposal brackets each unread budget, budgets the algorithm
+cannot reach (it degenerates, or its KL saturates) get a reason and no proposal, steps are clamped, integer
+knobs stay integers, and a reading that is the best of several noisy points is biased upward."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from bench.harness.placement import DEGENERATE_TRUNCATION, proposals, propose, reach_reason, reading_bias
+from bench.reports.reach import is_placed
+from tests.helpers import record
+
+BUDGETS = (0.25, 1.0, 4.0)
+
+
+def points_of(curve, knobs, truncation=0.0):
+    return [(k, curve(k), truncation, True) for k in knobs]
+
+
+def reads_every_budget(points):
+    return all(reach_reason(points, b) == "ok" for b in BUDGETS)
+
+
+@pytest.mark.parametrize(("c", "a"), [(0.5, 1.0), (0.2, 2.0), (2.0, 0.5)])
+@pytest.mark.parametrize("knobs", [(1.0, 0.5), (3.0, 1.0, 0.5), (0.3, 0.1)])
+def test_one_proposal_brackets_each_budget_on_a_power_law_in_beta(c, a, knobs):
+    curve = lambda beta: c * beta**-a  # noqa: E731  (KL falls as β grows, as for DPO and IPO)
+    points = points_of(curve, knobs)
+    values = propose(points, BUDGETS, (0.0, math.inf))
+    assert len(values) == len(set(values)) and not set(values) & set(knobs)
+    after = points + points_of(curve, values)
+    unclamped = all(min(abs(math.log(v / k)) for k in knobs) < math.log(10) for v in values)
+    if unclamped:
+        assert reads_every_budget(after), (values, [reach_reason(after, b) for b in BUDGETS])
+    else:  # a step clamped to ×/÷10 gets closer; later rounds get there
+        for _ in range(3):
+            after += points_of(curve, propose(after, BUDGETS, (0.0, math.inf)))
+        assert reads_every_budget(after)
+    assert propose(after, BUDGETS) == [] or not reads_every_budget(after)
+
+
+def test_a_knob_that_raises_kl_is_clamped_to_ten_times_the_nearest_point_and_one_cell_serves_two_budgets():
+    curve = lambda lr: 1e4 * lr  # noqa: E731  (KL grows with the learning rate, as for CPO and ORPO)
+    points = points_of(curve, (1e-5, 3e-5))  # KL 0.1 and 0.3: 1 and 4 not reached
+    assert [reach_reason(points, b) for b in BUDGETS] == [
+        "ok",
+        "grid did not reach (max KL 0.3)",
+        "grid did not reach (max KL 0.3)",
+    ]
+    # aimed at 4 × 1.5 = 6 nats (lr 6e-4), clamped to 10 × 3e-5; its predicted KL 3 passes budget 1 too
+    assert proposals(points, BUDGETS, (0.0, math.inf)) == [(pytest.approx(3e-4), 4.0)]
+    assert propose(points, BUDGETS, (0.0, 2e-4)) == [pytest.approx(2e-4)]  # and to the knob's bounds
+
+
+def test_below_grid_is_aimed_under_the_budget():
+    curve = lambda beta: 0.5 / beta  # noqa: E731
+    points = points_of(curve, (1.0, 0.1))  # KL 0.5 and 5: budget 0.25 below the grid
+    assert reach_reason(points, 0.25) == "below grid (min KL 0.5)"
+    (value,) = propose(points, BUDGETS)
+    assert curve(value) == pytest.approx(0.25 / 1.5, rel=0.01)
+    assert reach_reason([*points, *points_of(curve, [value])], 0.25) == "ok"
+
+
+def test_saturating_kl_is_named_and_gets_no_proposal():
+    curve = lambda beta: min(1 / beta, 2.0)  # noqa: E731  (0.03 goes no further than 0.01, as DPO on tiny)
+    points = points_of(curve, (3.0, 1.0, 0.3, 0.1))
+    assert reach_reason(points, 4.0) == "saturates (KL ≤ 2)"
+    assert proposals(points, BUDGETS) == [(6.0, 0.25)]  # only the budget below the grid
+    # a knob ratio under 2× is not evidence of saturation: extrapolate (clamped)
+    close = [(0.5, 1.99, 0.0, True), (0.4, 2.0, 0.0, True)]
+    assert reach_reason(close, 4.0) == "grid did not reach (max KL 2)" and propose(close, [4.0]) == [0.04]
+
+
+def test_degenerating_points_block_the_budgets_past_them():
+    curve = lambda beta: 0.1 / beta  # noqa: E731
+    truncated = [*points_of(curve, (3.0, 1.0)), (0.3, curve(0.3), 0.4, True)]
+    assert reach_reason(truncated, 1.0) == "degenerates (truncation 40% at KL 0.333)"
+    assert propose(truncated, BUDGETS) == []
+    failed = [*points_of(curve, (3.0, 1.0, 0.3)), (0.1, math.nan, math.nan, False)]
+    assert reach_reason(failed, 4.0) == "degenerates (a cell failed at knob 0.1, past KL 0.333)"
+    assert propose(failed, BUDGETS) == []
+    # a failed cell on the other side of the grid blocks nothing
+    other_side = [*points_of(curve, (1.0, 0.3)), (10.0, math.nan, math.nan, False)]
+    assert reach_reason(other_side, 4.0) == "grid did not reach (max KL 0.333)" and propose(other_side, [4.0])
+    # a little truncation is not degeneration
+    assert propose(points_of(curve, (1.0, 0.3), truncation=DEGENERATE_TRUNCATION), [4.0])
+
+
+def test_reasons_without_points_and_when_read():
+    assert reach_reason([], 1.0) == "no points" and propose([], BUDGETS) == []
+    assert reach_reason([(0.1, math.nan, math.nan, False)], 1.0) == "no points"
+    one = [(0.1, 0.5, 0.0, True)]
+    assert reach_reason(one, 0.5) == "ok" and reach_reason(one, 1.0) == "grid did not reach (max KL 0.5)"
+    assert propose(one, BUDGETS) == []  # one point: no fit
+
+
+def test_integer_knob_rounds_and_never_repeats_a_point():
+    bound = lambda n: math.log(n) - (n - 1) / n  # noqa: E731  (best-of-n's KL)
+    points = points_of(bound, (2, 4, 8, 16))  # KL up to 1.84: budget 4 not reached
+    (value,) = propose(points, BUDGETS, (1, math.inf), integer=True)
+    assert value == int(value) and 16 < value <= 160
+    # a steep curve whose proposal rounds onto the end point steps on to the next integer
+    steep = [(4, 0.01, 0.0, True), (5, 3.9, 0.0, True)]
+    assert propose(steep, BUDGETS, (1, math.inf), integer=True) == [6]
+    assert propose(steep, BUDGETS, (1, 5), integer=True) == []  # nowhere left within the bounds
+
+
+def test_no_value_that_is_already_a_point():
+    curve = lambda beta: 0.1 / beta  # noqa: E731
+    points = points_of(curve, (1.0, 0.3))
+    (value,) = propose(points, [4.0])
+    assert propose([*points, (value, math.nan, math.nan, False)], [4.0]) == []  # failed there: degenerates
+
+
+def test_reading_bias_grows_with_the_points_near_the_budget():
+    one = reading_bias(0.05, 1)
+    assert abs(one) < 3 * 0.05 / math.sqrt(4000)  # one point at the budget reads without bias
+    biases = [reading_bias(0.05, n) for n in (1, 2, 4, 8)]
+    assert biases == sorted(biases) and biases[-1] > 0.02
+    assert reading_bias(0.0, 8) == pytest.approx(reading_bias(0.0, 8, seed=1))  # no noise: the curve's own error
+
+
+def test_placed_cells_are_those_off_the_frontier_grid():
+    assert not is_placed(record("dpo", 0, 0.1, 1.0, hparams={"beta": 0.1}))  # dpo's grid on tiny has 0.1
+    assert is_placed(record("dpo", 0, 0.1, 1.0, hparams={"beta": 0.05}))
+    assert not is_placed(record("sft", 0, 0.1, 0.0))
