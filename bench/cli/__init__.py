@@ -22,6 +22,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "check an adapter against the exact optimum of the enumerable task (TV distance to its target)",
     ),
     "show": ("show", "print the records in a results folder, one row per cell"),
+    "noise": ("noise", "split a reading's variance (eval, training, data) and say what the seeds can resolve"),
     "dashboard": (
         "dashboard",
         "create a wandb report comparing the algorithms of a results folder (--dry-run: print it)",

@@ -63,6 +63,16 @@ class Budget:
     lora_r: int = param(0, "LoRA rank through peft (0: train every weight); for models too large to train fully")
     lora_alpha: int = param(0, "LoRA scale alpha (0: 2 × lora_r)")
     lora_dropout: float = param(0.0, "dropout on the LoRA branch")
+    train_seed: int = param(
+        -1,
+        "seed of training alone (batch order, new heads, the trainer's own sampling) when >= 0, the data and eval "
+        "draws still following the cell seed; -1: the cell seed (pobench noise varies it to split the variance)",
+        ge=-1,
+    )
+
+    def training_seed(self, cell_seed: int) -> int:
+        """The seed training runs with: ``train_seed`` where set, else the cell's."""
+        return cell_seed if self.train_seed < 0 else self.train_seed
 
     def validate(self) -> None:
         _positive(self, "epochs", "batch_size", "max_length")

@@ -103,7 +103,8 @@ def run_cell(
         stage = "train"
         on_stage(stage)
         log(f"[{spec.algo}] train")
-        set_seed(spec.seed)
+        train_seed = spec.budget.training_seed(spec.seed)  # the cell seed unless train_seed splits them
+        set_seed(train_seed)
         if device.startswith("cuda"):
             torch.cuda.reset_peak_memory_stats()
         ctx = TrainContext(
@@ -114,7 +115,7 @@ def run_cell(
             data_dir=prepared.data.path,
             work_dir=work_dir,
             device=device,
-            seed=spec.seed,
+            seed=train_seed,
             curve=curve,
             cache=cache,
             log=log,

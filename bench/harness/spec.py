@@ -77,6 +77,7 @@ LATER_DEFAULTS: dict[str, Any] = {
     "lora_alpha": 0,
     "lora_dropout": 0.0,
     "critic_init": "sft",  # PPO's critic before it could start from the reward model
+    "train_seed": -1,  # training followed the cell seed before it could be set apart
 }
 
 

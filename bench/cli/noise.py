@@ -1,0 +1,126 @@
+"""``pobench noise [OUT]``: where the noise of a reading comes from, and what the seeds can resolve."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from bench.cli.options import add_out_arg, add_precision_arg, assignments, records_of
+from bench.core.params import SettingsError
+from bench.harness.grid import DEFAULT_SEEDS
+from bench.harness.noise import noise_configs, readings, run_noise
+from bench.harness.spec import parse_seed
+from bench.reports.leaderboard import build_boards
+from bench.reports.noise import (
+    COVERAGE_HEADER,
+    coverage_rows,
+    eval_share_rows,
+    power_rows,
+    power_table,
+    split_table,
+    split_variance,
+)
+from bench.reports.report import format_table
+
+DEFAULT_SEED_COUNT = len(DEFAULT_SEEDS)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.description = (
+        "Without --algo: from a results folder's records, how much of each configuration's spread over seeds the "
+        "evaluation's sampling explains, and at each KL budget the minimum paired difference the seeds at hand "
+        "detect with 80% power and the seeds needed for --delta. With --algo: first run one configuration at "
+        "--seeds (data, training and evaluation vary) and at one cell seed over --train-seeds (training alone "
+        "varies), into OUT (resumable), and split its variance into evaluation sampling, training order and data."
+    )
+    add_out_arg(parser)
+    parser.add_argument("--delta", type=float, default=0.03, help="the paired difference to detect (default 0.03)")
+    parser.add_argument(
+        "--algo", help="run and split these algorithms' configurations, comma-separated (default: report only)"
+    )
+    parser.add_argument("--task", default="sentiment", help="task of --algo's cells (default: sentiment)")
+    parser.add_argument("--model", default="tiny", help="model of --algo's cells (default: tiny)")
+    parser.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE", help="repeatable")
+    parser.add_argument("--seeds", default="0-5", help="cell seeds of the seeds group: 0,1,2 or 0-19 (default: 0-5)")
+    parser.add_argument("--train-seeds", default="0-5", help="train seeds of the train group (default: 0-5)")
+    parser.add_argument("--cell-seed", default="0", help="the train group's cell seed (default: 0)")
+    parser.add_argument("--cache", default=None, help="artifact cache folder (default: OUT/cache)")
+    add_precision_arg(parser)
+    parser.add_argument(
+        "--executor", choices=("local", "ray"), default="local", help="local (in order, default) or ray (Ray tasks)"
+    )
+    parser.add_argument("--cpus-per-cell", type=int, default=1, help="Ray: CPUs (torch threads) per cell (default 1)")
+    parser.add_argument(
+        "--seeds-shown",
+        type=int,
+        default=DEFAULT_SEED_COUNT,
+        help="replication: the seed count whose interval "
+        f"coverage is measured from configurations with at least 10 seeds (default {DEFAULT_SEED_COUNT})",
+    )
+    parser.add_argument("--quiet", action="store_true", help="plain log lines, no progress bar")
+
+
+def run(args: argparse.Namespace) -> int:
+    if not args.delta > 0:
+        raise SettingsError(f"--delta {args.delta}: must be > 0, e.g. --delta 0.03")
+    out = Path(args.out)
+    for algo in [a.strip() for a in (args.algo or "").split(",") if a.strip()]:
+        split_section(args, algo, out)
+    records = records_of(out)
+    if not records:
+        return 1
+    for board in build_boards(records):
+        print(f"### {board.title}\n")
+        rows = eval_share_rows(board.records)
+        if rows:
+            header = ["configuration", "seeds", "sd over seeds", "eval se", "eval share of variance"]
+            print("**Evaluation sampling against the spread over seeds**\n")
+            print(format_table(rows, header) + "\n")
+        coverage = coverage_rows(board.records, args.seeds_shown)
+        if coverage:
+            print(f"**Replication: coverage of 95% intervals from {args.seeds_shown} of many seeds**\n")
+            print(format_table(coverage, COVERAGE_HEADER) + "\n")
+        if board.headline is not None and board.headline.comparisons:
+            print("**Power of paired comparisons at each KL budget**\n")
+            print(power_table(power_rows(board.headline.comparisons, args.delta)) + "\n")
+    return 0
+
+
+def split_section(args: argparse.Namespace, algo: str, out: Path) -> None:
+    overrides = {}
+    for item in assignments(args):
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise SettingsError(f"--set {item!r}: expected KEY=VALUE, e.g. --set beta=0.1")
+        overrides[key.strip()] = value.strip()
+    configs = noise_configs(
+        algo,
+        args.task,
+        args.model,
+        overrides,
+        _seeds(args.seeds, "--seeds"),
+        _seeds(args.train_seeds, "--train-seeds"),
+        parse_seed(args.cell_seed),
+    )
+    seeds, trains, _ = run_noise(
+        configs,
+        out,
+        Path(args.cache) if args.cache else None,
+        progress_mode="quiet" if args.quiet else "auto",
+        executor=args.executor,
+        cpus_per_cell=args.cpus_per_cell,
+    )
+    label = " ".join([algo, *(f"{k}={v}" for k, v in overrides.items())])
+    print(f"**Variance of one reading: {label} on {args.task} with {args.model}**\n")
+    print(split_table(label, split_variance(readings(seeds), readings(trains))))
+
+
+def _seeds(text: str, flag: str) -> list[int]:
+    """Comma-separated seeds and ranges: "0,1,2", "0-19", "0-4,10"."""
+    seeds: list[int] = []
+    for part in (v.strip() for v in text.split(",") if v.strip()):
+        low, dash, high = part.partition("-")
+        seeds += list(range(parse_seed(low), parse_seed(high) + 1)) if dash else [parse_seed(part)]
+    if len(set(seeds)) < 2:
+        raise SettingsError(f"{flag} {text!r}: give at least two different seeds, e.g. {flag} 0-5 or {flag} 0,1,2")
+    return sorted(set(seeds))

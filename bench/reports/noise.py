@@ -1,0 +1,193 @@
+"""Where a reading's noise comes from, and what the seeds at hand can resolve (``pobench noise``).
+
+A cell's gold reward R varies by three independent sources: the evaluation's sampling (each record carries its
+standard error ``eval/reward_se``), the training order (batches, new heads, the trainer's own sampling) and the
+data draw (the preference pairs' completions and labels). Two groups of cells of one configuration split them:
+
+- *seeds*: cell seeds s = 0..n−1, so data, training and evaluation all vary:
+  Var_seeds = σ²_eval + σ²_train + σ²_data;
+- *train*: one cell seed (the same data and evaluation noise keys) with ``train_seed`` = 0..m−1:
+  Var_train = σ²_eval + σ²_train.
+
+σ²_eval is the mean of the cells' squared standard errors, σ²_train = Var_train − σ²_eval and
+σ²_data = Var_seeds − Var_train (method of moments; a component estimated below 0 is shown as 0 and flagged,
+since with a handful of cells a sample variance is itself noisy: its relative standard error is √(2/(n−1))).
+
+Power: at each KL budget of the headline, the paired differences D_s = R_a,s − R_b,s of every pair of algorithms
+read on common seeds; their median standard deviation over pairs gives the minimum detectable paired difference
+at 80% power for the seeds at hand, and the seeds needed to detect a chosen difference (bench/core/inference.py).
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from bench.core.inference import (
+    min_detectable_difference,
+    replication_coverage,
+    seeds_needed,
+    t_interval,
+)
+from bench.core.record import RunRecord
+from bench.reports.frontier import bootstrap_ci  # the headline's old interval, measured beside the new one
+from bench.reports.report import algo_label, format_table
+
+
+@dataclass(frozen=True)
+class VarianceSplit:
+    """The components of one configuration's reading variance (reward², i.e. squared gold units)."""
+
+    seeds: int  # cells in the seeds group
+    trains: int  # cells in the train group
+    eval_var: float
+    train_var: float
+    data_var: float
+    total_var: float  # Var_seeds
+    clipped: tuple[str, ...] = ()  # components estimated below zero, shown as 0
+
+    def share(self, component: float) -> float:
+        return component / self.total_var if self.total_var > 0 else math.nan
+
+
+def split_variance(seeds: Sequence[tuple[float, float]], trains: Sequence[tuple[float, float]]) -> VarianceSplit:
+    """``seeds`` and ``trains``: (reading, its eval standard error) of the two groups' cells (module docstring).
+    σ²_eval is the mean squared standard error over the cells of both groups."""
+    if len(seeds) < 2 or len(trains) < 2:
+        raise ValueError(f"need at least 2 cells in each group, got {len(seeds)} seeds and {len(trains)} trains")
+    var_seeds = statistics.variance([v for v, _ in seeds])
+    var_train = statistics.variance([v for v, _ in trains])
+    eval_var = statistics.fmean([se**2 for _, se in [*seeds, *trains]])
+    raw = {"train": var_train - eval_var, "data": var_seeds - var_train}
+    clipped = tuple(name for name, value in raw.items() if value < 0)
+    return VarianceSplit(
+        seeds=len(seeds),
+        trains=len(trains),
+        eval_var=eval_var,
+        train_var=max(raw["train"], 0.0),
+        data_var=max(raw["data"], 0.0),
+        total_var=var_seeds,
+        clipped=clipped,
+    )
+
+
+def eval_share_rows(records: Sequence[RunRecord]) -> list[list[str]]:
+    """Per configuration read on ≥ 2 seeds (train_seed unset): the spread of its reward over seeds against the
+    mean eval standard error: how much of the seed-to-seed variance the evaluation's sampling alone explains."""
+    groups: dict[str, list[RunRecord]] = {}
+    for r in records:
+        if r.status == "ok" and r.spec.get("train_seed", -1) < 0 and "eval/reward_se" in r.metrics:
+            groups.setdefault(algo_label(r), []).append(r)
+    rows = []
+    for label, cells in sorted(groups.items()):
+        if len(cells) < 2:
+            continue
+        sd = statistics.stdev([c.metrics["eval/reward"] for c in cells])
+        eval_se = math.sqrt(statistics.fmean([c.metrics["eval/reward_se"] ** 2 for c in cells]))
+        share = eval_se**2 / sd**2 if sd > 0 else math.nan
+        rows.append([label, str(len(cells)), f"{sd:.4f}", f"{eval_se:.4f}", _percent(share)])
+    return rows
+
+
+MIN_POOL = 10  # seeds a configuration needs for its coverage to be measured by replication
+COVERAGE_HEADER = ["reading", "pool of seeds", "n", "t interval covers", "percentile bootstrap covers"]
+
+
+def coverage_rows(records: Sequence[RunRecord], n: int, level: float = 0.95) -> list[list[str]]:
+    """The replication experiment: for each configuration read on ≥ MIN_POOL seeds, and for each pair of them on
+    ≥ MIN_POOL common seeds (their paired differences), how often the 95% interval from n of its seeds covers the
+    pool's mean (``replication_coverage``: the pool's empirical distribution stands for the population)."""
+    pools: dict[str, dict[int, float]] = {}
+    for r in records:
+        if r.status == "ok" and r.spec.get("train_seed", -1) < 0:
+            pools.setdefault(algo_label(r), {})[r.seed] = r.metrics["eval/reward"]
+    named = {label: seeds for label, seeds in sorted(pools.items()) if len(seeds) >= max(MIN_POOL, n)}
+    readings = {label: list(seeds.values()) for label, seeds in named.items()}
+    labels = list(named)
+    for i, a in enumerate(labels):
+        for b in labels[i + 1 :]:
+            common = sorted(set(named[a]) & set(named[b]))
+            if len(common) >= max(MIN_POOL, n):
+                readings[f"{a} − {b} (paired)"] = [named[a][s] - named[b][s] for s in common]
+    rows = []
+    for label, pool in readings.items():
+        t = replication_coverage(pool, n, level, t_interval)
+        boot = replication_coverage(pool, n, level, lambda v, lv: bootstrap_ci(v, lv, resamples=999), subsets=500)
+        rows.append([label, str(len(pool)), str(n), _percent1(t), _percent1(boot)])
+    return rows
+
+
+@dataclass(frozen=True)
+class PowerRow:
+    budget: float
+    pairs: int  # pairs of algorithms read on ≥ 2 common seeds
+    seeds: int  # the median number of common seeds over those pairs
+    sd: float  # the median standard deviation of their paired differences
+    mdd: float  # minimum detectable paired difference at 80% power with ``seeds`` seeds
+    needed: int | None  # seeds that detect ``delta`` with 80% power (None: more than the search allows)
+    delta: float
+
+
+def power_rows(comparisons: dict[float, Sequence], delta: float, alpha: float = 0.05) -> list[PowerRow]:
+    """One row per budget from the headline's paired comparisons (``Headline.comparisons``)."""
+    rows = []
+    for budget, pairs in comparisons.items():
+        usable = [c for c in pairs if c.n >= 2 and math.isfinite(c.sd)]
+        if not usable:
+            rows.append(PowerRow(budget, 0, 0, math.nan, math.nan, None, delta))
+            continue
+        sd = statistics.median(c.sd for c in usable)
+        n = int(statistics.median(c.n for c in usable))
+        mdd = min_detectable_difference(sd, n, alpha)
+        rows.append(PowerRow(budget, len(usable), n, sd, mdd, seeds_needed(sd, delta, alpha), delta))
+    return rows
+
+
+def power_table(rows: Sequence[PowerRow]) -> str:
+    header = ["KL budget", "pairs", "seeds", "median sd(D)", "detectable at 80% power", "seeds for Δ"]
+    body = [
+        [
+            f"{r.budget:g}",
+            str(r.pairs),
+            str(r.seeds),
+            _number(r.sd),
+            _number(r.mdd),
+            f"{'>200' if r.needed is None else r.needed} (Δ = {r.delta:g})",
+        ]
+        for r in rows
+    ]
+    return format_table(body, header)
+
+
+def split_table(label: str, split: VarianceSplit) -> str:
+    header = ["component", "variance", "sd", "share"]
+    body = [
+        [name, f"{value:.2e}", f"{math.sqrt(value):.4f}", _percent(split.share(value))]
+        for name, value in (
+            ("eval sampling", split.eval_var),
+            ("train order", split.train_var),
+            ("data draw", split.data_var),
+        )
+    ]
+    body.append(["total (over seeds)", f"{split.total_var:.2e}", f"{math.sqrt(split.total_var):.4f}", "100%"])
+    note = (
+        f"{label}: {split.seeds} cell seeds (data, training and evaluation vary) and {split.trains} training seeds "
+        "(one cell seed: the same data and evaluation noise)."
+    )
+    if split.clipped:
+        note += f" Estimated below 0 and shown as 0: {', '.join(split.clipped)} (too few cells to tell it from 0)."
+    return f"{format_table(body, header)}\n\n{note}\n"
+
+
+def _number(x: float) -> str:
+    return "-" if not math.isfinite(x) else f"{x:.4f}"
+
+
+def _percent1(x: float) -> str:
+    return "-" if not math.isfinite(x) else f"{x:.1%}"
+
+
+def _percent(x: float) -> str:
+    return "-" if not math.isfinite(x) else f"{x:.0%}"
