@@ -26,6 +26,18 @@ def clustered_mean_se(values: Sequence[float], k: int) -> tuple[float, float]:
     return mean_se(per_prompt_means(values, k))
 
 
+def fixed_prompt_se(values: Sequence[float], k: int) -> float:
+    """The standard error of the mean from sampling alone, the prompts held fixed: √(Σ_p s²_p / k) / P, with s²_p
+    the variance of prompt p's k samples (n − 1 in the denominator). Every cell is evaluated on the same prompts, so
+    their difficulty is a fixed effect of a comparison, not noise; ``clustered_mean_se`` also counts the spread
+    between prompts (the error if the prompts were drawn anew). NaN for k = 1 (no within-prompt variance)."""
+    if k < 2:
+        return float("nan")
+    means = per_prompt_means(values, k)
+    within = [sum((v - m) ** 2 for v in values[i * k : (i + 1) * k]) / (k - 1) for i, m in enumerate(means)]
+    return (sum(within) / k) ** 0.5 / len(means)
+
+
 def sequence_kl(policy_logps: Sequence[torch.Tensor], ref_logps: Sequence[torch.Tensor]) -> list[float]:
     """Per sample Σ_t [log π(y_t|x,y_<t) − log π_ref(y_t|x,y_<t)] over its response tokens.
 

@@ -14,6 +14,7 @@ from bench.core.generation import sample, score_pair
 from bench.core.metrics import (
     clustered_mean_se,
     expected_kl_metrics,
+    fixed_prompt_se,
     kl_metrics,
     mean_se,
     sequence_kl,
@@ -125,6 +126,7 @@ def evaluate(
     metrics = {
         "eval/reward": reward,
         "eval/reward_se": reward_se,
+        "eval/reward_sampling_se": fixed_prompt_se(gold, k),
         "eval/kl": kl["kl"],
         "eval/kl_se": kl["kl_se"],
         "eval/kl_per_token": kl["kl_per_token"],

@@ -13,6 +13,7 @@ from pathlib import Path
 from bench.core.record import RunRecord
 from bench.harness.grid import ALL, SweepConfig, resolve_grid
 from bench.harness.sweep import SweepOutcome, run_sweep
+from bench.reports.noise import sampling_se
 
 
 def noise_configs(
@@ -46,5 +47,5 @@ def run_noise(
 
 
 def readings(records: Sequence[RunRecord]) -> list[tuple[float, float]]:
-    """(gold reward, its eval standard error) of the ``ok`` cells."""
-    return [(r.metrics["eval/reward"], r.metrics["eval/reward_se"]) for r in records if r.status == "ok"]
+    """(gold reward, its eval sampling standard error) of the ``ok`` cells (bench.reports.noise.sampling_se)."""
+    return [(r.metrics["eval/reward"], sampling_se(r)) for r in records if r.status == "ok"]

@@ -1,8 +1,10 @@
 """Where a reading's noise comes from, and what the seeds at hand can resolve (``pobench noise``).
 
 A cell's gold reward R varies by three independent sources: the evaluation's sampling (each record carries its
-standard error ``eval/reward_se``), the training order (batches, new heads, the trainer's own sampling) and the
-data draw (the preference pairs' completions and labels). Two groups of cells of one configuration split them:
+standard error with the prompts held fixed, ``eval/reward_sampling_se``: every cell is scored on the same prompts,
+so their difficulty is no noise in a comparison), the training order (batches, new heads, the trainer's own
+sampling) and the data draw (the preference pairs' completions and labels). Two groups of cells of one
+configuration split them:
 
 - *seeds*: cell seeds s = 0..n−1, so data, training and evaluation all vary:
   Var_seeds = σ²_eval + σ²_train + σ²_data;
@@ -73,6 +75,12 @@ def split_variance(seeds: Sequence[tuple[float, float]], trains: Sequence[tuple[
     )
 
 
+def sampling_se(r: RunRecord) -> float:
+    """A cell's eval standard error from sampling alone (prompts fixed); records from before it was recorded give
+    the clustered one (``eval/reward_se``), which also counts the spread between prompts and so overstates it."""
+    return r.metrics.get("eval/reward_sampling_se", r.metrics["eval/reward_se"])
+
+
 def eval_share_rows(records: Sequence[RunRecord]) -> list[list[str]]:
     """Per configuration read on ≥ 2 seeds (train_seed unset): the spread of its reward over seeds against the
     mean eval standard error: how much of the seed-to-seed variance the evaluation's sampling alone explains."""
@@ -85,7 +93,7 @@ def eval_share_rows(records: Sequence[RunRecord]) -> list[list[str]]:
         if len(cells) < 2:
             continue
         sd = statistics.stdev([c.metrics["eval/reward"] for c in cells])
-        eval_se = math.sqrt(statistics.fmean([c.metrics["eval/reward_se"] ** 2 for c in cells]))
+        eval_se = math.sqrt(statistics.fmean([sampling_se(c) ** 2 for c in cells]))
         share = eval_se**2 / sd**2 if sd > 0 else math.nan
         rows.append([label, str(len(cells)), f"{sd:.4f}", f"{eval_se:.4f}", _percent(share)])
     return rows

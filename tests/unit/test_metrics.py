@@ -121,3 +121,13 @@ def test_expected_kl_metrics_by_hand():
     out = expected_kl_metrics(kls, k=2)
     assert out["kl"] == pytest.approx(0.3) and out["kl_se"] == pytest.approx(0.0, abs=1e-12)
     assert out["kl_per_token"] == pytest.approx(0.2)
+
+
+def test_fixed_prompt_se_by_hand():
+    """Prompt 1: 0, 1 (mean 0.5, s² 0.5); prompt 2: 2, 2 (s² 0): √((0.5 + 0) / 2) / 2 = 0.25. The clustered se over
+    prompts also counts their spread (means 0.5 and 2: sd 1.0607, se 0.75)."""
+    from bench.core.metrics import fixed_prompt_se
+
+    assert fixed_prompt_se([0.0, 1.0, 2.0, 2.0], k=2) == pytest.approx(0.25)
+    assert clustered_mean_se([0.0, 1.0, 2.0, 2.0], k=2)[1] == pytest.approx(0.75)
+    assert math.isnan(fixed_prompt_se([0.0, 1.0], k=1))
