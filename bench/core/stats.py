@@ -1,7 +1,7 @@
 """Plain statistics: the mean and its standard error, and the reward-vs-KL Pareto frontier.
 
-Pure functions of plain numbers, checked against values worked by hand in tests/test_stats.py. Intervals
-over seeds are bootstrap intervals from scipy (bench/reports/frontier.py), not computed here.
+Pure functions of plain numbers, checked against values worked by hand in tests/unit/test_stats.py. Intervals
+and paired tests over seeds are in bench/core/inference.py.
 """
 
 from __future__ import annotations

@@ -148,7 +148,7 @@ def bars_png(board: Board) -> bytes:
         ax.set_xticks(range(len(rows)), rows["label"].tolist(), rotation=60, ha="right", fontsize=7)
         ax.set_title(title, fontsize=9)
         ax.grid(axis="y", alpha=0.3)
-    fig.suptitle(f"{board.task} · {board.model}: means over seeds with 95% bootstrap intervals", fontsize=10)
+    fig.suptitle(f"{board.task} · {board.model}: means over seeds with 95% Student-t intervals", fontsize=10)
     return _png(fig)
 
 
