@@ -73,9 +73,24 @@ def diagnose(points: Sequence[Point], budget: float) -> EndState:
     if not blocked and other is not None and end[0] > 0 and other[0] > 0:
         kl_ratio = max(end[1], KL_FLOOR) / max(other[1], KL_FLOOR)
         knob_ratio = max(end[0], other[0]) / min(end[0], other[0])
-        if max(kl_ratio, 1 / kl_ratio) < SATURATION_KL and knob_ratio >= SATURATION_KNOB:
+        flat = max(kl_ratio, 1 / kl_ratio) < SATURATION_KL and knob_ratio >= SATURATION_KNOB
+        # the end turns back: across the whole grid the knob moves KL one way, between the two end points the other
+        # (DPO's smallest β reaching no further than the next: more of the knob no longer buys KL)
+        trend = _grid_direction(usable)
+        turned = bool(direction and trend and direction != trend * (1 if up else -1))
+        if flat or turned:
             blocked = f"saturates (KL {'≤' if up else '≥'} {end[1]:.3g})"
     return EndState(kind, end, other, direction, blocked)
+
+
+def _grid_direction(usable: Sequence[Point]) -> int:
+    """The sign of the knob step that raises KL across the grid: from the lowest-KL point's knob to the highest's
+    (0 when they are equal or unknown)."""
+    ordered = sorted(usable, key=lambda p: max(p[1], KL_FLOOR))
+    low, high = ordered[0][0], ordered[-1][0]
+    if not (math.isfinite(low) and math.isfinite(high)) or low == high:
+        return 0
+    return 1 if high > low else -1
 
 
 def reach_reason(points: Sequence[Point], budget: float) -> str:

@@ -73,6 +73,16 @@ def test_saturating_kl_is_named_and_gets_no_proposal():
     assert reach_reason(close, 4.0) == "grid did not reach (max KL 2)" and propose(close, [4.0]) == [0.04]
 
 
+def test_an_end_that_turns_back_against_the_grid_saturates():
+    """Across the grid smaller β gives more KL (3 → 0.12, 0.1 → 0.9), but between the two highest-KL points the
+    smaller β (0.01) reads less KL than 0.03: extrapolating that end would step β the wrong way (up), so the
+    budget past it is named as saturated and gets no proposal (as DPO's β 0.01 and 0.03 on tiny)."""
+    points = [(3.0, 0.12, 0.0, True), (0.1, 0.58, 0.0, True), (0.03, 0.92, 0.0, True), (0.01, 0.88, 0.0, True)]
+    assert reach_reason(points, 4.0) == "saturates (KL ≤ 0.92)"
+    assert reach_reason(points, 1.0) == "saturates (KL ≤ 0.92)"
+    assert proposals(points, [1.0, 4.0]) == []
+
+
 def test_degenerating_points_block_the_budgets_past_them():
     curve = lambda beta: 0.1 / beta  # noqa: E731
     truncated = [*points_of(curve, (3.0, 1.0)), (0.3, curve(0.3), 0.4, True)]
