@@ -28,7 +28,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--algos", help="comma-separated algorithms (default: the seven and both baselines)")
     parser.add_argument("--tasks", help="comma-separated tasks (default: sentiment)")
     parser.add_argument("--models", help="comma-separated models (default: tiny)")
-    parser.add_argument("--seeds", help="comma-separated seeds (default: 0,1,2)")
+    parser.add_argument("--seeds", help="comma-separated seeds (default: 0,1,2,3)")
     parser.add_argument(
         "--set",
         dest="sets",

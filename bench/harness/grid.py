@@ -22,7 +22,7 @@ from bench.harness.spec import parse_seed, resolve_spec
 
 # The default benchmark: the seven algorithms and both baselines, on the embedded task and model.
 DEFAULT_ALGOS = ("sft", "best-of-n", "dpo", "ipo", "kto", "cpo", "orpo", "simpo", "ppo")
-DEFAULT_SEEDS = (0, 1, 2)
+DEFAULT_SEEDS = (0, 1, 2, 3)
 ALL = "*"  # grid entries that apply to every algorithm that has the key
 
 

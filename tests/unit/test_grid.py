@@ -30,8 +30,8 @@ def test_default_grid_is_the_frontier_benchmark():
         knob, grid = ALGORITHMS.get(algo).kl_knob, ALGORITHMS.get(algo).frontier_grid
         assert [p[knob] for p in per_algo[algo]] == list(grid) and len(grid) == len(FRONTIER_SIZE_OF_BEST_OF_N)
     assert per_algo["best-of-n"] == [{"n": n} for n in FRONTIER_SIZE_OF_BEST_OF_N]
-    assert len(cells) == 3 * (1 + 8 * 4)
-    assert sorted({c.seed for c in cells}) == [0, 1, 2]
+    assert len(cells) == 4 * (1 + 8 * 4)
+    assert sorted({c.seed for c in cells}) == [0, 1, 2, 3]
     assert all(c.task == "sentiment" and c.model == "tiny" for c in cells)
 
 
