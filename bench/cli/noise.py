@@ -70,19 +70,20 @@ def run(args: argparse.Namespace) -> int:
     if not records:
         return 1
     for board in build_boards(records):
-        print(f"### {board.title}\n")
+        parts = []
         rows = eval_share_rows(board.records)
         if rows:
             header = ["configuration", "seeds", "sd over seeds", "eval se", "eval share of variance"]
-            print("**Evaluation sampling against the spread over seeds**\n")
-            print(format_table(rows, header) + "\n")
+            parts.append(f"**Evaluation sampling against the spread over seeds**\n\n{format_table(rows, header)}")
         coverage = coverage_rows(board.records, args.seeds_shown)
         if coverage:
-            print(f"**Replication: coverage of 95% intervals from {args.seeds_shown} of many seeds**\n")
-            print(format_table(coverage, COVERAGE_HEADER) + "\n")
-        if board.headline is not None and board.headline.comparisons:
-            print("**Power of paired comparisons at each KL budget**\n")
-            print(power_table(power_rows(board.headline.comparisons, args.delta)) + "\n")
+            title = f"**Replication: coverage of 95% intervals from {args.seeds_shown} of many seeds**"
+            parts.append(f"{title}\n\n{format_table(coverage, COVERAGE_HEADER)}")
+        power = power_rows(board.headline.comparisons, args.delta) if board.headline is not None else []
+        if any(row.pairs for row in power):
+            parts.append(f"**Power of paired comparisons at each KL budget**\n\n{power_table(power)}")
+        if parts:  # a key with one cell per configuration (a train seed of the split) has nothing to say
+            print("\n\n".join([f"### {board.title}", *parts]) + "\n")
     return 0
 
 
