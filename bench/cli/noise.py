@@ -13,10 +13,10 @@ from bench.harness.spec import parse_seed
 from bench.reports.leaderboard import build_boards
 from bench.reports.noise import (
     COVERAGE_HEADER,
+    POWER_HEADER,
     coverage_rows,
     eval_share_rows,
     power_rows,
-    power_table,
     split_table,
     split_variance,
 )
@@ -79,9 +79,10 @@ def run(args: argparse.Namespace) -> int:
         if coverage:
             title = f"**Replication: coverage of 95% intervals from {args.seeds_shown} of many seeds**"
             parts.append(f"{title}\n\n{format_table(coverage, COVERAGE_HEADER)}")
-        power = power_rows(board.headline.comparisons, args.delta) if board.headline is not None else []
-        if any(row.pairs for row in power):
-            parts.append(f"**Power of paired comparisons at each KL budget**\n\n{power_table(power)}")
+        power = power_rows(board.headline, args.delta) if board.headline is not None else []
+        if any(int(row[1]) for row in power):
+            table = format_table(power, POWER_HEADER)
+            parts.append(f"**Power of paired comparisons at each KL budget**\n\n{table}")
         if parts:  # a key with one cell per configuration (a train seed of the split) has nothing to say
             print("\n\n".join([f"### {board.title}", *parts]) + "\n")
     return 0

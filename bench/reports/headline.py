@@ -23,7 +23,14 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from bench.core.inference import PairedComparison, compare_all, min_detectable_difference, paired_ranks, t_interval
+from bench.core.inference import (
+    PairedComparison,
+    compare_all,
+    min_detectable_difference,
+    paired_ranks,
+    seeds_needed,
+    t_interval,
+)
 from bench.core.record import RunRecord
 from bench.reports.frontier import (
     FrontierPoint,
@@ -47,6 +54,7 @@ MIN_ESS = 16.0  # the optimal frontier is trusted where the median effective sam
 BASELINE = "sft"
 ALPHA = 0.05  # paired tests: the family-wise level of the ranks and the ✓ marks
 POWER = 0.8  # the power of the minimum detectable difference
+DELTA = 0.03  # the paired difference whose seeds needed the power line gives
 
 
 @dataclass
@@ -121,15 +129,17 @@ def seed_readings(seeds: dict[int, list[tuple[float, float]]], k: float) -> dict
     return {s: v for s, v in values.items() if math.isfinite(v)}
 
 
-def power_summary(comparisons: list[PairedComparison]) -> dict:
-    """What the seeds at hand can resolve at one budget: the median over pairs of sd(D), the paired differences'
-    standard deviation, and the minimum detectable difference min_detectable_difference(median sd, n) of a paired
-    t-test at level ALPHA with POWER, n the most seeds a pair shares (before the Holm correction, which asks more)."""
-    sds = [c.sd for c in comparisons if math.isfinite(c.sd)]
-    n = max((c.n for c in comparisons), default=0)
+def power_summary(comparisons: list[PairedComparison], delta: float = DELTA) -> dict:
+    """What the seeds at hand can resolve at one budget, for the typical pair: the median over pairs of sd(D), the
+    paired differences' standard deviation, and of n, the seeds a pair shares; the minimum detectable difference
+    min_detectable_difference(median sd, median n) of a paired t-test at level ALPHA with POWER (before the Holm
+    correction, which asks more); and the seeds that would detect ``delta`` (None: more than 200)."""
+    sds = [c.sd for c in comparisons if c.n >= 2 and math.isfinite(c.sd)]
+    n = int(np.median([c.n for c in comparisons if c.n >= 2 and math.isfinite(c.sd)])) if sds else 0
     median_sd = float(np.median(sds)) if sds else math.nan
     mdd = min_detectable_difference(median_sd, n, ALPHA, POWER) if sds else math.nan
-    return {"pairs": len(comparisons), "seeds": n, "median_sd": median_sd, "mdd": mdd}
+    needed = seeds_needed(median_sd, delta, ALPHA, POWER) if sds else None
+    return {"pairs": len(sds), "seeds": n, "median_sd": median_sd, "mdd": mdd, "delta": delta, "needed": needed}
 
 
 def pooled_reference_rewards(sft_records: list[RunRecord]) -> list[list[float]]:
@@ -299,8 +309,10 @@ def power_text(power: dict, k: float) -> str:
     pairs = f"{power['pairs']} pair" + ("s" if power["pairs"] > 1 else "")
     return (
         f"Power at KL {k:g}: over {pairs}, the median standard deviation of the per-seed differences is "
-        f"{power['median_sd']:.3f}; with {power['seeds']} seeds a paired t-test at {ALPHA:g} detects a true "
-        f"difference of {power['mdd']:.3f} with {POWER:.0%} power (before the Holm correction)."
+        f"{power['median_sd']:.3f}; with {power['seeds']} seeds (the median a pair shares) a paired t-test at "
+        f"{ALPHA:g} detects a true difference of {power['mdd']:.3f} with {POWER:.0%} power (before the Holm "
+        "correction); "
+        f"{'more than 200' if power['needed'] is None else power['needed']} seeds would detect {power['delta']:g}."
     )
 
 

@@ -17,7 +17,8 @@ since with a handful of cells a sample variance is itself noisy: its relative st
 
 Power: at each KL budget of the headline, the paired differences D_s = R_a,s − R_b,s of every pair of algorithms
 read on common seeds; their median standard deviation over pairs gives the minimum detectable paired difference
-at 80% power for the seeds at hand, and the seeds needed to detect a chosen difference (bench/core/inference.py).
+at 80% power for the seeds a pair typically shares, and the seeds needed to detect a chosen difference
+(bench.reports.headline.power_summary, one rule for the headline's power line and this table).
 """
 
 from __future__ import annotations
@@ -27,14 +28,10 @@ import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from bench.core.inference import (
-    min_detectable_difference,
-    replication_coverage,
-    seeds_needed,
-    t_interval,
-)
+from bench.core.inference import replication_coverage, t_interval
 from bench.core.record import RunRecord
 from bench.reports.frontier import bootstrap_ci  # the headline's old interval, measured beside the new one
+from bench.reports.headline import Headline, power_summary
 from bench.reports.report import algo_label, format_table
 
 
@@ -127,46 +124,27 @@ def coverage_rows(records: Sequence[RunRecord], n: int, level: float = 0.95) -> 
     return rows
 
 
-@dataclass(frozen=True)
-class PowerRow:
-    budget: float
-    pairs: int  # pairs of algorithms read on ≥ 2 common seeds
-    seeds: int  # the median number of common seeds over those pairs
-    sd: float  # the median standard deviation of their paired differences
-    mdd: float  # minimum detectable paired difference at 80% power with ``seeds`` seeds
-    needed: int | None  # seeds that detect ``delta`` with 80% power (None: more than the search allows)
-    delta: float
-
-
-def power_rows(comparisons: dict[float, Sequence], delta: float, alpha: float = 0.05) -> list[PowerRow]:
-    """One row per budget from the headline's paired comparisons (``Headline.comparisons``)."""
+def power_rows(headline: Headline, delta: float) -> list[list[str]]:
+    """One text row per budget of a headline (bench.reports.headline.power_summary), with the seeds needed for
+    ``delta``."""
     rows = []
-    for budget, pairs in comparisons.items():
-        usable = [c for c in pairs if c.n >= 2 and math.isfinite(c.sd)]
-        if not usable:
-            rows.append(PowerRow(budget, 0, 0, math.nan, math.nan, None, delta))
-            continue
-        sd = statistics.median(c.sd for c in usable)
-        n = int(statistics.median(c.n for c in usable))
-        mdd = min_detectable_difference(sd, n, alpha)
-        rows.append(PowerRow(budget, len(usable), n, sd, mdd, seeds_needed(sd, delta, alpha), delta))
+    for budget, pairs in headline.comparisons.items():
+        power = power_summary(pairs, delta)
+        needed = power["needed"]
+        rows.append(
+            [
+                f"{budget:g}",
+                str(power["pairs"]),
+                str(power["seeds"]),
+                _number(power["median_sd"]),
+                _number(power["mdd"]),
+                f"{'>200' if needed is None else needed} (Δ = {delta:g})",
+            ]
+        )
     return rows
 
 
-def power_table(rows: Sequence[PowerRow]) -> str:
-    header = ["KL budget", "pairs", "seeds", "median sd(D)", "detectable at 80% power", "seeds for Δ"]
-    body = [
-        [
-            f"{r.budget:g}",
-            str(r.pairs),
-            str(r.seeds),
-            _number(r.sd),
-            _number(r.mdd),
-            f"{'>200' if r.needed is None else r.needed} (Δ = {r.delta:g})",
-        ]
-        for r in rows
-    ]
-    return format_table(body, header)
+POWER_HEADER = ["KL budget", "pairs", "seeds a pair shares", "median sd(D)", "detectable at 80% power", "seeds for Δ"]
 
 
 def split_table(label: str, split: VarianceSplit) -> str:

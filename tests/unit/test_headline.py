@@ -9,7 +9,7 @@ import math
 import pytest
 from pytest import approx
 
-from bench.core.inference import min_detectable_difference
+from bench.core.inference import min_detectable_difference, seeds_needed
 from bench.core.record import RunRecord
 from bench.reports.frontier import FrontierPoint
 from bench.reports.headline import Headline, algorithm_row, build_headline, pooled_reference_rewards, to_markdown
@@ -115,6 +115,7 @@ def test_paired_comparisons_by_hand():
     # (the approximation (t_{2,0.975} + t_{2,0.8})·sd/√3 = (4.302653 + 1.060660)·0.025658 = 0.1376 is 5% short)
     power = headline.power[4.0]
     assert (power["pairs"], power["seeds"], power["median_sd"]) == (3, 3, approx6(0.044441))
+    assert power["needed"] == seeds_needed(power["median_sd"], 0.03)
     assert power["mdd"] == approx(min_detectable_difference(power["median_sd"], 3)) == approx(0.1451, abs=1e-4)
     assert headline.comparisons[1.0] == [] and math.isnan(headline.power[1.0]["mdd"])
 

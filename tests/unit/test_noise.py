@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from bench.core.inference import PairedComparison, min_detectable_difference, seeds_needed
+from bench.reports.headline import Headline, power_summary
 from bench.reports.noise import coverage_rows, eval_share_rows, power_rows, split_variance
 from tests.helpers import record
 
@@ -36,13 +37,15 @@ def pair(a, b, sd, n):
 
 
 def test_power_rows_take_the_median_pair():
-    """sds 0.01, 0.02, 0.05 over 5 seeds: the median 0.02 sets the detectable difference and the seeds needed."""
-    comparisons = {1.0: [pair("a", "b", 0.01, 5), pair("a", "c", 0.02, 5), pair("b", "c", 0.05, 5)], 4.0: []}
-    rows = power_rows(comparisons, delta=0.03)
-    assert rows[0].sd == 0.02 and rows[0].seeds == 5 and rows[0].pairs == 3
-    assert rows[0].mdd == pytest.approx(min_detectable_difference(0.02, 5))
-    assert rows[0].needed == seeds_needed(0.02, 0.03)
-    assert rows[1].pairs == 0 and math.isnan(rows[1].mdd)
+    """sds 0.01, 0.02, 0.05 over 5, 5 and 3 common seeds: the median pair (sd 0.02, 5 seeds) sets the detectable
+    difference and the seeds needed; a budget without pairs says so."""
+    headline = Headline((1.0, 4.0), None, math.nan)
+    headline.comparisons = {1.0: [pair("a", "b", 0.01, 5), pair("a", "c", 0.02, 5), pair("b", "c", 0.05, 3)], 4.0: []}
+    one, four = power_rows(headline, delta=0.03)
+    mdd = min_detectable_difference(0.02, 5)
+    assert one == ["1", "3", "5", "0.0200", f"{mdd:.4f}", f"{seeds_needed(0.02, 0.03)} (Δ = 0.03)"]
+    assert four == ["4", "0", "0", "-", "-", ">200 (Δ = 0.03)"]
+    assert power_summary(headline.comparisons[1.0])["mdd"] == pytest.approx(mdd)
 
 
 def test_eval_share_compares_the_eval_error_with_the_spread_over_seeds():
