@@ -115,7 +115,6 @@ def evaluate(
     else:
         tokens = sum(len(r) for r in drawn.response_ids)
         kl = {"kl": result.kl_bound, "kl_se": 0.0, "kl_per_token": result.kl_bound * len(lengths) / max(1, tokens)}
-        kl |= {"kl_sampled": math.nan, "kl_sampled_se": math.nan}
         sample_kl = [None] * KEPT_SAMPLES  # no per-sample log-probs for such a policy
     reward, reward_se = clustered_mean_se(gold, k)
     if any(math.isnan(g) for g in [*gold, *ref_gold]):  # a task without a gold reward: nothing to compare
@@ -126,12 +125,9 @@ def evaluate(
     metrics = {
         "eval/reward": reward,
         "eval/reward_se": reward_se,
-        "eval/reward_sampling_se": fixed_prompt_se(gold, k),
         "eval/kl": kl["kl"],
         "eval/kl_se": kl["kl_se"],
         "eval/kl_per_token": kl["kl_per_token"],
-        "eval/kl_sampled": kl["kl_sampled"],
-        "eval/kl_sampled_se": kl["kl_sampled_se"],
         "eval/kl_is_bound": float(result.kl_bound is not None),
         "eval/length": mean_se(lengths)[0],
         "eval/truncation_rate": sum(drawn.truncated) / len(drawn.truncated),
@@ -140,6 +136,10 @@ def evaluate(
         "eval/samples": float(len(gold)),
         "perf/gen_tokens_per_s": generated / gen_s if gen_s > 0 else 0.0,
     }
+    if "kl_sampled" in kl:  # a policy with log-probs: the plain estimate beside the summed next-token KL
+        metrics |= {"eval/kl_sampled": kl["kl_sampled"], "eval/kl_sampled_se": kl["kl_sampled_se"]}
+    if k > 1:  # the error from sampling alone needs two samples of a prompt
+        metrics["eval/reward_sampling_se"] = fixed_prompt_se(gold, k)
     if result.proxy_scorer is not None:
         metrics["eval/proxy_reward"] = mean_se(result.proxy_scorer(repeated, drawn.texts))[0]
     if enumerable(reference, tokenizer, task.max_new_tokens):
