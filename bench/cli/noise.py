@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from bench.cli.options import add_out_arg, add_precision_arg, assignments, records_of
-from bench.core.params import SettingsError
+from bench.core.params import SettingsError, parse_assignments
 from bench.harness.grid import DEFAULT_SEEDS
 from bench.harness.noise import noise_configs, readings, run_noise
 from bench.harness.spec import parse_seed
@@ -89,12 +89,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def split_section(args: argparse.Namespace, algo: str, out: Path) -> None:
-    overrides = {}
-    for item in assignments(args):
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip():
-            raise SettingsError(f"--set {item!r}: expected KEY=VALUE, e.g. --set beta=0.1")
-        overrides[key.strip()] = value.strip()
+    overrides = parse_assignments(assignments(args))
     configs = noise_configs(
         algo,
         args.task,
