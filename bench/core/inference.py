@@ -26,7 +26,7 @@ def _check_level(level: float, what: str = "level") -> None:
         raise ValueError(f"{what} must be in (0, 1), got {level}")
 
 
-def _t_quantile(q: float, df: float) -> float:
+def t_quantile(q: float, df: float) -> float:
     """t_{df,q}: the q-quantile of Student's t with df degrees of freedom."""
     from scipy import stats
 
@@ -51,7 +51,7 @@ def t_interval(values: Sequence[float], level: float = 0.95) -> tuple[float, flo
     if np.all(arr == arr[0]):
         return float(arr[0]), float(arr[0]), float(arr[0])
     n, mean, sd = arr.size, float(np.mean(arr)), float(np.std(arr, ddof=1))
-    half = _t_quantile((1 + level) / 2, n - 1) * sd / math.sqrt(n)
+    half = t_quantile((1 + level) / 2, n - 1) * sd / math.sqrt(n)
     return mean, mean - half, mean + half
 
 
@@ -167,7 +167,7 @@ def _power_at(lam: float, df: int, alpha: float) -> float:
     """
     from scipy import stats
 
-    crit = _t_quantile(1 - alpha / 2, df)
+    crit = t_quantile(1 - alpha / 2, df)
     return float(stats.nct.sf(crit, df, lam) + stats.nct.sf(crit, df, -lam))
 
 
@@ -214,7 +214,7 @@ def min_detectable_difference(sd: float, n: int, alpha: float = 0.05, power: flo
     if sd == 0:
         return 0.0
     gap = lambda lam: _power_at(lam, n - 1, alpha) - power  # noqa: E731 — in λ = δ·√n/sd, free of sd
-    high = _t_quantile(1 - alpha / 2, n - 1) + _t_quantile(power, n - 1)  # the approximation's λ: a first bracket
+    high = t_quantile(1 - alpha / 2, n - 1) + t_quantile(power, n - 1)  # the approximation's λ: a first bracket
     while gap(high) < 0:
         high *= 2
     return float(brentq(gap, 0.0, high, xtol=1e-12)) * sd / math.sqrt(n)

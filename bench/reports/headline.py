@@ -30,6 +30,7 @@ from bench.core.inference import (
     paired_ranks,
     seeds_needed,
     t_interval,
+    t_quantile,
 )
 from bench.core.record import RunRecord
 from bench.reports.frontier import (
@@ -271,12 +272,14 @@ def _gain_text(headline: Headline, reward: float, k: float) -> str:
 
 def legend(headline: Headline) -> str:
     budgets = ", ".join(f"{k:g}" for k in headline.budgets)
+    n = int(headline.rows["seeds"].max()) if len(headline.rows) else 0
+    t = f", t = {t_quantile(0.975, n - 1):.2f} with {n} seeds" if n >= 2 else ""
     return (
         f"Gold reward at matched KL budgets ({budgets} nats per sequence): per seed, the best reward the "
         "algorithm's grid attains at KL ≤ the budget (the upper envelope of its (KL, reward) points, read by "
         "interpolation in log KL; never extrapolated: 'not reached' when no grid point gets to the budget, "
         "'below grid' when every point lies above it); "
-        "mean over seeds with a 95% Student-t interval (mean ± t·sd/√n, t = 4.30 with 3 seeds). Rank: 1 + the "
+        f"mean over seeds with a 95% Student-t interval (mean ± t·sd/√n{t}). Rank: 1 + the "
         "number of algorithms that beat it in a paired t-test on the per-seed differences over the seeds both read "
         "(within a seed every algorithm trains on the same data and is scored on the same prompts), Holm-corrected "
         f"over the pairs at that budget, at {ALPHA:g} (=N: a tie the tests do not separate; only algorithms read on "
