@@ -5,9 +5,11 @@
 Floats differ between CPU models and thread counts (another reduction order), and a policy sampled
 from other floats draws other tokens, so two machines never give the same records. What must hold is
 the conclusion: for every algorithm and KL budget of the headline, the two runs' 95% intervals
-overlap, and no pair of algorithms that one run separates (one interval entirely above the other)
-comes out in the opposite order in the other run. This prints both headlines side by side and every
-disagreement, and exits 1 if there is one.
+overlap, and no pair of algorithms that one run separates (one interval entirely above the other, or
+its paired, Holm-corrected test: the headline's ranks) comes out in the opposite order in the other run.
+This prints both headlines side by side and every disagreement, and exits 1 if there is one; it also lists
+the budgets one run reads on every seed and the other does not (not a disagreement: a measurement of
+whether two machines read the same budgets).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from pathlib import Path
 import pandas as pd
 
 from bench.core.record import read_records
-from bench.reports.headline import to_markdown
+from bench.reports.headline import Headline, to_markdown
 from bench.reports.leaderboard import build_boards
 
 
@@ -45,6 +47,39 @@ def disagreements(a: pd.DataFrame, b: pd.DataFrame, budgets: Sequence[float]) ->
     return sorted(set(out))
 
 
+def paired_flips(a: Headline, b: Headline) -> list[str]:
+    """Pairs one run's paired, Holm-corrected test separates (the headline's ranks) that come out the other way
+    round in the other run's mean differences, at every budget both have; [] when none does."""
+    out = []
+    for one, other, name in ((a, b, "A"), (b, a, "B")):
+        for k in one.budgets:
+            theirs = {(c.a, c.b): c.mean for c in other.comparisons.get(k, [])}
+            theirs |= {(y, x): -d for (x, y), d in theirs.items()}
+            for c in one.comparisons.get(k, []):
+                winner = c.winner()
+                loser = c.b if winner == c.a else c.a
+                if winner and theirs.get((winner, loser), 0.0) < 0:
+                    out.append(f"KL {k:g}: run {name}'s paired test puts {winner} above {loser}, the other run below")
+    return sorted(set(out))
+
+
+def reading_gaps(a: Headline, b: Headline) -> list[str]:
+    """Algorithms and budgets that one run reads on every seed and the other does not (how many seeds read):
+    with the extra cells, two machines should read the same budgets."""
+    out = []
+    rows = {name: h.rows.set_index("algo") for name, h in (("A", a), ("B", b)) if len(h.rows)}
+    if len(rows) < 2:
+        return out
+    for k in a.budgets:
+        col, seeds = f"reached@{k:g}", "seeds"
+        for x in rows["A"].index.intersection(rows["B"].index):
+            full = {n: rows[n].loc[x, col] == rows[n].loc[x, seeds] for n in rows}
+            if full["A"] != full["B"]:
+                shown = ", ".join(f"run {n} {rows[n].loc[x, col]}/{rows[n].loc[x, seeds]}" for n in rows)
+                out.append(f"KL {k:g}, {x}: read on every seed in one run only ({shown})")
+    return out
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.reports.compare_runs", description=__doc__.split("\n\n")[0])
     parser.add_argument("a", type=Path)
@@ -64,8 +99,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     problems = disagreements(
         boards["A"].headline.rows.set_index("algo"), boards["B"].headline.rows.set_index("algo"), budgets
     )
+    problems += paired_flips(boards["A"].headline, boards["B"].headline)
     for line in problems:
         print(f"DISAGREE {line}")
+    for line in reading_gaps(boards["A"].headline, boards["B"].headline):
+        print(f"budget {line}")
     print("the two runs agree within their intervals" if not problems else f"{len(problems)} disagreement(s)")
     return 1 if problems else 0
 

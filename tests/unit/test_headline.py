@@ -209,3 +209,23 @@ def test_a_task_without_gold_reward_has_no_optimum():
     sft = [cell("sft", 0, 0.0, nan, reference_rewards=[[nan, nan]]), cell("dpo", 0, 1.0, nan)]
     headline = build_headline(sft)
     assert headline.optimal == [] and headline.best_of_n == [] and headline.reference_samples == 0
+
+
+def test_compare_runs_names_paired_flips_and_budgets_read_in_one_run_only():
+    """Run A's paired test separates dpo above ipo at KL 4 (Holm p 0.01); in run B ipo's mean difference is ahead:
+    a flip. kto is read on 3/3 seeds in A and 2/3 in B: listed as a reading gap, not as a disagreement."""
+    import pandas as pd
+
+    from bench.core.inference import PairedComparison
+    from bench.reports.compare_runs import paired_flips, reading_gaps
+
+    def run(mean, p, kto_reached):
+        h = Headline((4.0,), pd.DataFrame(), math.nan)
+        h.comparisons = {4.0: [PairedComparison("dpo", "ipo", 3, mean, 0.01, mean - 0.02, mean + 0.02, p, p, 3, 0, 0)]}
+        h.rows = pd.DataFrame({"algo": ["dpo", "kto"], "seeds": [3, 3], "reached@4": [3, kto_reached]})
+        return h
+
+    a, b = run(0.3, 0.01, 3), run(-0.05, 0.4, 2)
+    assert paired_flips(a, b) == ["KL 4: run A's paired test puts dpo above ipo, the other run below"]
+    assert paired_flips(a, run(0.1, 0.4, 3)) == [] and reading_gaps(a, run(0.1, 0.4, 3)) == []
+    assert reading_gaps(a, b) == ["KL 4, kto: read on every seed in one run only (run A 3/3, run B 2/3)"]
