@@ -33,8 +33,8 @@ th, td { padding: 4px 10px; border-bottom: 1px solid #ddd; text-align: right; wh
 th { cursor: pointer; background: #f4f4f4; user-select: none; }
 th[aria-sort=ascending]::after { content: " ▲"; } th[aria-sort=descending]::after { content: " ▼"; }
 td:nth-child(2), th:nth-child(2), td:last-child { text-align: left; }
-table.headline td:first-child, table.headline th:first-child { text-align: left; }
-table.headline th { cursor: default; }
+table.headline td:first-child, table.headline th:first-child, table.paired td:first-child { text-align: left; }
+table.headline th, table.paired th { cursor: default; }
 tr.frontier td:nth-child(2) { font-weight: 600; }
 img { max-width: 100%; display: block; margin: 0.5em 0; }
 .meta, .legend { color: #555; font-size: 12px; }
@@ -106,19 +106,29 @@ def board_html(board: Board, plots: dict[str, bytes]) -> str:
 
 
 def headline_html(board: Board) -> str:
-    """The matched-KL table (reward at each KL budget, ranks, share of the optimal gain) and its legend."""
+    """The matched-KL table (reward at each KL budget, ranks, share of the optimal gain) and its legend, then per
+    budget the paired comparisons behind the ranks and the power line."""
     if board.headline is None or not len(board.headline.rows):
         return ""
-    cols = headline.columns(board.headline.budgets)
+    h = board.headline
+    cols = headline.columns(h.budgets)
+    rows = [[row.get(c, "") for c in cols] for row in headline.display_rows(h)]
+    parts = [f"<h3>Reward at matched KL</h3>{_table(cols, rows, 'headline')}"]
+    parts.append(f'<p class="legend">{html.escape(headline.legend(h))}</p>')
+    for k in h.budgets:
+        if h.comparisons.get(k):
+            table = _table(headline.PAIRED_COLUMNS, headline.paired_rows(h.comparisons[k]), "paired")
+            power = html.escape(headline.power_text(h.power[k], k))
+            parts.append(f'<h4>Paired comparisons at KL {k:g}</h4>{table}<p class="legend">{power}</p>')
+    if any(h.comparisons.values()):
+        parts.append(f'<p class="legend">{html.escape(headline.PAIRED_LEGEND)}</p>')
+    return "".join(parts)
+
+
+def _table(cols, rows, cls: str) -> str:
     head = "".join(f"<th>{html.escape(c)}</th>" for c in cols)
-    body = "".join(
-        "<tr>" + "".join(f"<td>{html.escape(row.get(c, ''))}</td>" for c in cols) + "</tr>"
-        for row in headline.display_rows(board.headline)
-    )
-    return (
-        f'<h3>Reward at matched KL</h3><table class="headline"><thead><tr>{head}</tr></thead><tbody>{body}</tbody>'
-        f'</table><p class="legend">{html.escape(headline.legend(board.headline))}</p>'
-    )
+    body = "".join("<tr>" + "".join(f"<td>{html.escape(v)}</td>" for v in row) + "</tr>" for row in rows)
+    return f'<table class="{cls}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
 
 
 def page(boards: list[Board], plots: dict[str, dict[str, bytes]], meta: str) -> str:

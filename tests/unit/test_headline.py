@@ -229,3 +229,16 @@ def test_compare_runs_names_paired_flips_and_budgets_read_in_one_run_only():
     assert paired_flips(a, b) == ["KL 4: run A's paired test puts dpo above ipo, the other run below"]
     assert paired_flips(a, run(0.1, 0.4, 3)) == [] and reading_gaps(a, run(0.1, 0.4, 3)) == []
     assert reading_gaps(a, b) == ["KL 4, kto: read on every seed in one run only (run A 3/3, run B 2/3)"]
+
+
+def test_the_page_shows_the_paired_tables_under_the_headline():
+    """The HTML page carries each budget's paired table and power line, as the markdown does (KL 4 here: three
+    pairs; KL 2: dpo − ipo alone)."""
+    from types import SimpleNamespace
+
+    from bench.reports.html_page import headline_html
+
+    page = headline_html(SimpleNamespace(headline=build_headline(records(), (1.0, 2.0, 4.0))))
+    assert page.count('<table class="headline"') == 1 and page.count('<table class="paired"') == 2
+    assert "<h4>Paired comparisons at KL 4</h4>" in page and "Power at KL 4: over 3 pairs" in page
+    assert "<td>kto − ipo</td>" in page and "<td>✓</td>" in page
