@@ -116,7 +116,7 @@ def compare_at(headline: Headline, frame: pd.DataFrame, k: float) -> list[float]
     ranks of the frame's rows there (NaN for an algorithm without a mean: one not read on every seed)."""
     means = dict(zip(frame["algo"], frame[f"reward@{k:g}"]))
     order = sorted(means, key=lambda a: math.inf if math.isnan(means[a]) else -means[a])  # best first, stable
-    readings = {a: seed_readings(headline.seed_points[a], k) for a in order}
+    readings = {a: headline.readings[k][a] for a in order}  # algorithm_row read them; here best first
     comparisons = compare_all(readings)
     ranks = paired_ranks(order, comparisons, ALPHA, read=[a for a in order if not math.isnan(means[a])])
     headline.readings[k], headline.comparisons[k] = readings, comparisons
@@ -172,7 +172,7 @@ def algorithm_row(algo: str, records: list[RunRecord], seeds: dict, headline: He
     }
     points = seed_points(records)  # per seed, with truncation: what reach_reason tells apart
     for k in headline.budgets:
-        read = seed_readings(seeds, k)
+        read = headline.readings.setdefault(k, {})[algo] = seed_readings(seeds, k)
         reached = len(read)
         missing = Counter(reach_reason(points.get(s, []), k) for s in seeds if reach_within(seeds[s], k) != "ok")
         mean, low, high = t_interval(list(read.values())) if reached == len(seeds) else (math.nan,) * 3
