@@ -78,15 +78,22 @@ def sampling_se(r: RunRecord) -> float:
     return r.metrics.get("eval/reward_sampling_se", r.metrics["eval/reward_se"])
 
 
+def configurations(records: Sequence[RunRecord]) -> dict[str, list[RunRecord]]:
+    """The ``ok`` cells of each configuration (algo_label) whose seeds vary everything (train_seed unset), by
+    label in sorted order."""
+    groups: dict[str, list[RunRecord]] = {}
+    for r in records:
+        if r.status == "ok" and r.spec.get("train_seed", -1) < 0:
+            groups.setdefault(algo_label(r), []).append(r)
+    return dict(sorted(groups.items()))
+
+
 def eval_share_rows(records: Sequence[RunRecord]) -> list[list[str]]:
     """Per configuration read on ≥ 2 seeds (train_seed unset): the spread of its reward over seeds against the
     mean eval standard error: how much of the seed-to-seed variance the evaluation's sampling alone explains."""
-    groups: dict[str, list[RunRecord]] = {}
-    for r in records:
-        if r.status == "ok" and r.spec.get("train_seed", -1) < 0 and "eval/reward_se" in r.metrics:
-            groups.setdefault(algo_label(r), []).append(r)
     rows = []
-    for label, cells in sorted(groups.items()):
+    for label, cells in configurations(records).items():
+        cells = [c for c in cells if "eval/reward_se" in c.metrics]
         if len(cells) < 2:
             continue
         sd = statistics.stdev([c.metrics["eval/reward"] for c in cells])
@@ -104,11 +111,10 @@ def coverage_rows(records: Sequence[RunRecord], n: int, level: float = 0.95) -> 
     """The replication experiment: for each configuration read on ≥ MIN_POOL seeds, and for each pair of them on
     ≥ MIN_POOL common seeds (their paired differences), how often the 95% interval from n of its seeds covers the
     pool's mean (``replication_coverage``: the pool's empirical distribution stands for the population)."""
-    pools: dict[str, dict[int, float]] = {}
-    for r in records:
-        if r.status == "ok" and r.spec.get("train_seed", -1) < 0:
-            pools.setdefault(algo_label(r), {})[r.seed] = r.metrics["eval/reward"]
-    named = {label: seeds for label, seeds in sorted(pools.items()) if len(seeds) >= max(MIN_POOL, n)}
+    pools = {
+        label: {c.seed: c.metrics["eval/reward"] for c in cells} for label, cells in configurations(records).items()
+    }
+    named = {label: seeds for label, seeds in pools.items() if len(seeds) >= max(MIN_POOL, n)}
     readings = {label: list(seeds.values()) for label, seeds in named.items()}
     labels = list(named)
     for i, a in enumerate(labels):
