@@ -2,7 +2,7 @@
 
 The headline reads each seed's envelope at KL budgets; a seed whose grid stops short of a budget ("not
 reached") or starts above it ("below grid") has no reading there, and which budgets are read then depends on
-the machine. ``propose`` fits log KL against log knob through the two points at that end of the grid and
+the machine. ``proposals`` fits log KL against log knob through the two points at that end of the grid and
 proposes the knob value aimed past the budget (budget × 1.5, or budget / 1.5), at most a step of ×/÷10 from the
 nearest point; budgets the algorithm cannot reach (it degenerates on the way, or its KL saturates:
 ``reach_reason``) get none. ``placement_rounds`` runs those cells after the grid, round after round, at most
@@ -28,21 +28,10 @@ from bench.reports.frontier import KL_FLOOR, reward_within
 from bench.reports.headline import BUDGETS
 from bench.reports.reach import DEGENERATE_TRUNCATION, Point, diagnose, reach_reason, record_point
 
-__all__ = ["DEGENERATE_TRUNCATION", "placement_rounds", "propose", "proposals", "reach_reason", "reading_bias"]
+__all__ = ["DEGENERATE_TRUNCATION", "placement_rounds", "proposals", "reach_reason", "reading_bias"]
 
 MARGIN = 1.5  # aim at budget × 1.5 ("not reached") or budget / 1.5 ("below grid"), so the new point brackets it
 MAX_STEP = 10.0  # a proposal lies within ×/÷10 of the nearest existing knob value
-
-
-def propose(
-    points: Sequence[Point],
-    budgets: Sequence[float],
-    knob_bounds: tuple[float, float] = (0.0, math.inf),
-    log_knob: bool = True,
-    integer: bool = False,
-) -> list[float]:
-    """Knob values to run so that every budget this seed's points do not read gets bracketed; see ``proposals``."""
-    return [value for value, _ in proposals(points, budgets, knob_bounds, log_knob, integer)]
 
 
 def proposals(
@@ -60,15 +49,16 @@ def proposals(
     """
     lo, hi = knob_bounds
     existing = [p[0] for p in points if math.isfinite(p[0]) and (p[0] > 0 or not log_knob)]
-    up = sorted((b for b in budgets if diagnose(points, b).kind == "not reached"), reverse=True)
-    down = sorted(b for b in budgets if diagnose(points, b).kind == "below grid")
+    states = {b: diagnose(points, b) for b in budgets}
+    up = sorted((b for b in budgets if states[b].kind == "not reached"), reverse=True)
+    down = sorted(b for b in budgets if states[b].kind == "below grid")
     out: list[tuple[float, float, float]] = []  # (value, budget, predicted kl)
     for group, sign in ((up, 1), (down, -1)):
         for budget in group:
             target = budget * MARGIN if sign > 0 else budget / MARGIN
             if any(sign * (math.log(kl) - math.log(target)) >= 0 for v, b, kl in out if (b in up) == (sign > 0)):
                 continue  # an earlier proposal on this side already aims past this budget
-            state = diagnose(points, budget)
+            state = states[budget]
             if state.blocked or not state.direction:
                 continue
             fit = _fit(state.end, state.other, log_knob)

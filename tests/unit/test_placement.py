@@ -8,11 +8,16 @@ import math
 
 import pytest
 
-from bench.harness.placement import DEGENERATE_TRUNCATION, proposals, propose, reach_reason, reading_bias
+from bench.harness.placement import DEGENERATE_TRUNCATION, proposals, reach_reason, reading_bias
 from bench.reports.reach import is_placed
 from tests.helpers import record
 
 BUDGETS = (0.25, 1.0, 4.0)
+
+
+def propose(points, budgets, knob_bounds=(0.0, math.inf), integer=False):
+    """The knob values of ``proposals``, without the budgets they are for."""
+    return [value for value, _ in proposals(points, budgets, knob_bounds, integer=integer)]
 
 
 def points_of(curve, knobs, truncation=0.0):
