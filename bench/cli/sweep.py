@@ -10,7 +10,7 @@ from bench.cli.options import DEFAULT_OUT, add_precision_arg, add_wandb_args, as
 from bench.core.params import SettingsError
 from bench.core.record import read_records
 from bench.harness.grid import DEFAULT_ALGOS, DEFAULT_SEEDS, SweepConfig, load_config, resolve_grid
-from bench.harness.placement import placement_rounds
+from bench.harness.placement import Placement
 from bench.harness.sweep import run_sweep, stage_totals
 from bench.reports.publish import write_outputs
 
@@ -77,21 +77,19 @@ def run(args: argparse.Namespace) -> int:
     print(f"sweep {config.name!r}: {len(resolved)} cells → {out}", file=sys.stderr)
     tracker = make_tracker(args, out, group=config.name)
 
-    def run_cells(cells):
-        return run_sweep(
-            cells,
-            out,
-            Path(args.cache) if args.cache else None,
-            device=args.device,
-            retry_failed=args.retry_failed,
-            progress_mode="quiet" if args.quiet else "auto",
-            tracker=tracker,
-            executor=args.executor,
-            address=args.address,
-            cpus_per_cell=args.cpus_per_cell,
-        )
-
-    outcome = placement_rounds(config, resolved, run_cells(resolved), run_cells)
+    outcome = run_sweep(
+        resolved,
+        out,
+        Path(args.cache) if args.cache else None,
+        device=args.device,
+        retry_failed=args.retry_failed,
+        progress_mode="quiet" if args.quiet else "auto",
+        tracker=tracker,
+        executor=args.executor,
+        address=args.address,
+        cpus_per_cell=args.cpus_per_cell,
+        follow_up=Placement(config, resolved).after,  # extra cells where the grid misses a budget
+    )
     written = write_outputs(out, read_records(out))
     print(written["leaderboard.md"].read_text())
     frontiers = [path for name, path in written.items() if name.startswith("frontier-")]

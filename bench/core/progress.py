@@ -52,12 +52,14 @@ def format_duration(seconds: float | None) -> str:
 
 class SweepProgress:
     def __init__(self, cells: Sequence[tuple[str, str]], mode: str = "auto", stream: TextIO | None = None) -> None:
-        """``cells``: (algorithm, label) of every cell that will run, in order."""
+        """``cells``: (algorithm, label) of every cell that will run; ``extend`` adds those that join later."""
         self.stream = stream or sys.stderr
         if mode == "auto":
             mode = "bar" if self.stream.isatty() else "lines"
         self.mode = mode
         self.cells = list(cells)
+        self.waiting = list(self.cells)  # not started yet: what the ETA is made of
+        self.current: tuple[str, str] | None = None
         self.finished: dict[str, list[float]] = {}
         self.index = -1
         self.stage_name = ""
@@ -78,12 +80,23 @@ class SweepProgress:
             )
 
     # -- events ------------------------------------------------------------------------------------
-    def start_cell(self) -> None:
+    def extend(self, cells: Sequence[tuple[str, str]]) -> None:
+        """Cells that join the sweep while it runs (the placement's extra cells)."""
+        self.cells += cells
+        self.waiting += cells
+        if self.bar is not None:
+            self.bar.total = len(self.cells)
+            self.bar.refresh()
+
+    def start_cell(self, cell: tuple[str, str] | None = None) -> None:
+        """``cell``: the (algorithm, label) starting, by default the first not started."""
+        self.current = cell or self.waiting[0]
+        self.waiting.remove(self.current)
         self.index += 1
         self.cell_started = time.monotonic()
         self.stage_name = "start"
         if self.mode != "bar":
-            self._line(f"cell {self.index + 1}/{len(self.cells)}: {self.cells[self.index][1]}  ({self._times()})")
+            self._line(f"cell {self.index + 1}/{len(self.cells)}: {self.current[1]}  ({self._times()})")
         self._refresh("")
 
     def stage(self, name: str) -> None:
@@ -100,7 +113,7 @@ class SweepProgress:
         self._refresh(text.strip())
 
     def end_cell(self, status: str, summary: str) -> None:
-        algo = self.cells[self.index][0]
+        algo = self.current[0]
         seconds = time.monotonic() - self.cell_started
         self.finished.setdefault(algo, []).append(seconds)
         self._line(f"cell {self.index + 1}/{len(self.cells)} {status} in {format_duration(seconds)}: {summary}")
@@ -117,8 +130,8 @@ class SweepProgress:
 
     # -- output ------------------------------------------------------------------------------------
     def eta(self) -> float | None:
-        remaining = [algo for algo, _ in self.cells[self.index + 1 :]]
-        current = self.cells[self.index][0] if 0 <= self.index < len(self.cells) else None
+        remaining = [algo for algo, _ in self.waiting]
+        current = self.current[0] if self.current is not None else None
         return eta_seconds(self.finished, remaining, current, time.monotonic() - self.cell_started)
 
     def _times(self) -> str:
@@ -127,7 +140,7 @@ class SweepProgress:
     def _refresh(self, text: str) -> None:
         if self.bar is None or self.index < 0:
             return
-        label = self.cells[self.index][1]
+        label = self.current[1]
         detail = f" · {text[:40]}" if text else ""
         self.bar.set_description_str(
             f"cell {self.index + 1}/{len(self.cells)} · {label} · {self.stage_name}{detail} · {self._times()}"

@@ -5,9 +5,10 @@ reached") or starts above it ("below grid") has no reading there, and which budg
 the machine. ``proposals`` fits log KL against log knob through the two points at that end of the grid and
 proposes the knob value aimed past the budget (budget × 1.5, or budget / 1.5), at most a step of ×/÷10 from the
 nearest point; budgets the algorithm cannot reach (it degenerates on the way, or its KL saturates:
-``reach_reason``) get none. ``placement_rounds`` runs those cells after the grid, round after round, at most
-``extra_cells`` per (algorithm, task, model, seed) and the same number for every algorithm: each point near a
-budget is one more draw the envelope takes the best of (``reading_bias``), so equal effort keeps that bias equal.
+``reach_reason``) get none. ``Placement`` hands those cells to the sweep as each group's cells finish, round
+after round, at most ``extra_cells`` per (algorithm, task, model, seed) and the same number for every algorithm:
+each point near a budget is one more draw the envelope takes the best of (``reading_bias``), so equal effort keeps
+that bias equal.
 """
 
 from __future__ import annotations
@@ -23,12 +24,11 @@ import numpy as np
 
 from algorithms import ALGORITHMS
 from bench.harness.grid import Cell, SweepConfig, algo_grid, resolve_cells
-from bench.harness.sweep import SweepOutcome
 from bench.reports.frontier import KL_FLOOR, reward_within
 from bench.reports.headline import BUDGETS
 from bench.reports.reach import DEGENERATE_TRUNCATION, Point, diagnose, reach_reason, record_point
 
-__all__ = ["DEGENERATE_TRUNCATION", "placement_rounds", "proposals", "reach_reason", "reading_bias"]
+__all__ = ["DEGENERATE_TRUNCATION", "Placement", "proposals", "reach_reason", "reading_bias"]
 
 MARGIN = 1.5  # aim at budget × 1.5 ("not reached") or budget / 1.5 ("below grid"), so the new point brackets it
 MAX_STEP = 10.0  # a proposal lies within ×/÷10 of the nearest existing knob value
@@ -158,71 +158,94 @@ def knob_bounds(algo: str, knob: str) -> tuple[tuple[float, float], bool]:
     return (lo, hi), typing.get_type_hints(cls)[knob] is int
 
 
-def placement_rounds(
-    config: SweepConfig,
-    resolved: Sequence[tuple[Cell, Any, Any]],
-    outcome: SweepOutcome,
-    run: Callable[[list[tuple[Cell, Any, Any]]], SweepOutcome],
-    budgets: Sequence[float] = BUDGETS,
-    note: Callable[[str], None] = lambda text: print(text, file=sys.stderr),
-) -> SweepOutcome:
-    """After the grid (``resolved``, run as ``outcome``): up to ``config.extra_cells`` extra cells per (algorithm,
-    task, model, seed and other settings), proposed from the records, resolved like the grid's cells (bad values
-    are reported) and run with ``run`` (the sweep's own ``run_sweep`` call), round after round until none is
-    proposed or the allowance is spent. The outcome of the grid and every round together.
+@dataclasses.dataclass
+class _Group:
+    """One (algorithm, task, model, seed, other settings) of the grid: its points and the cells still out."""
 
-    Resume: round r's proposals are a function of the grid's records and those of rounds < r only, so the same
-    command proposes the same cells again and ``run`` skips those already recorded; they count toward the
-    allowance either way. Algorithms without a KL knob, or with one value of it in the grid, get none; nor does one
-    whose KL is analytic (best-of-n: the bound of n, so its grid reads the same budgets on every machine).
+    cell: Cell
+    points: list[Point] = dataclasses.field(default_factory=list)
+    pending: set[str] = dataclasses.field(default_factory=set)  # spec hashes of its cells not yet recorded
+    placed: int = 0
+    analytic: bool = False
+    stopped: bool = False  # a cell of it was interrupted: nothing more is proposed for it
+
+
+class Placement:
+    """The extra cells of a sweep, proposed per group as soon as that group's cells are all recorded.
+
+    ``after(record)`` is told every record of the sweep (run or already there) and returns the extra cells that
+    record completes a round for: at most ``config.extra_cells`` per (algorithm, task, model, seed and other
+    settings), proposed from that group's records (``proposals``), resolved like the grid's cells (bad values are
+    reported). A group's round r is proposed once its grid and rounds < r are recorded; since a proposal reads
+    only its own group's points, the cells are those of running the rounds one after the other for the whole
+    grid, but no core waits for another group's round to end.
+
+    Resume: the proposals are a function of the records, so the same command proposes the same cells again and
+    the sweep skips those already recorded; they count toward the allowance either way. Algorithms without a KL
+    knob, or with one value of it in the grid, get none; nor does one whose KL is analytic (best-of-n: the bound
+    of n, so its grid reads the same budgets on every machine).
     """
-    total = SweepOutcome(list(outcome.ran), list(outcome.skipped), outcome.interrupted, outcome.wall_s)
-    if config.extra_cells <= 0 or outcome.interrupted:
-        return total
-    by_hash = {r.spec_hash: r for r in outcome.records}
-    groups: dict[tuple, dict] = {}
-    for cell, spec, _ in resolved:
-        knob = ALGORITHMS.get(cell.algo).kl_knob
-        if not knob or knob not in algo_grid(config, cell.algo, cell.model):
-            continue
-        rest = tuple((k, v) for k, v in cell.overrides if k != knob)
-        group = groups.setdefault((cell.algo, cell.task, cell.model, cell.seed, rest), {"cell": cell, "points": []})
-        record = by_hash.get(spec.hash())
-        if record is not None and record.status != "interrupted":
-            group["points"].append(record_point(record, knob))
-            # a KL known in advance (best-of-n's analytic bound of n) reads the same budgets on every machine
-            group["analytic"] = bool(record.metrics.get("eval/kl_is_bound"))
-    placed = dict.fromkeys(groups, 0)
-    while True:
-        todo, labels = [], []
-        for key, group in groups.items():
-            left = config.extra_cells - placed[key]
-            cell = group["cell"]
+
+    def __init__(
+        self,
+        config: SweepConfig,
+        resolved: Sequence[tuple[Cell, Any, Any]],
+        budgets: Sequence[float] = BUDGETS,
+        note: Callable[[str], None] = lambda text: print(text, file=sys.stderr),
+    ) -> None:
+        self.config, self.budgets, self.note = config, budgets, note
+        self.groups: dict[tuple, _Group] = {}
+        self.owner: dict[str, tuple] = {}  # spec hash -> its group
+        if config.extra_cells <= 0:
+            return
+        for cell, spec, _ in resolved:
             knob = ALGORITHMS.get(cell.algo).kl_knob
-            if left <= 0 or group.get("analytic") or len({p[0] for p in group["points"]}) < 2:
+            if not knob or knob not in algo_grid(config, cell.algo, cell.model):
                 continue
-            bounds, integer = knob_bounds(cell.algo, knob)
-            for value, budget in proposals(group["points"], budgets, bounds, True, integer)[:left]:
-                text = str(int(value)) if integer else f"{value:g}"
-                overrides = tuple(sorted((*((k, v) for k, v in cell.overrides if k != knob), (knob, text))))
-                todo.append((key, Cell(cell.algo, cell.task, cell.model, cell.seed, overrides, cell.varying | {knob})))
-                labels.append(
-                    f"{cell.algo} seed {cell.seed} {knob}={text} (for {budget:g} nat{'' if budget == 1 else 's'})"
-                )
-        if not todo:
-            return total
-        note(f"placing {len(todo)} extra cell{'s' if len(todo) > 1 else ''}: {', '.join(labels)}")
-        extra = resolve_cells(config, [c for _, c in todo])
-        result = run(extra)
-        total.ran += result.ran
-        total.skipped += result.skipped
-        total.wall_s += result.wall_s
-        hashes = {r.spec_hash: r for r in result.records}
-        for (key, _), (cell, spec, _) in zip(todo, extra):
-            placed[key] += 1
-            record = hashes.get(spec.hash())
-            if record is not None and record.status != "interrupted":
-                groups[key]["points"].append(record_point(record, ALGORITHMS.get(cell.algo).kl_knob))
-        if result.interrupted:
-            total.interrupted = True
-            return total
+            rest = tuple((k, v) for k, v in cell.overrides if k != knob)
+            key = (cell.algo, cell.task, cell.model, cell.seed, rest)
+            self.groups.setdefault(key, _Group(cell)).pending.add(spec.hash())
+            self.owner[spec.hash()] = key
+
+    def after(self, record) -> list[tuple[Cell, Any, Any]]:
+        """The extra cells ``record`` completes a round for (none for most records)."""
+        key = self.owner.pop(record.spec_hash, None)
+        if key is None:
+            return []
+        group = self.groups[key]
+        group.pending.discard(record.spec_hash)
+        if record.status == "interrupted":
+            group.stopped = True
+            return []
+        knob = ALGORITHMS.get(group.cell.algo).kl_knob
+        group.points.append(record_point(record, knob))
+        # a KL known in advance (best-of-n's analytic bound of n) reads the same budgets on every machine
+        group.analytic = bool(record.metrics.get("eval/kl_is_bound"))
+        if group.pending or group.stopped:
+            return []
+        cells, labels = self._propose(group, knob)
+        if not cells:
+            return []
+        self.note(f"placing {len(cells)} extra cell{'s' if len(cells) > 1 else ''}: {', '.join(labels)}")
+        extra = resolve_cells(self.config, cells)
+        for _, spec, _ in extra:
+            group.placed += 1
+            group.pending.add(spec.hash())
+            self.owner[spec.hash()] = key
+        return extra
+
+    def _propose(self, group: _Group, knob: str) -> tuple[list[Cell], list[str]]:
+        left = self.config.extra_cells - group.placed
+        if left <= 0 or group.analytic or len({p[0] for p in group.points}) < 2:
+            return [], []
+        cell = group.cell
+        bounds, integer = knob_bounds(cell.algo, knob)
+        cells, labels = [], []
+        for value, budget in proposals(group.points, self.budgets, bounds, True, integer)[:left]:
+            text = str(int(value)) if integer else f"{value:g}"
+            overrides = tuple(sorted((*((k, v) for k, v in cell.overrides if k != knob), (knob, text))))
+            cells.append(Cell(cell.algo, cell.task, cell.model, cell.seed, overrides, cell.varying | {knob}))
+            labels.append(
+                f"{cell.algo} seed {cell.seed} {knob}={text} (for {budget:g} nat{'' if budget == 1 else 's'})"
+            )
+        return cells, labels

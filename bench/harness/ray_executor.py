@@ -17,6 +17,7 @@ the cell's record as ``failed`` with the error, so the sweep lists it and ``--re
 
 from __future__ import annotations
 
+import collections
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -55,7 +56,7 @@ def _prepare_task(spec, source, cache_dir: str, device: str, threads: int) -> No
 
 
 def run_on_ray(
-    todo: Sequence[tuple[Any, Any, Any]],
+    queue,
     out_dir: Path,
     cache_dir: Path | None,
     device: str,
@@ -63,9 +64,13 @@ def run_on_ray(
     cpus_per_cell: int,
     note,
     tracker: Tracker | None = None,
-) -> tuple[list[RunRecord], bool]:
-    """(records of the cells that ran, interrupted?). ``tracker``: the sweep's wandb settings, which each cell's
-    worker logs its run with; the folders of those runs are added to its ``run_dirs``."""
+) -> bool:
+    """Run the cells of ``queue`` (bench/harness/sweep.py's ``Queue``) and hand it each record; True if
+    interrupted. ``tracker``: the sweep's wandb settings, which each cell's worker logs its run with; the folders
+    of those runs are added to its ``run_dirs``.
+
+    The driver keeps as many cells in flight as the cluster has slots and submits the next from the queue as
+    one ends, so the cells a record makes (the placement's) run before those still queued."""
     try:
         import ray
     except ImportError:
@@ -79,33 +84,23 @@ def run_on_ray(
     options = dict(num_cpus=cpus_per_cell, num_gpus=gpus)
     cell_task = ray.remote(max_retries=1)(_cell_task).options(**options)
     prepare_task = ray.remote(max_retries=1)(_prepare_task).options(**options)
-    records: list[RunRecord] = []
     pending: dict = {}
+    finished = 0
     try:
-        groups = {}
-        for _, spec, source in todo:
-            # the preference data is drawn per seed, so a group is (task, model, settings, seed)
-            groups.setdefault((spec.task, spec.model, spec.sft, spec.data, spec.eval, spec.seed), (spec, source))
-        note(f"ray: preparing shared work for {len(groups)} group(s), then {len(todo)} cells")
-        # The first group alone: it builds what all groups share (tokenizer, SFT model), which two tasks at once
-        # would both build. Then the other groups (each its own seed's data) side by side. Every artifact is
-        # built with the cells' thread count, so the floats are those a local sweep at that count makes.
-        prepared = list(groups.values())  # empty when every cell already has a record
-        for wave in (prepared[:1], prepared[1:]):  # a wave is submitted once the one before it has finished
-            for ref in [prepare_task.remote(spec, source, cache, device, cpus_per_cell) for spec, source in wave]:
-                try:
-                    ray.get(ref)
-                except Exception:  # noqa: BLE001 - the cells meet the same error and record it themselves
-                    pass
-        # online cells (sampling while training) take several times longer: submitted first, they do not leave
-        # one worker busy at the end while the others idle
+        prepare_groups(list(queue.todo), prepare_task, cache, device, cpus_per_cell, note)
+        queue.todo = collections.deque(submission_order(list(queue.todo)))
+        slots = max(1, int(ray.cluster_resources().get("GPU" if gpus else "CPU", 1) // max(gpus, cpus_per_cell)))
         wandb = tracker.worker_settings() if tracker is not None and tracker.enabled else None
-        online_first = sorted(todo, key=lambda item: ALGORITHMS.get(item[1].algo).data != "prompts")
-        for _, spec, source in online_first:
-            ref = cell_task.remote(
-                spec, source, str(out_dir), str(cache_dir) if cache_dir else None, device, cpus_per_cell, wandb
-            )
-            pending[ref] = spec
+
+        def submit() -> None:
+            while len(pending) < slots and (item := queue.pop()) is not None:
+                _, spec, source = item
+                ref = cell_task.remote(
+                    spec, source, str(out_dir), str(cache_dir) if cache_dir else None, device, cpus_per_cell, wandb
+                )
+                pending[ref] = spec
+
+        submit()
         while pending:
             (ref,), _ = ray.wait(list(pending), num_returns=1)
             spec = pending.pop(ref)
@@ -117,13 +112,53 @@ def run_on_ray(
             except Exception as exc:  # noqa: BLE001 - the worker died twice: record it, go on
                 record = new_record(spec, device, error=f"ray: {type(exc).__name__}: {str(exc).splitlines()[0]}")
                 write_record(Path(out_dir), record)
-            records.append(record)
-            note(f"cell {len(records)}/{len(todo)} {record.status}: {record.algo} seed {record.seed} ({record.task})")
-        return records, False
+            finished += 1
+            queue.done(record)
+            note(
+                f"cell {finished}/{finished + len(pending) + len(queue.todo)} {record.status}: "
+                f"{record.algo} seed {record.seed} ({record.task})"
+            )
+            submit()
+        return False
     except KeyboardInterrupt:
         for ref in pending:
             ray.cancel(ref, force=True)
-        return records, True
+        return True
     finally:
         if started_here:
             ray.shutdown()
+
+
+def prepare_groups(todo: Sequence[tuple[Any, Any, Any]], prepare_task, cache: str, device: str, threads: int, note):
+    """One Ray task per shared-work group (task, model, settings, seed) builds its SFT model, data and reference
+    samples into the cache before the cells: the first group alone (it builds what all groups share, the
+    tokenizer and SFT model, which two tasks at once would both build), then the others side by side. Every
+    artifact is built with the cells' thread count, so the floats are those a local sweep at that count makes."""
+    import ray
+
+    groups = {}
+    for _, spec, source in todo:
+        groups.setdefault((spec.task, spec.model, spec.sft, spec.data, spec.eval, spec.seed), (spec, source))
+    note(f"ray: preparing shared work for {len(groups)} group(s), then {len(todo)} cells")
+    prepared = list(groups.values())  # empty when every cell already has a record
+    for wave in (prepared[:1], prepared[1:]):  # a wave is submitted once the one before it has finished
+        for ref in [prepare_task.remote(spec, source, cache, device, threads) for spec, source in wave]:
+            try:
+                ray.get(ref)
+            except Exception:  # noqa: BLE001 - the cells meet the same error and record it themselves
+                pass
+
+
+def submission_order(todo: Sequence[tuple[Any, Any, Any]]) -> list[tuple[Any, Any, Any]]:
+    """Online cells (sampling while training, several times longer) first, so they do not leave one worker busy
+    at the end while the others idle; among them the seeds take turns, so the cells that start together build
+    different seeds' reward models instead of waiting for one another's."""
+    online = [item for item in todo if ALGORITHMS.get(item[1].algo).data == "prompts"]
+    turn: dict[Any, int] = {}
+    keyed = []
+    for index, item in enumerate(online):
+        seed = item[1].seed
+        keyed.append(((turn.get(seed, 0), index), item))
+        turn[seed] = turn.get(seed, 0) + 1
+    offline = [item for item in todo if ALGORITHMS.get(item[1].algo).data != "prompts"]
+    return [item for _, item in sorted(keyed, key=lambda pair: pair[0])] + offline

@@ -8,12 +8,13 @@ not at all. An ``ok`` record is never rerun; a ``failed`` or ``diverged`` one on
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import fcntl
 import json
 import os
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -102,23 +103,22 @@ def run_sweep(
     executor: str = "local",
     address: str | None = None,
     cpus_per_cell: int = 1,
+    follow_up: FollowUp | None = None,
 ) -> SweepOutcome:
     """Run every (cell, spec, source) whose record is not already there. Ctrl-C stops after recording the
     interrupted cell; the outcome says so and what ran. ``executor="ray"``: cells as Ray tasks
-    (bench/harness/ray_executor.py); the resume checks, records and outcome are the same."""
+    (bench/harness/ray_executor.py); the resume checks, records and outcome are the same.
+
+    ``follow_up(record)`` is told every record, skipped or run, and returns more cells to run (the placement's
+    extra cells); they are checked for a record like the others and run before the cells still queued."""
     out_dir = Path(out_dir)
     outcome = SweepOutcome()
     start = time.monotonic()
     with results_lock(out_dir):
-        todo = []
-        for cell, spec, source in resolved:
-            path = record_path(out_dir, spec.flat(), spec.hash())
-            previous = existing_record(path, note=lambda text: print(text, file=stream))
-            if should_skip(previous, retry_failed):
-                outcome.skipped.append(previous)
-            else:
-                todo.append((cell, spec, source))
-        progress = SweepProgress([(c.algo, c.label) for c, _, _ in todo], progress_mode, stream)
+        queue = Queue(out_dir, retry_failed, follow_up or (lambda record: []), outcome, stream)
+        queue.add(resolved)
+        progress = SweepProgress([(c.algo, c.label) for c, _, _ in queue.todo], progress_mode, stream)
+        queue.progress = progress
         if outcome.skipped:
             failed = sum(r.status != "ok" for r in outcome.skipped)
             progress.note(
@@ -127,37 +127,74 @@ def run_sweep(
             )
         if executor == "ray":
             progress.close()
-            outcome.ran, outcome.interrupted = run_on_ray(
-                todo, out_dir, cache_dir, device or pick_device(), address, cpus_per_cell, progress.note, tracker
+            outcome.interrupted = run_on_ray(
+                queue, out_dir, cache_dir, device or pick_device(), address, cpus_per_cell, progress.note, tracker
             )
-            todo = []
-        try:
-            for _, spec, source in todo:
-                progress.start_cell()
-                try:
-                    record, _ = run_cell(
-                        spec,
-                        source,
-                        out_dir,
-                        cache_dir,
-                        device,
-                        log=progress.message,
-                        on_stage=progress.stage,
-                        tracker=tracker,
-                    )
-                except CellFailed as failed:
-                    record = failed.record
-                    progress.end_cell(record.status.upper(), record.error or "")
-                except KeyboardInterrupt:
-                    outcome.interrupted = True
-                    break
-                else:
-                    progress.end_cell("ok", _summary(record))
-                outcome.ran.append(record)
-        finally:
-            progress.close()
+        else:
+            try:
+                _run_local(queue, progress, out_dir, cache_dir, device, tracker)
+            finally:
+                progress.close()
     outcome.wall_s = time.monotonic() - start
     return outcome
+
+
+FollowUp = Callable[[RunRecord], Sequence[tuple[Any, Any, Any]]]
+
+
+class Queue:
+    """The cells still to run, in order: follow-up cells go first. Every record, skipped or run, is handed to
+    ``follow_up``; what it returns is checked for a record like the sweep's own cells."""
+
+    def __init__(self, out_dir: Path, retry_failed: bool, follow_up: FollowUp, outcome: SweepOutcome, stream) -> None:
+        self.out_dir, self.retry_failed, self.follow_up = out_dir, retry_failed, follow_up
+        self.outcome, self.stream = outcome, stream
+        self.todo: collections.deque = collections.deque()
+        self.progress: SweepProgress | None = None
+
+    def add(self, cells: Sequence[tuple[Any, Any, Any]], first: bool = False) -> None:
+        fresh = []
+        for cell, spec, source in cells:
+            path = record_path(self.out_dir, spec.flat(), spec.hash())
+            previous = existing_record(path, note=lambda text: print(text, file=self.stream))
+            if should_skip(previous, self.retry_failed):
+                self.outcome.skipped.append(previous)
+                self.add(self.follow_up(previous), first=True)
+            else:
+                fresh.append((cell, spec, source))
+        if self.progress is not None:
+            self.progress.extend([(c.algo, c.label) for c, _, _ in fresh])
+        if first:
+            self.todo.extendleft(reversed(fresh))
+        else:
+            self.todo.extend(fresh)
+
+    def done(self, record: RunRecord) -> None:
+        """A cell ran: its follow-ups join the front of the queue."""
+        self.outcome.ran.append(record)
+        self.add(self.follow_up(record), first=True)
+
+    def pop(self):
+        return self.todo.popleft() if self.todo else None
+
+
+def _run_local(queue: Queue, progress: SweepProgress, out_dir, cache_dir, device, tracker) -> None:
+    while (item := queue.pop()) is not None:
+        cell, spec, source = item
+        progress.start_cell((cell.algo, cell.label))
+        try:
+            record, _ = run_cell(
+                spec, source, out_dir, cache_dir, device, log=progress.message, on_stage=progress.stage, tracker=tracker
+            )
+        except CellFailed as failed:
+            record = failed.record
+            progress.end_cell(record.status.upper(), record.error or "")
+        except KeyboardInterrupt:
+            queue.outcome.interrupted = True
+            return
+        else:
+            progress.end_cell("ok", _summary(record))
+        queue.done(record)
 
 
 def _summary(record: RunRecord) -> str:

@@ -8,7 +8,8 @@ import math
 
 import pytest
 
-from bench.harness.placement import DEGENERATE_TRUNCATION, proposals, reach_reason, reading_bias
+from bench.harness.grid import SweepConfig, resolve_grid
+from bench.harness.placement import DEGENERATE_TRUNCATION, Placement, proposals, reach_reason, reading_bias
 from bench.reports.reach import is_placed
 from tests.helpers import record
 
@@ -141,3 +142,49 @@ def test_placed_cells_are_those_off_the_frontier_grid():
     assert not is_placed(record("dpo", 0, 0.1, 1.0, hparams={"beta": 0.1}))  # dpo's grid on tiny has 0.1
     assert is_placed(record("dpo", 0, 0.1, 1.0, hparams={"beta": 0.05}))
     assert not is_placed(record("sft", 0, 0.1, 0.0))
+
+
+# -- Placement: a group's round is proposed as soon as that group's cells are recorded ------------------------
+
+
+def placement_sweep(extra_cells=2):
+    config = SweepConfig(algos=["dpo"], seeds=[0, 1], extra_cells=extra_cells)
+    config.add_values("dpo.beta", ["3", "0.3"], "--set")
+    resolved = resolve_grid(config)
+    notes = []
+    return Placement(config, resolved, BUDGETS, note=notes.append), resolved, notes
+
+
+def recorded(spec, kl, status="ok"):
+    """The record of ``spec``'s cell with KL ``kl`` (KL = 0.3/β: far below every budget at β ≥ 0.3)."""
+    out = record(spec.algo, spec.seed, 0.1, kl, status=status, hparams={"beta": spec.hparams.beta})
+    out.spec_hash = spec.hash()
+    return out
+
+
+def test_a_group_is_placed_once_its_own_cells_are_recorded_and_round_after_round():
+    placement, resolved, notes = placement_sweep()
+    seed0 = [spec for cell, spec, _ in resolved if cell.seed == 0]
+    seed1 = [spec for cell, spec, _ in resolved if cell.seed == 1]
+    assert placement.after(recorded(seed0[0], 0.3 / seed0[0].hparams.beta)) == []  # seed 0 still has a cell out
+    assert placement.after(recorded(seed1[0], 0.3 / seed1[0].hparams.beta)) == []
+    first = placement.after(recorded(seed0[1], 0.3 / seed0[1].hparams.beta))  # seed 0 complete; seed 1 is not
+    # 1 nat is read at β 0.3; 4 nats: aimed at 6 along KL = 0.3/β, β = 0.05
+    assert [(c.seed, dict(c.overrides)["beta"]) for c, _, _ in first] == [(0, "0.05")]
+    points = [(3.0, 0.1, 0.0, True), (0.3, 1.0, 0.0, True)]
+    assert float(dict(first[0][0].overrides)["beta"]) == proposals(points, BUDGETS, (math.nextafter(0, 1), math.inf))[0][0]
+    assert notes == ["placing 1 extra cell: dpo seed 0 beta=0.05 (for 4 nats)"]
+    # round 2 of seed 0 fits through (0.3, 1) and (0.05, 2): β 0.0029 for KL 6, clamped to 0.05 / 10
+    second = placement.after(recorded(first[0][1], 2.0))
+    assert [(c.seed, dict(c.overrides)["beta"]) for c, _, _ in second] == [(0, "0.005")]
+    assert placement.after(recorded(second[0][1], 2.5)) == []
+    assert placement.after(recorded(seed0[0], 1.0)) == []  # a record it does not wait for: ignored
+
+
+def test_an_interrupted_cell_stops_its_group_and_no_extra_cells_means_none():
+    placement, resolved, _ = placement_sweep()
+    specs = [spec for cell, spec, _ in resolved if cell.seed == 0]
+    assert placement.after(recorded(specs[0], 0.1, status="interrupted")) == []
+    assert placement.after(recorded(specs[1], 1.0)) == []
+    placement, resolved, _ = placement_sweep(extra_cells=0)
+    assert all(placement.after(recorded(spec, 0.01)) == [] for _, spec, _ in resolved)

@@ -32,3 +32,15 @@ def test_quiet_mode_prints_cells_and_stages_but_not_chatter():
     assert lines[0].startswith("cell 1/1: dpo | sentiment | tiny | seed 0  (elapsed 0s, ETA ?)")
     assert lines[1:3] == ["  train", "cache: building reward model [rm-1] ..."]
     assert len(lines) == 4 and lines[3].startswith("cell 1/1 ok in 0s: gold reward +0.4")
+
+
+def test_cells_that_join_later_count_and_start_in_any_order():
+    stream = io.StringIO()
+    progress = SweepProgress([("dpo", "dpo seed 0")], mode="lines", stream=stream)
+    progress.extend([("ppo", "ppo seed 0 kl_coef=0.1")])
+    progress.start_cell(("ppo", "ppo seed 0 kl_coef=0.1"))  # a placed cell runs ahead of the grid's
+    progress.end_cell("ok", "done")
+    progress.start_cell()
+    lines = stream.getvalue().splitlines()
+    assert lines[0].startswith("cell 1/2: ppo seed 0 kl_coef=0.1") and lines[1].startswith("cell 1/2 ok")
+    assert lines[2].startswith("cell 2/2: dpo seed 0") and progress.waiting == []

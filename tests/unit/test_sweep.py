@@ -7,7 +7,11 @@ import os
 import pytest
 
 from bench.cli import main
-from bench.harness.sweep import SweepLocked, existing_record, results_lock
+from bench.core.record import write_record
+from bench.harness.grid import SweepConfig, resolve_grid
+from bench.harness.ray_executor import submission_order
+from bench.harness.sweep import Queue, SweepLocked, SweepOutcome, existing_record, results_lock
+from tests.helpers import record
 
 
 def test_unreadable_record_is_moved_aside_not_lost(tmp_path):
@@ -36,3 +40,42 @@ def test_bad_grid_exits_2_and_writes_nothing(capsys, tmp_path):
     err = capsys.readouterr().err
     assert "2 problem(s); nothing was run" in err and "unknown algorithm 'nope'" in err and "'x'" in err
     assert not out.exists()
+
+
+def dpo_cells(seeds=(0, 1, 2)):
+    config = SweepConfig(algos=["dpo"], seeds=list(seeds))
+    config.add_values("dpo.beta", ["0.1"], "--set")
+    return resolve_grid(config)
+
+
+def test_the_queue_runs_follow_ups_first_and_hands_them_skipped_records_too(tmp_path):
+    cells = dpo_cells()
+    done = record("dpo", 1, 0.2, 0.5)
+    done.spec, done.spec_hash = cells[1][1].flat(), cells[1][1].hash()
+    write_record(tmp_path, done)  # seed 1 is recorded already
+    extra = dpo_cells(seeds=(7,))[0]
+    told = []
+
+    def follow_up(rec):
+        told.append(rec.seed)
+        return [extra] if rec.seed == 1 else []
+
+    outcome = SweepOutcome()
+    queue = Queue(tmp_path, False, follow_up, outcome, stream=None)
+    queue.add(cells)
+    # the recorded cell is skipped and told; its follow-up joins ahead of the cells still queued
+    assert told == [1] and [r.seed for r in outcome.skipped] == [1]
+    assert [spec.seed for _, spec, _ in queue.todo] == [7, 0, 2]
+    assert queue.pop()[1].seed == 7
+    queue.done(record("dpo", 7, 0.1, 0.1))
+    assert told == [1, 7] and [r.seed for r in outcome.ran] == [7]
+    assert [queue.pop()[1].seed, queue.pop()[1].seed, queue.pop()] == [0, 2, None]
+
+
+def test_online_cells_go_first_and_their_seeds_take_turns():
+    config = SweepConfig(algos=["dpo", "ppo"], seeds=[0, 1])
+    config.add_values("ppo.kl_coef", ["0.1", "1"], "--set")
+    config.add_values("dpo.beta", ["0.1"], "--set")
+    order = [(spec.algo, spec.seed) for _, spec, _ in submission_order(resolve_grid(config))]
+    # two PPO cells of one seed started together would wait for one another's reward model
+    assert order == [("ppo", 0), ("ppo", 1), ("ppo", 0), ("ppo", 1), ("dpo", 0), ("dpo", 1)]
