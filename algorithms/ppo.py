@@ -40,6 +40,7 @@ from algorithms.ppo_math import (
 )
 from bench.core.generation import pad_right, sample
 from bench.core.logprobs import gather_token_logprobs
+from bench.core.optim import adamw
 from bench.core.params import SettingsError, param
 from bench.core.settings import DataSettings
 from bench.kit.exact_eval import Target, regularized_optimum
@@ -182,11 +183,12 @@ class PPO(Adapter):
             critic = Critic(ctx.load_policy()).to(ctx.device)
         extra["critic_init"] = hp.critic_init
         actor.eval(), critic.eval()  # dropout off: ρ must compare π and π_old as one function of the weights
-        optimizer = torch.optim.AdamW(
+        optimizer = adamw(
             [
                 {"params": actor.parameters(), "lr": hp.learning_rate, "base_lr": hp.learning_rate},
                 {"params": critic.parameters(), "lr": hp.critic_learning_rate, "base_lr": hp.critic_learning_rate},
-            ]
+            ],
+            ctx.device,
         )
         prompts = ctx.task.train_prompts()
         rng.shuffle(prompts)

@@ -8,6 +8,7 @@ from collections.abc import Callable, Sequence
 import torch
 
 from bench.core.generation import pad_right
+from bench.core.optim import adamw
 from bench.core.settings import SFTSettings
 from tasks.base import SFTExample
 
@@ -31,7 +32,7 @@ def sft_train(
     torch.manual_seed(settings.sft_seed)
     device = next(model.parameters()).device
     seqs = tokenize_examples(tokenizer, examples, max_length)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=settings.sft_lr, weight_decay=0.0)
+    optimizer = adamw(model.parameters(), device, lr=settings.sft_lr, weight_decay=0.0)
     warmup = max(1, settings.sft_steps // 20)
 
     def lr_factor(step: int) -> float:
