@@ -29,7 +29,7 @@ class TrainContext:
     curve: Curve  # log training metrics here; it raises on a non-finite loss
     cache: ArtifactCache  # for shared work an adapter adds (e.g. a reward model), keyed like the rest
     log: Callable[[str], None] = print
-    shared_s: float = 0.0  # seconds of shared work (cached artifacts) built during train: counted as prepare
+    shared_s: float = 0.0  # seconds of shared work (cached artifacts) built in train or a sampler: counted as prepare
 
     def load_policy(self):
         """A fresh trainable copy of the reference model."""

@@ -172,7 +172,9 @@ def test_a_group_is_placed_once_its_own_cells_are_recorded_and_round_after_round
     # 1 nat is read at β 0.3; 4 nats: aimed at 6 along KL = 0.3/β, β = 0.05
     assert [(c.seed, dict(c.overrides)["beta"]) for c, _, _ in first] == [(0, "0.05")]
     points = [(3.0, 0.1, 0.0, True), (0.3, 1.0, 0.0, True)]
-    assert float(dict(first[0][0].overrides)["beta"]) == proposals(points, BUDGETS, (math.nextafter(0, 1), math.inf))[0][0]
+    assert (
+        float(dict(first[0][0].overrides)["beta"]) == proposals(points, BUDGETS, (math.nextafter(0, 1), math.inf))[0][0]
+    )
     assert notes == ["placing 1 extra cell: dpo seed 0 beta=0.05 (for 4 nats)"]
     # round 2 of seed 0 fits through (0.3, 1) and (0.05, 2): β 0.0029 for KL 6, clamped to 0.05 / 10
     second = placement.after(recorded(first[0][1], 2.0))
