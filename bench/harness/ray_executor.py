@@ -151,14 +151,20 @@ def prepare_groups(todo: Sequence[tuple[Any, Any, Any]], prepare_task, cache: st
 
 def submission_order(todo: Sequence[tuple[Any, Any, Any]]) -> list[tuple[Any, Any, Any]]:
     """Online cells (sampling while training, several times longer) first, so they do not leave one worker busy
-    at the end while the others idle; among them the seeds take turns, so the cells that start together build
-    different seeds' reward models instead of waiting for one another's."""
-    online = [item for item in todo if ALGORITHMS.get(item[1].algo).data == "prompts"]
+    at the end while the others idle. Within each algorithm the seeds take turns, so the cells that start together
+    build different seeds' shared work (PPO's reward model, best-of-n's pool of draws, DPO's reference log-probs)
+    instead of one waiting for the other's."""
     turn: dict[Any, int] = {}
     keyed = []
-    for index, item in enumerate(online):
-        seed = item[1].seed
-        keyed.append(((turn.get(seed, 0), index), item))
-        turn[seed] = turn.get(seed, 0) + 1
-    offline = [item for item in todo if ALGORITHMS.get(item[1].algo).data != "prompts"]
-    return [item for _, item in sorted(keyed, key=lambda pair: pair[0])] + offline
+    for index, item in enumerate(todo):
+        spec = item[1]
+        offline = ALGORITHMS.get(spec.algo).data != "prompts"
+        key = (spec.algo, spec.seed)
+        keyed.append(((offline, first_index(todo, spec.algo), turn.get(key, 0), index), item))
+        turn[key] = turn.get(key, 0) + 1
+    return [item for _, item in sorted(keyed, key=lambda pair: pair[0])]
+
+
+def first_index(todo: Sequence[tuple[Any, Any, Any]], algo: str) -> int:
+    """Where ``algo``'s first cell stands in ``todo``: the algorithms keep their order."""
+    return next(i for i, item in enumerate(todo) if item[1].algo == algo)

@@ -75,7 +75,7 @@ def test_the_queue_runs_follow_ups_first_and_hands_them_skipped_records_too(tmp_
 def test_online_cells_go_first_and_their_seeds_take_turns():
     config = SweepConfig(algos=["dpo", "ppo"], seeds=[0, 1])
     config.add_values("ppo.kl_coef", ["0.1", "1"], "--set")
-    config.add_values("dpo.beta", ["0.1"], "--set")
+    config.add_values("dpo.beta", ["0.1", "1"], "--set")
     order = [(spec.algo, spec.seed) for _, spec, _ in submission_order(resolve_grid(config))]
-    # two PPO cells of one seed started together would wait for one another's reward model
-    assert order == [("ppo", 0), ("ppo", 1), ("ppo", 0), ("ppo", 1), ("dpo", 0), ("dpo", 1)]
+    # two cells of one seed started together would wait for one another's reward model (or pool, or log-probs)
+    assert order == [("ppo", 0), ("ppo", 1)] * 2 + [("dpo", 0), ("dpo", 1)] * 2
