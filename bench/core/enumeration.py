@@ -68,7 +68,7 @@ def leaf_log_probs(model, tokenizer, prompt: str, max_new_tokens: int, batch_siz
         prefixes = list(itertools.product(others, repeat=depth))
         nxt = np.concatenate(
             [
-                _next_token_log_probs(model, [prompt_ids + list(p) for p in prefixes[i : i + batch_size]], device)
+                next_token_log_probs(model, [prompt_ids + list(p) for p in prefixes[i : i + batch_size]], device)
                 for i in range(0, len(prefixes), batch_size)
             ]
         )  # (prefixes, V)
@@ -78,7 +78,7 @@ def leaf_log_probs(model, tokenizer, prompt: str, max_new_tokens: int, batch_siz
     return np.concatenate([*eos_ended, last.reshape(-1)])
 
 
-def _next_token_log_probs(model, sequences: Sequence[Sequence[int]], device) -> np.ndarray:
+def next_token_log_probs(model, sequences: Sequence[Sequence[int]], device) -> np.ndarray:
     ids = torch.tensor(sequences, dtype=torch.long, device=device)  # (B, T): one depth, one length, no padding
     logits = model(input_ids=ids, attention_mask=torch.ones_like(ids)).logits[:, -1]  # (B, V)
     return torch.log_softmax(logits.double(), dim=-1).cpu().numpy()

@@ -17,8 +17,9 @@ from urllib.parse import urlparse
 import torch
 
 from bench.core.model_store import PackagedGGUF, PackagedModelError, converted_folder
-from bench.core.presets import NO_PRESET, PRETRAINED, SMOLLM2, Preset
+from bench.core.presets import NO_PRESET, PRETRAINED, SMOLLM2, TABULAR, Preset
 from bench.core.registry import Registry, RegistryError
+from bench.core.tabular import model_classes, tabulate
 
 
 class ModelError(ValueError):
@@ -47,6 +48,10 @@ class ModelSource:
     def chat_tokenizer(self):
         """The model's tokenizer if it has a chat template (conversational tasks render prompts with it)."""
         return None
+
+    def after_sft(self, model, tokenizer, task):
+        """The reference model to save, given the SFT model (default: that model)."""
+        return model
 
 
 MODELS: Registry[type[ModelSource]] = Registry("model", entry_point_group="pobench.models")
@@ -91,6 +96,29 @@ class TinyLlama(ModelSource):
         model = LlamaForCausalLM(config)
         model.save_pretrained(folder)
         tokenizer.save_pretrained(folder)
+
+
+@MODELS.register("tabular")
+@dataclass(frozen=True)
+class Tabular(TinyLlama):
+    """``tiny``'s SFT model turned into a table of next-token logits, one free row per prefix of the task's tree
+    (bench/core/tabular.py): the same reference distribution as ``tiny``, with the capacity of any policy."""
+
+    description: ClassVar[str] = "a free next-token table per prefix, copied from tiny's SFT model (task exact)"
+    name: ClassVar[str] = "tabular"
+    preset: ClassVar[Preset] = TABULAR
+
+    def key_inputs(self) -> dict:
+        return {**super().key_inputs(), "source": "tabular"}
+
+    def after_sft(self, model, tokenizer, task):
+        if not task.vocabulary:
+            raise ModelError(
+                f"model 'tabular' needs a task whose responses can be enumerated (a closed vocabulary, as task "
+                f"'exact'); task {task.name!r} has none"
+            )
+        prompts = sorted(set(task.train_prompts()) | set(task.eval_prompts()))
+        return tabulate(model, tokenizer, prompts, task.max_new_tokens)
 
 
 @dataclass(frozen=True)
@@ -195,6 +223,7 @@ def load_tokenizer(id_or_path: str | Path):
 def load_model(id_or_path: str | Path, device: str = "cpu", dtype: torch.dtype = torch.float32):
     from transformers import AutoModelForCausalLM
 
+    model_classes()  # pobench's own model class (tabular) registered with the Auto classes, for any saved one
     model = _from_pretrained(AutoModelForCausalLM, id_or_path, dtype=dtype).to(device)
     model.generation_config = neutral_generation_config(model.generation_config)
     return model

@@ -94,12 +94,12 @@ def prepare_reference(
 
     def build_reference(folder: Path) -> dict:
         source.build_base(tokenizer_art.path if tokenizer_art else None, folder, seed=sft.sft_seed)
-        if sft.sft_steps == 0:
-            return {}
         model, tokenizer = load_model(folder, device=device), load_tokenizer(folder)
-        examples = task.sft_examples(sft.sft_steps * sft.sft_batch_size, sft.sft_seed)
-        stats = sft_train(model, tokenizer, examples, sft, max_length=128, log=log)
-        model.save_pretrained(folder)
+        stats = {}
+        if sft.sft_steps:
+            examples = task.sft_examples(sft.sft_steps * sft.sft_batch_size, sft.sft_seed)
+            stats = sft_train(model, tokenizer, examples, sft, max_length=128, log=log)
+        source.after_sft(model, tokenizer, task).save_pretrained(folder)
         return stats
 
     return cache.get_or_build(

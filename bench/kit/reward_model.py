@@ -23,7 +23,7 @@ import torch
 
 from bench.core.cache import Artifact, ArtifactCache
 from bench.core.generation import pad_right
-from bench.core.models import load_tokenizer
+from bench.core.models import ModelError, load_tokenizer
 from bench.core.params import param
 from bench.kit.preference import PAIRS, read_jsonl
 from bench.kit.trl_support import runtime_args
@@ -104,7 +104,13 @@ def train_reward_model(
     train_rows, heldout = rows[:-n_heldout], rows[-n_heldout:]
     tokenizer = load_tokenizer(reference_dir)
     torch.manual_seed(settings.seed)  # the new head's initialization
-    model = AutoModelForSequenceClassification.from_pretrained(str(reference_dir), num_labels=1)
+    try:
+        model = AutoModelForSequenceClassification.from_pretrained(str(reference_dir), num_labels=1)
+    except ValueError as exc:  # transformers: no sequence-classification class for this config (the tabular model)
+        raise ModelError(
+            f"the reference model in {reference_dir} cannot carry a reward model ({str(exc).splitlines()[0]}); "
+            "adapters that train one (best-of-n, and ppo/rloo/grpo with reward=model) need a transformer such as tiny"
+        ) from exc
     model.config.pad_token_id = tokenizer.pad_token_id  # the head reads the last non-padding token
     args = RewardConfig(
         per_device_train_batch_size=settings.batch_size,
