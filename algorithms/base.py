@@ -94,7 +94,9 @@ class Adapter:
     # bench.harness.validate.SHARED),
     # and the largest total-variation distance to the adapter's exact_target that passes
     validation: ClassVar[dict[str, str]] = {}
-    validation_tolerance: ClassVar[float] = 0.05
+    # 0.08: between the residual of correct adapters on the tabular model (TV 0.029-0.049: DPO over 3 seeds, IPO,
+    # PPO, RLOO) and DPO trained at 2β or β/2 while declaring β (0.113-0.213 over 2 seeds), README "Ground truth"
+    validation_tolerance: ClassVar[float] = 0.08
 
     def comparability_extra(self, params: Any) -> dict[str, Any]:
         """What puts this cell in a table of its own beyond the shared settings: an online adapter trained on

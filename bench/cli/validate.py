@@ -15,6 +15,9 @@ from bench.harness.validate import run as run_check
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("algos", nargs="+", metavar="ALGO", help="registered algorithms, plugins included")
     parser.add_argument("--seeds", default="0", help="comma-separated seeds (default: 0)")
+    parser.add_argument(
+        "--model", default="tiny", help="tiny (the neural model, default) or tabular (a free table per prefix)"
+    )
     parser.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE",
                         help="override the validation recipe; repeatable")  # fmt: skip
     parser.add_argument("--out", default="results/validate", help="where records go (default: results/validate/)")
@@ -25,7 +28,8 @@ def run(args: argparse.Namespace) -> int:
     """Exit 0 when every check with a target passes, 1 when one fails (a check without a target has no verdict)."""
     seeds = [parse_seed(s) for s in args.seeds.split(",") if s.strip()]
     overrides = parse_assignments(args.sets)
-    plans = [plan(a, seeds, overrides) for a in args.algos]  # every algorithm and setting checked before any runs
+    # every algorithm and setting checked before any runs
+    plans = [plan(a, seeds, overrides, args.model) for a in args.algos]
     cache = Path(args.cache) if args.cache else None
     checks = [run_check(p, Path(args.out), cache, log=log) for p in plans]
     print(markdown(checks))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from algorithms.base import TrainResult
@@ -27,6 +27,23 @@ from tasks.base import Task
 REFERENCE_SAMPLE_SEED = 1_000_003  # the reference's own eval samples (for win rate), fixed for all cells
 FRONTIER_SAMPLE_SEED = 2_000_003  # + the cell seed: the reference samples behind the optimal frontier
 KEPT_SAMPLES = 32  # sample completions kept in the record
+# the target scan: the adapter's KL knob × 1/8 … 8 in steps of 2^(1/4), the factors a wrong β or T would show
+TARGET_SCAN = tuple(2.0 ** (k / 4) for k in range(-12, 13))
+
+
+def scanned_target(adapter, params, data) -> Target | None:
+    """``adapter.exact_target(params, data)`` with the targets of its KL knob × each TARGET_SCAN factor beside it
+    (``Target.nearby``), where the knob is a float that enters the target (a learning rate does not)."""
+    target = adapter.exact_target(params, data)
+    knob = adapter.kl_knob
+    value = getattr(params, knob, None) if knob else None
+    if target is None or not isinstance(value, float):
+        return target
+    nearby = [(f, adapter.exact_target(replace(params, **{knob: value * f}), data)) for f in TARGET_SCAN]
+    nearby = [(f, t) for f, t in nearby if t is not None]
+    if all(t.formula == target.formula for _, t in nearby):  # the knob does not enter the target: nothing to scan
+        return target
+    return replace(target, nearby=tuple(nearby))
 
 
 @dataclass

@@ -26,7 +26,7 @@ from bench.core.environment import (
 )
 from bench.core.models import ModelSource
 from bench.core.record import RunRecord, comparability_key, write_record
-from bench.harness.evaluate import evaluate
+from bench.harness.evaluate import evaluate, scanned_target
 from bench.harness.prepare import prepare
 from bench.harness.spec import CellSpec
 from bench.harness.tracking import Tracker
@@ -141,7 +141,7 @@ def run_cell(
             spec.eval,
             spec.seed,
             prepared.ref_gold(),
-            target=adapter.exact_target(spec.hparams, spec.data),
+            target=scanned_target(adapter, spec.hparams, spec.data),
         )
         # shared work a sampler built through the cache (best-of-n's pool of draws) belongs to prepare too
         eval_shared_s = ctx.shared_s - shared_before

@@ -32,10 +32,13 @@ class PromptTree:
 class Target:
     """What an adapter converges to on this task in the population limit (infinite data, converged training).
 
-    ``formula`` names it (README and ``pobench validate``); ``log_probs`` computes it for one prompt."""
+    ``formula`` names it (README and ``pobench validate``); ``log_probs`` computes it for one prompt. ``nearby``:
+    (factor, target) for the same formula with the adapter's KL knob times factor, so a policy that misses its
+    target can be told which one it reached instead (``exact/closest_factor``)."""
 
     formula: str
     log_probs: Callable[[PromptTree], np.ndarray]
+    nearby: tuple[tuple[float, Target], ...] = ()
 
 
 def reference_trees(reference, tokenizer, task: Task, prompts: list[str]) -> list[PromptTree]:
@@ -89,7 +92,20 @@ def exact_metrics(trees: list[PromptTree], log_ps: list[np.ndarray], target: Tar
             "exact/target_kl": mean(lambda t, g: exact.kl(g, t.ref_log_p), goal),
             "exact/reference_tv_target": float(np.mean([exact.tv(t.ref_log_p, g) for t, g in zip(trees, goal)])),
         }
+        metrics |= closest_target(trees, log_ps, target.nearby)
     return metrics
+
+
+def closest_target(trees: list[PromptTree], log_ps: list[np.ndarray], nearby) -> dict[str, float]:
+    """The factor of the nearby target the policy is closest to in TV (averaged over prompts), and that TV."""
+    if not nearby:
+        return {}
+    tvs = [
+        (float(np.mean([exact.tv(lp, other.log_probs(t)) for t, lp in zip(trees, log_ps)])), factor)
+        for factor, other in nearby
+    ]
+    tv, factor = min(tvs)
+    return {"exact/closest_factor": factor, "exact/tv_closest": tv}
 
 
 def frontier_kl(trees: list[PromptTree], beta: float) -> float:

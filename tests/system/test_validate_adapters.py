@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from algorithms import ALGORITHMS
-from algorithms.dpo import DPO
+from tests.validation_variants import register_wrong
 
 pytestmark = pytest.mark.slow
 
@@ -55,24 +55,8 @@ def test_adapter_reaches_its_target(algo, checks, request):
     assert checks(algo).passed, checks(algo).row()
 
 
-class FlippedDPO(DPO):
-    """DPO that learns the rejected completion: β's sign flipped, in effect."""
-
-    def train(self, ctx):
-        from bench.kit.preference import PAIRS, UNPAIRED, read_jsonl, unpaired_view, write_jsonl
-
-        pairs = [{**p, "chosen": p["rejected"], "rejected": p["chosen"]} for p in read_jsonl(ctx.data_dir / PAIRS)]
-        flipped = ctx.work_dir / "flipped"
-        flipped.mkdir()
-        write_jsonl(flipped / PAIRS, pairs)
-        write_jsonl(flipped / UNPAIRED, unpaired_view(pairs))
-        ctx.data_dir = flipped
-        return super().train(ctx)
-
-
 def test_a_wrong_adapter_is_caught(checks, monkeypatch):
-    monkeypatch.setitem(ALGORITHMS._entries, "dpo-flipped", FlippedDPO)
-    monkeypatch.setattr(FlippedDPO, "name", "dpo-flipped")
+    register_wrong(monkeypatch, "dpo-flipped")
     check = checks("dpo-flipped")
     assert not check.failed_cells and check.estimates_ok
     assert not check.moved_toward_target and check.passed is False, check.row()

@@ -128,3 +128,38 @@ def test_leaves_sum_to_one_and_match_the_scorer_and_sampler(small_model):
     for response, n in counts.most_common(3):
         p = math.exp(log_p[index[response]])
         assert abs(n / 4000 - p) < 4 * math.sqrt(p * (1 - p) / 4000)
+
+
+def test_the_target_scan_names_the_factor_a_policy_is_closest_to():
+    from bench.core.exact import tilt
+    from bench.kit.exact_eval import PromptTree, Target, closest_target
+
+    ref = np.log(np.array([0.5, 0.3, 0.2]))
+    gold = np.array([0.0, 0.5, 1.0])
+    tree = PromptTree(leaves=None, ref_log_p=ref, gold=gold, labeler=gold)
+    target_of = lambda beta: Target(f"β={beta}", lambda t, b=beta: tilt(t.ref_log_p, t.gold, b))  # noqa: E731
+    nearby = tuple((f, target_of(0.3 * f)) for f in (0.5, 1.0, 2.0))
+    # a policy trained at 2β is the target of factor 2, at TV 0; none is closest to factor 1
+    got = closest_target([tree], [tilt(ref, gold, 0.6)], nearby)
+    assert got == {"exact/closest_factor": 2.0, "exact/tv_closest": pytest.approx(0.0, abs=1e-12)}
+    assert closest_target([tree], [ref], ()) == {}
+
+
+def test_scanned_targets_multiply_the_knob():
+    from algorithms.dpo import DPO
+    from bench.harness.evaluate import TARGET_SCAN, scanned_target
+    from bench.harness.spec import resolve_spec
+
+    spec, _ = resolve_spec("dpo", "exact", "tiny", 0, {"beta": "3"})
+    target = scanned_target(DPO(), spec.hparams, spec.data)
+    assert [f for f, _ in target.nearby] == list(TARGET_SCAN) and TARGET_SCAN[0] == 1 / 8 and TARGET_SCAN[-1] == 8
+    assert dict(target.nearby)[2.0].formula == "π_ref·exp(s/(T·β)), T·β=0.6"  # T = 0.1: β 3 → 6
+
+
+def test_no_scan_where_the_knob_is_not_in_the_target():
+    from bench.harness.evaluate import scanned_target
+    from bench.harness.spec import resolve_spec
+    from tests.validation_variants import ReferenceFreeAsDPO
+
+    spec, _ = resolve_spec("cpo", "exact", "tiny", 0, {"beta": "3"})
+    assert scanned_target(ReferenceFreeAsDPO(), spec.hparams, spec.data).nearby == ()  # CPO's knob: learning_rate
