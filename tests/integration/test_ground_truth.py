@@ -113,7 +113,8 @@ def test_validate_sft_passes_and_names_its_target(tmp_path, capsys):
     assert code == 0, table
     header, _, row = [[cell.strip() for cell in line.strip("|").split("|")] for line in table.splitlines()]
     cells = dict(zip(header, row))
-    assert row[:6] == ["sft", "π_ref", "0.000", "0.000", "0.000", "0.000"]
+    assert row[:5] == ["sft", "π_ref", "0.000", "0.000", "0.000"]
+    assert (cells["closest target"], cells["KL exact"]) == ("-", "0.000")  # sft has no knob to scan
     assert (cells["seeds"], cells["check"]) == ("2", "pass")
 
 

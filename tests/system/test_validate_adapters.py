@@ -10,7 +10,7 @@ from tests.validation_variants import register_wrong
 
 pytestmark = pytest.mark.slow
 
-# Measured (README, "Ground truth"): these move toward their targets but do not come within TV 0.05 at the
+# Measured (README, "Ground truth"): these move toward their targets but do not come within TV 0.08 at the
 # validation budget. Strict: the day one does, this test says so and the entry goes.
 SHORT_OF_TOLERANCE = {"dpo", "ipo", "ppo", "rloo"}
 
@@ -51,7 +51,7 @@ def test_adapter_moves_toward_its_target(algo, checks):
 @pytest.mark.parametrize("algo", with_target())
 def test_adapter_reaches_its_target(algo, checks, request):
     if algo in SHORT_OF_TOLERANCE:
-        request.applymarker(pytest.mark.xfail(strict=True, reason="short of TV 0.05 at the validation budget"))
+        request.applymarker(pytest.mark.xfail(strict=True, reason="short of TV 0.08 at the validation budget"))
     assert checks(algo).passed, checks(algo).row()
 
 

@@ -39,7 +39,8 @@ def test_a_correct_adapter_reaches_its_target_on_every_seed(algo, tabular):
     check = tabular(algo)
     assert not check.failed_cells and check.estimates_ok and check.passed, check.row()
     # and the scanned target it is closest to is its own, within one step of 2^(1/4) either way
-    assert all(abs(math.log2(r.metrics["exact/closest_factor"])) <= 0.25 for r in check.records), check.row()
+    steps = [abs(math.log2(r.metrics["exact/closest_factor"])) for r in check.records]
+    assert all(step <= 0.25 + 1e-9 for step in steps), check.row()
 
 
 @pytest.mark.parametrize("name", sorted(WRONG))
