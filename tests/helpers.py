@@ -333,3 +333,21 @@ def assert_run_matches_record(run: OfflineRun, record: RunRecord) -> None:
         assert run.config[key] == value, key
     for key, value in record.metrics.items():
         assert run.summary[key] == pytest.approx(value, nan_ok=True), key
+
+
+def word_level_llama(folder: Path, words=("go", "red", "blue")):
+    """A seeded 1-layer Llama on a word-level tokenizer of ``words`` (7 tokens for three): an enumerable model
+    small enough for unit tests. Returns (model in eval mode, tokenizer)."""
+    import torch
+    from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
+
+    from bench.core.tokenizer import word_level_tokenizer
+
+    word_level_tokenizer(list(words), folder)
+    tokenizer = AutoTokenizer.from_pretrained(folder)
+    torch.manual_seed(0)
+    config = LlamaConfig(
+        vocab_size=len(tokenizer), hidden_size=16, intermediate_size=32, num_hidden_layers=1, num_attention_heads=2,
+        num_key_value_heads=2, eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id,
+    )  # fmt: skip
+    return LlamaForCausalLM(config).eval(), tokenizer

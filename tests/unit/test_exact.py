@@ -7,10 +7,10 @@ import math
 
 import numpy as np
 import pytest
-import torch
 
 from bench.core import exact
 from bench.core.enumeration import enumerable, leaf_log_probs, leaves, tree_size
+from tests.helpers import word_level_llama
 
 HALF = np.log([0.5, 0.5])
 
@@ -79,19 +79,7 @@ def test_tree_size_counts_eos_ended_and_cut_leaves():
 
 @pytest.fixture(scope="module")
 def small_model(tmp_path_factory):
-    from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
-
-    from bench.core.tokenizer import word_level_tokenizer
-
-    folder = tmp_path_factory.mktemp("wordlevel")
-    word_level_tokenizer(["go", "red", "blue"], folder)
-    tokenizer = AutoTokenizer.from_pretrained(folder)
-    torch.manual_seed(0)
-    config = LlamaConfig(
-        vocab_size=len(tokenizer), hidden_size=16, intermediate_size=32, num_hidden_layers=1, num_attention_heads=2,
-        num_key_value_heads=2, eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id,
-    )  # fmt: skip
-    return LlamaForCausalLM(config).eval(), tokenizer
+    return word_level_llama(tmp_path_factory.mktemp("wordlevel"))
 
 
 def test_word_level_tokenizer_round_trips_completions(small_model):

@@ -13,6 +13,7 @@ from bench.core.enumeration import leaf_log_probs, leaves
 from bench.core.generation import sample
 from bench.core.models import load_model
 from bench.core.tabular import UNKNOWN, code_of, model_classes, prefix_codes, tabulate, tree_prefixes
+from tests.helpers import word_level_llama
 
 PROMPTS = ["go", "red"]
 DEPTH = 3
@@ -30,19 +31,7 @@ def test_prefix_codes_by_hand_whatever_the_padding_side():
 
 @pytest.fixture(scope="module")
 def neural_and_table(tmp_path_factory):
-    from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
-
-    from bench.core.tokenizer import word_level_tokenizer
-
-    folder = tmp_path_factory.mktemp("wordlevel")
-    word_level_tokenizer(["go", "red", "blue"], folder)
-    tokenizer = AutoTokenizer.from_pretrained(folder)
-    torch.manual_seed(0)
-    config = LlamaConfig(
-        vocab_size=len(tokenizer), hidden_size=16, intermediate_size=32, num_hidden_layers=1, num_attention_heads=2,
-        num_key_value_heads=2, eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id,
-    )  # fmt: skip
-    neural = LlamaForCausalLM(config).eval()
+    neural, tokenizer = word_level_llama(tmp_path_factory.mktemp("wordlevel"))
     return neural, tabulate(neural, tokenizer, PROMPTS, DEPTH), tokenizer
 
 
