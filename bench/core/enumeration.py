@@ -45,7 +45,7 @@ def enumerable(model, tokenizer, max_new_tokens: int) -> bool:
 
 def leaves(tokenizer, prompt: str, max_new_tokens: int) -> Leaves:
     """The tree's leaves for ``prompt``, EOS-ended ones depth by depth, then the cut ones."""
-    eos, others = tokenizer.eos_token_id, _others(tokenizer)
+    eos, others = tokenizer.eos_token_id, other_tokens(tokenizer)
     tokens: list[tuple[int, ...]] = []
     for depth in range(max_new_tokens):
         tokens += [(*prefix, eos) for prefix in itertools.product(others, repeat=depth)]
@@ -59,7 +59,7 @@ def leaves(tokenizer, prompt: str, max_new_tokens: int) -> Leaves:
 @torch.no_grad()
 def leaf_log_probs(model, tokenizer, prompt: str, max_new_tokens: int, batch_size: int = 1024) -> np.ndarray:
     """log π(leaf | prompt) for every leaf of ``leaves(tokenizer, prompt, max_new_tokens)``, in that order."""
-    eos, others = tokenizer.eos_token_id, _others(tokenizer)
+    eos, others = tokenizer.eos_token_id, other_tokens(tokenizer)
     device = next(model.parameters()).device
     prompt_ids = tokenizer(prompt, add_special_tokens=True)["input_ids"]
     path = np.zeros(1)  # log-prob of each prefix of the current depth, in itertools.product order
@@ -84,5 +84,6 @@ def next_token_log_probs(model, sequences: Sequence[Sequence[int]], device) -> n
     return torch.log_softmax(logits.double(), dim=-1).cpu().numpy()
 
 
-def _others(tokenizer) -> list[int]:
+def other_tokens(tokenizer) -> list[int]:
+    """Every token id but EOS: what extends a prefix of the tree."""
     return [i for i in range(len(tokenizer)) if i != tokenizer.eos_token_id]

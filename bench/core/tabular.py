@@ -31,7 +31,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from bench.core.enumeration import next_token_log_probs
+from bench.core.enumeration import next_token_log_probs, other_tokens
 
 MODEL_TYPE = "pobench-tabular"
 UNKNOWN = -1  # the row of a prefix outside the table
@@ -155,7 +155,7 @@ def model_classes() -> tuple[type, type]:
 
 def tree_prefixes(tokenizer, prompts: Sequence[str], max_new_tokens: int) -> list[tuple[int, ...]]:
     """Every internal node of every prompt's tree: the prompt's tokens, then 0..max_new_tokens−1 non-EOS tokens."""
-    others = [i for i in range(len(tokenizer)) if i != tokenizer.eos_token_id]
+    others = other_tokens(tokenizer)
     out = []
     for prompt in prompts:
         ids = tuple(tokenizer(prompt, add_special_tokens=True)["input_ids"])

@@ -154,17 +154,13 @@ def submission_order(todo: Sequence[tuple[Any, Any, Any]]) -> list[tuple[Any, An
     at the end while the others idle. Within each algorithm the seeds take turns, so the cells that start together
     build different seeds' shared work (PPO's reward model, best-of-n's pool of draws, DPO's reference log-probs)
     instead of one waiting for the other's."""
+    first: dict[str, int] = {}  # where each algorithm's first cell stands: the algorithms keep their order
     turn: dict[Any, int] = {}
     keyed = []
     for index, item in enumerate(todo):
         spec = item[1]
         offline = ALGORITHMS.get(spec.algo).data != "prompts"
         key = (spec.algo, spec.seed)
-        keyed.append(((offline, first_index(todo, spec.algo), turn.get(key, 0), index), item))
+        keyed.append(((offline, first.setdefault(spec.algo, index), turn.get(key, 0), index), item))
         turn[key] = turn.get(key, 0) + 1
     return [item for _, item in sorted(keyed, key=lambda pair: pair[0])]
-
-
-def first_index(todo: Sequence[tuple[Any, Any, Any]], algo: str) -> int:
-    """Where ``algo``'s first cell stands in ``todo``: the algorithms keep their order."""
-    return next(i for i, item in enumerate(todo) if item[1].algo == algo)
