@@ -3,16 +3,16 @@ registers itself with ``@register("name")``: adding a file is all it takes to ad
 
 import dataclasses
 
-from algorithms.base import Adapter, TrainContext, TrainResult
-from bench.core.registry import Registry, RegistryError
-from bench.core.settings import common_keys
+from pobench.contracts.adapter import Adapter, TrainContext, TrainResult
+from pobench.core.registry import Registry, RegistryError
+from pobench.core.settings import common_keys
 
 DATA_KINDS = ("paired", "unpaired", "prompts", "none")
 
 
 def _check_adapter(name: str, cls: type) -> None:
     if not (isinstance(cls, type) and issubclass(cls, Adapter)):
-        raise RegistryError(f"algorithm {name!r}: {cls!r} is not a subclass of algorithms.base.Adapter")
+        raise RegistryError(f"algorithm {name!r}: {cls!r} is not a subclass of pobench.contracts.adapter.Adapter")
     if not dataclasses.is_dataclass(cls.hparams):
         raise RegistryError(f"algorithm {name!r}: hparams {cls.hparams!r} must be a dataclass")
     clash = sorted({f.name for f in dataclasses.fields(cls.hparams)} & set(common_keys()))

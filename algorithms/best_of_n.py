@@ -25,15 +25,14 @@ from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 import numpy as np
-
-from algorithms import register
-from algorithms.base import Adapter, TrainContext, TrainResult
-from bench.core.cache import Artifact
-from bench.core.exact import best_of_n_log_probs
-from bench.core.generation import Samples, sample
-from bench.core.hashing import content_hash
-from bench.core.params import param
-from bench.kit.reward_model import cell_reward_scorer, rm_epochs_param, rm_learning_rate_param, settings_of
+from pobench.algorithms import register
+from pobench.contracts.adapter import Adapter, TrainContext, TrainResult
+from pobench.core.cache import Artifact
+from pobench.core.exact import best_of_n_log_probs
+from pobench.core.generation import Samples, sample
+from pobench.core.hashing import content_hash
+from pobench.core.params import param
+from pobench.kit.reward_model import cell_reward_scorer, rm_epochs_param, rm_learning_rate_param, settings_of
 
 POOL = 16  # draws per slot that every cell picks from: the largest n of BestOfN.frontier_grid
 COMMON_NOISE = False  # the pool is drawn by torch's generator seeded with the cell seed, as best-of-n always drew

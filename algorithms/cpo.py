@@ -1,20 +1,20 @@
 """CPO (Xu et al., 2024) over TRL's CPOTrainer with loss_type "sigmoid": DPO without a reference, plus NLL.
 
 loss = −log σ(β·(log π(y_w|x) − log π(y_l|x))) + α·NLL(y_w), log-probs summed over completion tokens,
-NLL averaged over the chosen completions' tokens (algorithms.losses.cpo_loss).
+NLL averaged over the chosen completions' tokens (pobench.contracts.losses.cpo_loss).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from algorithms import register
-from algorithms.base import TrainContext
-from bench.core.params import param
-from bench.kit.trl_support import TRLAdapter, TRLParams, preference_trainer
+from pobench.algorithms import register
+from pobench.contracts.adapter import TrainContext
+from pobench.core.params import param
+from pobench.kit.trl_support import TRLAdapter, TRLParams, preference_trainer
 
 KNOB = "learning_rate"  # no reference model: the knob that moves it from the SFT model
-FRONTIER_GRID = ("1e-4", "1e-3", "3e-3", "3e-2")  # by python -m bench.harness.tune_grids (seeds 100, 101), in KL order
+FRONTIER_GRID = ("1e-4", "1e-3", "3e-3", "3e-2")  # by pobench.harness.tune_grids (seeds 100, 101), in KL order
 
 
 @dataclass(frozen=True)
@@ -37,7 +37,7 @@ class CPO(TRLAdapter):
     knob_note = "no reference model: its learning rate is what moves it away from the SFT model"
 
     def build_trainer(self, ctx: TrainContext):
-        """The configured TRL trainer, untrained (tests compare its loss with algorithms.losses.cpo_loss)."""
+        """The configured TRL trainer, untrained (tests compare its loss with pobench.contracts.losses.cpo_loss)."""
         from trl.experimental.cpo import CPOConfig, CPOTrainer
 
         p = ctx.params

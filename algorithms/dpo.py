@@ -1,21 +1,21 @@
 """DPO (Rafailov et al., 2023) over TRL's DPOTrainer with loss_type "sigmoid".
 
 loss = −log σ(β·[(log π(y_w|x) − log π_ref(y_w|x)) − (log π(y_l|x) − log π_ref(y_l|x))]),
-log-probs summed over completion tokens (algorithms.losses.dpo_loss).
+log-probs summed over completion tokens (pobench.contracts.losses.dpo_loss).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from algorithms import register
-from algorithms.base import TrainContext
-from bench.core.params import param
-from bench.core.settings import DataSettings
-from bench.kit.exact_eval import Target, dpo_optimum
-from bench.kit.trl_support import TRLAdapter, TRLParams, preference_trainer
+from pobench.algorithms import register
+from pobench.contracts.adapter import TrainContext
+from pobench.core.params import param
+from pobench.core.settings import DataSettings
+from pobench.kit.exact_eval import Target, dpo_optimum
+from pobench.kit.trl_support import TRLAdapter, TRLParams, preference_trainer
 
-FRONTIER_GRID = ("3", "0.1", "0.01", "0.03")  # by python -m bench.harness.tune_grids (seeds 100, 101), in KL order
+FRONTIER_GRID = ("3", "0.1", "0.01", "0.03")  # by pobench.harness.tune_grids (seeds 100, 101), in KL order
 
 
 @dataclass(frozen=True)
@@ -37,7 +37,7 @@ class DPO(TRLAdapter):
         return dpo_optimum(params.beta, data.labeler_temperature)
 
     def build_trainer(self, ctx: TrainContext):
-        """The configured TRL trainer, untrained (tests compare its loss with algorithms.losses.dpo_loss)."""
+        """The configured TRL trainer, untrained (tests compare its loss with pobench.contracts.losses.dpo_loss)."""
         from trl import DPOConfig, DPOTrainer
 
         return preference_trainer(

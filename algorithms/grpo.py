@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from algorithms import register
-from algorithms.base import TrainContext
-from bench.core.params import param
-from bench.kit.online import OnlineAdapter, OnlineParams, build_online_trainer
+from pobench.algorithms import register
+from pobench.contracts.adapter import TrainContext
+from pobench.core.params import param
+from pobench.kit.online import OnlineAdapter, OnlineParams, build_online_trainer
 
 
 @dataclass(frozen=True)

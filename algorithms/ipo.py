@@ -1,21 +1,21 @@
 """IPO (Azar et al., 2023) over TRL's DPOTrainer with loss_type "ipo".
 
 loss = (Δ − 1/(2β))², Δ the difference of the chosen and rejected log-ratios π/π_ref, each averaged over its
-completion tokens as TRL 1.16 does (algorithms.losses.ipo_loss).
+completion tokens as TRL 1.16 does (pobench.contracts.losses.ipo_loss).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from algorithms import register
-from algorithms.base import TrainContext
-from bench.core.params import param
-from bench.core.settings import DataSettings
-from bench.kit.exact_eval import Target, ipo_optimum
-from bench.kit.trl_support import TRLAdapter, TRLParams, preference_trainer
+from pobench.algorithms import register
+from pobench.contracts.adapter import TrainContext
+from pobench.core.params import param
+from pobench.core.settings import DataSettings
+from pobench.kit.exact_eval import Target, ipo_optimum
+from pobench.kit.trl_support import TRLAdapter, TRLParams, preference_trainer
 
-FRONTIER_GRID = ("10", "1", "0.1", "0.3")  # by python -m bench.harness.tune_grids (seeds 100, 101), in KL order
+FRONTIER_GRID = ("10", "1", "0.1", "0.3")  # by pobench.harness.tune_grids (seeds 100, 101), in KL order
 
 
 @dataclass(frozen=True)
@@ -45,7 +45,7 @@ class IPO(TRLAdapter):
         return ipo_optimum(params.beta, data.labeler_temperature, per_token=True)  # TRL averages per token
 
     def build_trainer(self, ctx: TrainContext):
-        """The configured TRL trainer, untrained (tests compare its loss with algorithms.losses.ipo_loss)."""
+        """The configured TRL trainer, untrained (tests compare its loss with pobench.contracts.losses.ipo_loss)."""
         from trl import DPOConfig, DPOTrainer
 
         return preference_trainer(DPOTrainer, DPOConfig, ctx, reference=True, beta=ctx.params.beta, loss_type=["ipo"])

@@ -1,19 +1,19 @@
 """KTO (Ethayarajh et al., 2024) over TRL's KTOTrainer, on the unpaired view of the preference pairs.
 
 desirable y: λ_D·(1 − σ(β·(r − z_ref))), undesirable y: λ_U·(1 − σ(β·(z_ref − r))), r = log π(y|x) − log π_ref(y|x)
-summed over completion tokens, z_ref a batch estimate of KL(π‖π_ref) (algorithms.losses.kto_loss).
+summed over completion tokens, z_ref a batch estimate of KL(π‖π_ref) (pobench.contracts.losses.kto_loss).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from algorithms import register
-from algorithms.base import TrainContext
-from bench.core.params import param
-from bench.kit.trl_support import TRLAdapter, TRLParams, preference_trainer
+from pobench.algorithms import register
+from pobench.contracts.adapter import TrainContext
+from pobench.core.params import param
+from pobench.kit.trl_support import TRLAdapter, TRLParams, preference_trainer
 
-FRONTIER_GRID = ("0.1", "1", "0.3", "3")  # by python -m bench.harness.tune_grids (seeds 100, 101), in KL order
+FRONTIER_GRID = ("0.1", "1", "0.3", "3")  # by pobench.harness.tune_grids (seeds 100, 101), in KL order
 
 
 @dataclass(frozen=True)
@@ -35,7 +35,7 @@ class KTO(TRLAdapter):
     frontier_grid = FRONTIER_GRID
 
     def build_trainer(self, ctx: TrainContext):
-        """The configured TRL trainer, untrained (tests compare its loss with algorithms.losses.kto_loss)."""
+        """The configured TRL trainer, untrained (tests compare its loss with pobench.contracts.losses.kto_loss)."""
         from trl import KTOConfig, KTOTrainer
 
         p = ctx.params

@@ -1,20 +1,20 @@
 """ORPO (Hong et al., 2024) over TRL's ORPOTrainer: NLL plus an odds-ratio preference term, no reference.
 
 loss = NLL − λ·log σ(log odds(y_w) − log odds(y_l)), odds from the average token log-prob; TRL's NLL covers the
-chosen sequence's prompt and completion tokens (algorithms.losses.orpo_loss).
+chosen sequence's prompt and completion tokens (pobench.contracts.losses.orpo_loss).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from algorithms import register
-from algorithms.base import TrainContext
-from bench.core.params import param
-from bench.kit.trl_support import TRLAdapter, TRLParams, preference_trainer
+from pobench.algorithms import register
+from pobench.contracts.adapter import TrainContext
+from pobench.core.params import param
+from pobench.kit.trl_support import TRLAdapter, TRLParams, preference_trainer
 
 KNOB = "learning_rate"  # no reference model: the knob that moves it from the SFT model
-FRONTIER_GRID = ("1e-4", "3e-4", "3e-3", "3e-2")  # by python -m bench.harness.tune_grids (seeds 100, 101), in KL order
+FRONTIER_GRID = ("1e-4", "3e-4", "3e-3", "3e-2")  # by pobench.harness.tune_grids (seeds 100, 101), in KL order
 
 
 @dataclass(frozen=True)
@@ -34,7 +34,7 @@ class ORPO(TRLAdapter):
     knob_note = "no reference model: its learning rate is what moves it away from the SFT model"
 
     def build_trainer(self, ctx: TrainContext):
-        """The configured TRL trainer, untrained (tests compare its loss with algorithms.losses.orpo_loss)."""
+        """The configured TRL trainer, untrained (tests compare its loss with pobench.contracts.losses.orpo_loss)."""
         from trl.experimental.orpo import ORPOConfig, ORPOTrainer
 
         return preference_trainer(ORPOTrainer, ORPOConfig, ctx, reference=False, beta=ctx.params.beta)

@@ -14,7 +14,7 @@ task's gold reward when ``reward=gold``) and the reference (frozen SFT). Each up
 
 Every position is laid out as in a causal LM's shifted logits: column j of the (B, L−1) tensors is the
 state after tokens 0..j and the action token j+1, so one mask (response tokens) serves every tensor.
-The maths is in algorithms/ppo_math.py.
+The maths is in bench/contracts/ppo_math.py.
 """
 
 from __future__ import annotations
@@ -23,11 +23,9 @@ import random
 from dataclasses import dataclass
 
 import torch
-from torch import nn
-
-from algorithms import register
-from algorithms.base import Adapter, TrainContext, TrainResult
-from algorithms.ppo_math import (
+from pobench.algorithms import register
+from pobench.contracts.adapter import Adapter, TrainContext, TrainResult
+from pobench.contracts.ppo_math import (
     adaptive_kl_coef,
     approx_kl,
     clipped_surrogate_loss,
@@ -38,14 +36,14 @@ from algorithms.ppo_math import (
     masked_mean,
     masked_whiten,
 )
-from bench.core.generation import pad_right, sample
-from bench.core.logprobs import gather_token_logprobs
-from bench.core.optim import adamw
-from bench.core.params import SettingsError, param
-from bench.core.settings import DataSettings
-from bench.kit.exact_eval import Target, regularized_optimum
-from bench.kit.online import oracle_key
-from bench.kit.reward_model import (
+from pobench.core.generation import pad_right, sample
+from pobench.core.logprobs import gather_token_logprobs
+from pobench.core.optim import adamw
+from pobench.core.params import SettingsError, param
+from pobench.core.settings import DataSettings
+from pobench.kit.exact_eval import Target, regularized_optimum
+from pobench.kit.online import oracle_key
+from pobench.kit.reward_model import (
     RewardModelSettings,
     cell_reward_model,
     cell_reward_scorer,
@@ -54,8 +52,9 @@ from bench.kit.reward_model import (
     rm_learning_rate_param,
     settings_of,
 )
+from torch import nn
 
-FRONTIER_GRID = ("1", "0.3", "0.1", "0.003")  # by python -m bench.harness.tune_grids (seeds 100, 101), in KL order
+FRONTIER_GRID = ("1", "0.3", "0.1", "0.003")  # by pobench.harness.tune_grids (seeds 100, 101), in KL order
 DIAGNOSTICS = ("policy_loss", "value_loss", "clip_frac", "approx_kl", "entropy")
 
 

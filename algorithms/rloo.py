@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from algorithms import register
-from algorithms.base import TrainContext
-from bench.core.settings import DataSettings
-from bench.kit.exact_eval import Target, regularized_optimum
-from bench.kit.online import OnlineAdapter, OnlineParams, build_online_trainer
+from pobench.algorithms import register
+from pobench.contracts.adapter import TrainContext
+from pobench.core.settings import DataSettings
+from pobench.kit.exact_eval import Target, regularized_optimum
+from pobench.kit.online import OnlineAdapter, OnlineParams, build_online_trainer
 
 
 @dataclass(frozen=True)

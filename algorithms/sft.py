@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from algorithms import register
-from algorithms.base import Adapter, TrainContext, TrainResult
-from bench.core.params import param
-from bench.core.settings import DataSettings
-from bench.kit.exact_eval import Target, reference_itself
+from pobench.algorithms import register
+from pobench.contracts.adapter import Adapter, TrainContext, TrainResult
+from pobench.core.params import param
+from pobench.core.settings import DataSettings
+from pobench.kit.exact_eval import Target, reference_itself
 
 
 @dataclass(frozen=True)

@@ -1,20 +1,20 @@
 """SimPO (Meng et al., 2024) over TRL's CPOTrainer with loss_type "simpo" and no NLL term (cpo_alpha = 0).
 
 loss = −log σ(β·(avg log π(y_w|x) − avg log π(y_l|x)) − γ), log-probs averaged over completion tokens,
-no reference model (algorithms.losses.simpo_loss).
+no reference model (pobench.contracts.losses.simpo_loss).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from algorithms import register
-from algorithms.base import TrainContext
-from bench.core.params import param
-from bench.kit.trl_support import TRLAdapter, TRLParams, preference_trainer
+from pobench.algorithms import register
+from pobench.contracts.adapter import TrainContext
+from pobench.core.params import param
+from pobench.kit.trl_support import TRLAdapter, TRLParams, preference_trainer
 
 KNOB = "learning_rate"  # no reference model: the knob that moves it from the SFT model
-FRONTIER_GRID = ("1e-5", "3e-5", "1e-4", "3e-4")  # by python -m bench.harness.tune_grids (seeds 100, 101), in KL order
+FRONTIER_GRID = ("1e-5", "3e-5", "1e-4", "3e-4")  # by pobench.harness.tune_grids (seeds 100, 101), in KL order
 
 
 @dataclass(frozen=True)
@@ -35,7 +35,7 @@ class SimPO(TRLAdapter):
     knob_note = "no reference model: its learning rate is what moves it away from the SFT model"
 
     def build_trainer(self, ctx: TrainContext):
-        """The configured TRL trainer, untrained (tests compare its loss with algorithms.losses.simpo_loss)."""
+        """The configured TRL trainer, untrained (tests compare its loss with pobench.contracts.losses.simpo_loss)."""
         from trl.experimental.cpo import CPOConfig, CPOTrainer
 
         p = ctx.params

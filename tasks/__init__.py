@@ -1,10 +1,10 @@
 """The task registry. On first lookup every module in this package is imported, and a task module registers
 its task with ``@register("name")``: adding a file is all it takes to add a task."""
 
-from bench.core.registry import Registry, RegistryError
-from tasks.base import SFTExample, Task
-from tasks.chat import ChatPrompts
-from tasks.file_task import PREFIX, FileTask
+from pobench.contracts.task import SFTExample, Task
+from pobench.core.registry import Registry, RegistryError
+from pobench.tasks.chat import ChatPrompts
+from pobench.tasks.file_task import PREFIX, FileTask
 
 TASKS: Registry[type[Task]] = Registry("task", entry_point_group="pobench.tasks", package=__name__)
 register = TASKS.register

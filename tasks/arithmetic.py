@@ -18,8 +18,8 @@ import random
 import re
 from collections.abc import Sequence
 
-from tasks import register
-from tasks.base import HeldOutPrompts, SFTExample
+from pobench.contracts.task import HeldOutPrompts, SFTExample
+from pobench.tasks import register
 
 LOW, HIGH = 0, 19  # operands; sums 0..38
 EVAL_PROMPTS = 100

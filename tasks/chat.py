@@ -13,7 +13,7 @@ import hashlib
 from collections.abc import Sequence
 from functools import cached_property
 
-from tasks.base import SFTExample, Task
+from pobench.contracts.task import SFTExample, Task
 
 
 class ChatPrompts(Task):

@@ -16,8 +16,8 @@ import re
 from collections.abc import Sequence
 from functools import cached_property
 
-from tasks import register
-from tasks.base import SFTExample, Task
+from pobench.contracts.task import SFTExample, Task
+from pobench.tasks import register
 
 # (question, answer): a small world of facts a 1M-parameter model can learn
 FACTS = {

@@ -25,8 +25,8 @@ import random
 from collections.abc import Sequence
 from functools import cached_property
 
-from tasks import register
-from tasks.base import SFTExample, Task
+from pobench.contracts.task import SFTExample, Task
+from pobench.tasks import register
 
 PROMPTS = ("north", "south", "east", "west")
 WORDS = ("red", "green", "blue", "gold", "grey")

@@ -22,7 +22,7 @@ import io
 import json
 from pathlib import Path
 
-from tasks.preference_rows import DataFileError, PreferenceRowsTask
+from pobench.tasks.preference_rows import DataFileError, PreferenceRowsTask
 
 PREFIX = "file:"
 PAIRED = ("prompt", "chosen", "rejected")
@@ -155,7 +155,7 @@ def validate_rows(path: Path, rows: list[tuple[int, dict]]) -> tuple[str, list[d
 
 
 class FileTask(PreferenceRowsTask):
-    """A task made from a preference file; built by ``tasks.make_task("file:PATH[@module:function]")``."""
+    """A task made from a preference file; built by ``pobench.tasks.make_task("file:PATH[@module:function]")``."""
 
     def __init__(self, spec: str) -> None:
         text, _, gold = spec.partition("@")

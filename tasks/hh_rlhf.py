@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import re
 
-from tasks import register
-from tasks.hub import HubPreferenceTask
+from pobench.tasks import register
+from pobench.tasks.hub import HubPreferenceTask
 
 MARK = "\n\nAssistant:"
 TURN = re.compile(r"\n\n(Human|Assistant):")

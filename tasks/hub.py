@@ -13,9 +13,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import ClassVar
 
-from bench.core.models import hub_unavailable
-from tasks.file_task import validate_rows
-from tasks.preference_rows import DataFileError, PreferenceRowsTask
+from pobench.core.models import hub_unavailable
+from pobench.tasks.file_task import validate_rows
+from pobench.tasks.preference_rows import DataFileError, PreferenceRowsTask
 
 LOCAL_FORMATS = {".jsonl": "json", ".json": "json", ".parquet": "parquet", ".csv": "csv"}
 

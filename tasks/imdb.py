@@ -21,13 +21,12 @@ from pathlib import Path
 from typing import ClassVar
 
 import torch
-
-from bench.core.hashing import content_hash
-from bench.core.models import can_load
-from tasks import register
-from tasks.base import SFTExample, Task
-from tasks.hub import load_rows
-from tasks.preference_rows import DataFileError
+from pobench.contracts.task import SFTExample, Task
+from pobench.core.hashing import content_hash
+from pobench.core.models import can_load
+from pobench.tasks import register
+from pobench.tasks.hub import load_rows
+from pobench.tasks.preference_rows import DataFileError
 
 DEFAULT_CLASSIFIER = "siebert/sentiment-roberta-large-english"
 MAX_EVAL_PROMPTS = 128

@@ -16,9 +16,9 @@ import random
 from collections.abc import Callable, Sequence
 from functools import cached_property
 
-from bench.core.hashing import content_hash
-from bench.core.params import SettingsError
-from tasks.base import SFTExample, Task
+from pobench.contracts.task import SFTExample, Task
+from pobench.core.hashing import content_hash
+from pobench.core.params import SettingsError
 
 EVAL_BUCKETS = 10  # one prompt in ten is held out for evaluation
 MAX_EVAL_PROMPTS = 128

@@ -16,8 +16,8 @@ from collections.abc import Sequence
 from functools import cached_property
 from importlib import resources
 
-from tasks import register
-from tasks.base import HeldOutPrompts, SFTExample
+from pobench.contracts.task import HeldOutPrompts, SFTExample
+from pobench.tasks import register
 
 SUBJECTS = [
     "the plot",

@@ -8,8 +8,8 @@ reward. No gold reward unless given with @module:function.
 
 from __future__ import annotations
 
-from tasks import register
-from tasks.hub import HubPreferenceTask
+from pobench.tasks import register
+from pobench.tasks.hub import HubPreferenceTask
 
 
 @register("tldr")

@@ -23,8 +23,8 @@ def bench_dirs(tmp_path_factory) -> dict[str, Path]:
 @pytest.fixture(scope="session")
 def default_cells(bench_dirs):
     """The default benchmark (SFT baseline and DPO, seed 0, every setting at its default), run once."""
-    from bench.harness.pipeline import run_cell
-    from bench.harness.spec import resolve_spec
+    from pobench.harness.pipeline import run_cell
+    from pobench.harness.spec import resolve_spec
 
     logs: list[str] = []
     out = {}

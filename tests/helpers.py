@@ -13,16 +13,15 @@ from typing import Any
 
 import pandas as pd
 import pytest
+from pobench.algorithms import ALGORITHMS
+from pobench.cli import main
+from pobench.contracts.adapter import Adapter
+from pobench.core.models import load_tokenizer
+from pobench.core.record import RunRecord, read_records
+from pobench.core.tokenizer import train_bpe_tokenizer
+from pobench.harness.pipeline import run_cell
+from pobench.harness.spec import resolve_spec
 from transformers import LlamaConfig, LlamaForSequenceClassification
-
-from algorithms import ALGORITHMS
-from algorithms.base import Adapter
-from bench.cli import main
-from bench.core.models import load_tokenizer
-from bench.core.record import RunRecord, read_records
-from bench.core.tokenizer import train_bpe_tokenizer
-from bench.harness.pipeline import run_cell
-from bench.harness.spec import resolve_spec
 
 TESTS = Path(__file__).resolve().parent
 ROOT = TESTS.parent
@@ -339,9 +338,8 @@ def word_level_llama(folder: Path, words=("go", "red", "blue")):
     """A seeded 1-layer Llama on a word-level tokenizer of ``words`` (7 tokens for three): an enumerable model
     small enough for unit tests. Returns (model in eval mode, tokenizer)."""
     import torch
+    from pobench.core.tokenizer import word_level_tokenizer
     from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
-
-    from bench.core.tokenizer import word_level_tokenizer
 
     word_level_tokenizer(list(words), folder)
     tokenizer = AutoTokenizer.from_pretrained(folder)

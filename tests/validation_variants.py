@@ -6,12 +6,12 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from algorithms import ALGORITHMS
-from algorithms.cpo import CPO
-from algorithms.dpo import DPO
-from algorithms.ipo import IPO
-from bench.kit.exact_eval import dpo_optimum, ipo_optimum
-from bench.kit.preference import PAIRS, UNPAIRED, read_jsonl, unpaired_view, write_jsonl
+from pobench.algorithms import ALGORITHMS
+from pobench.algorithms.cpo import CPO
+from pobench.algorithms.dpo import DPO
+from pobench.algorithms.ipo import IPO
+from pobench.kit.exact_eval import dpo_optimum, ipo_optimum
+from pobench.kit.preference import PAIRS, UNPAIRED, read_jsonl, unpaired_view, write_jsonl
 
 
 class ScaledBetaDPO(DPO):

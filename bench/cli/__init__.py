@@ -9,7 +9,7 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-# command: (module in bench.cli, one-line help), in the order `pobench --help` lists them
+# command: (module in pobench.cli, one-line help), in the order `pobench --help` lists them
 COMMANDS: dict[str, tuple[str, str]] = {
     "run": ("run", "run one cell (algorithm × task × model × seed) and record it"),
     "list": ("listing", "list registered algorithms, tasks, models, or the shared settings"),
@@ -37,7 +37,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args.command:
         parser.print_help()
         return 2
-    from bench.cli.errors import run_reporting_errors  # loaded with the command: it knows every error type
+    from pobench.cli.errors import run_reporting_errors  # loaded with the command: it knows every error type
 
     return run_reporting_errors(args)
 
@@ -54,7 +54,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     for name, (module_name, help_text) in COMMANDS.items():
         command_parser = sub.add_parser(name, help=help_text, description=help_text)
         if command == name:
-            module = importlib.import_module(f"bench.cli.{module_name}")
+            module = importlib.import_module(f"pobench.cli.{module_name}")
             module.add_arguments(command_parser)
             command_parser.set_defaults(handler=module.run)
     return parser

@@ -1,7 +1,7 @@
-"""``python -m bench.cli``: the same as the ``pobench`` command."""
+"""``python -m pobench.cli``: the same as the ``pobench`` command."""
 
 import sys
 
-from bench.cli import main
+from pobench.cli import main
 
 sys.exit(main())

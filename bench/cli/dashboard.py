@@ -10,10 +10,10 @@ import sys
 from pathlib import Path
 from urllib.parse import urlparse
 
-from bench.cli.options import add_out_arg, emit, records_of
-from bench.core.params import SettingsError
-from bench.harness.tracking import logged_in
-from bench.reports.dashboard import frontier_plot_names, specification, to_report
+from pobench.cli.options import add_out_arg, emit, records_of
+from pobench.core.params import SettingsError
+from pobench.harness.tracking import logged_in
+from pobench.reports.dashboard import frontier_plot_names, specification, to_report
 
 NETWORK_TIMEOUT_S = 5
 

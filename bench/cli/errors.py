@@ -5,11 +5,11 @@ from __future__ import annotations
 import argparse
 import sys
 
-from bench.core.environment import quiet_libraries
-from bench.core.models import ModelError
-from bench.core.params import SettingsError
-from bench.core.registry import RegistryError
-from bench.harness.sweep import SweepLocked
+from pobench.core.environment import quiet_libraries
+from pobench.core.models import ModelError
+from pobench.core.params import SettingsError
+from pobench.core.registry import RegistryError
+from pobench.harness.sweep import SweepLocked
 
 
 def run_reporting_errors(args: argparse.Namespace) -> int:

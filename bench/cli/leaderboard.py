@@ -5,10 +5,10 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from bench.cli.options import add_out_arg, emit, records_of
-from bench.core.atomic import write_text_atomic
-from bench.reports.leaderboard import build_boards, headline_csv, to_csv, to_markdown
-from bench.reports.publish import html_page
+from pobench.cli.options import add_out_arg, emit, records_of
+from pobench.core.atomic import write_text_atomic
+from pobench.reports.leaderboard import build_boards, headline_csv, to_csv, to_markdown
+from pobench.reports.publish import html_page
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -5,11 +5,11 @@ from __future__ import annotations
 import argparse
 from dataclasses import fields
 
-from algorithms import ALGORITHMS
-from bench.core.models import MODELS, Pretrained
-from bench.core.params import describe_field, ordered_fields
-from bench.core.settings import COMMON_SETTINGS
-from tasks import TASKS
+from pobench.algorithms import ALGORITHMS
+from pobench.core.models import MODELS, Pretrained
+from pobench.core.params import describe_field, ordered_fields
+from pobench.core.settings import COMMON_SETTINGS
+from pobench.tasks import TASKS
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -5,13 +5,13 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from bench.cli.options import add_out_arg, add_precision_arg, assignments, records_of
-from bench.core.params import SettingsError, parse_assignments
-from bench.harness.grid import DEFAULT_SEEDS
-from bench.harness.noise import noise_configs, readings, run_noise
-from bench.harness.spec import parse_seed
-from bench.reports.leaderboard import build_boards
-from bench.reports.noise import (
+from pobench.cli.options import add_out_arg, add_precision_arg, assignments, records_of
+from pobench.core.params import SettingsError, parse_assignments
+from pobench.harness.grid import DEFAULT_SEEDS
+from pobench.harness.noise import noise_configs, readings, run_noise
+from pobench.harness.spec import parse_seed
+from pobench.reports.leaderboard import build_boards
+from pobench.reports.noise import (
     COVERAGE_HEADER,
     POWER_HEADER,
     coverage_rows,
@@ -20,7 +20,7 @@ from bench.reports.noise import (
     split_table,
     split_variance,
 )
-from bench.reports.report import format_table
+from pobench.reports.report import format_table
 
 DEFAULT_SEED_COUNT = len(DEFAULT_SEEDS)
 

@@ -6,9 +6,9 @@ import argparse
 import sys
 from pathlib import Path
 
-from bench.core.atomic import write_text_atomic
-from bench.core.record import RunRecord, read_records
-from bench.harness.tracking import Tracker, resolve_mode
+from pobench.core.atomic import write_text_atomic
+from pobench.core.record import RunRecord, read_records
+from pobench.harness.tracking import Tracker, resolve_mode
 
 DEFAULT_OUT = "results"
 

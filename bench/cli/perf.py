@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-from bench.core.environment import device_name, pick_device
-from bench.harness.perf import print_table
-from bench.harness.perf import run as run_perf
+from pobench.core.environment import device_name, pick_device
+from pobench.harness.perf import print_table
+from pobench.harness.perf import run as run_perf
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from bench.cli.options import add_out_arg, records_of
-from bench.reports.leaderboard import build_boards
-from bench.reports.publish import board_plots, write_plots
+from pobench.cli.options import add_out_arg, records_of
+from pobench.reports.leaderboard import build_boards
+from pobench.reports.publish import board_plots, write_plots
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

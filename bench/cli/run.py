@@ -6,12 +6,12 @@ import argparse
 import sys
 from pathlib import Path
 
-from bench.cli.options import DEFAULT_OUT, add_precision_arg, add_wandb_args, assignments, make_tracker, report_wandb
-from bench.cli.options import stderr_log as log
-from bench.core.params import parse_assignments
-from bench.harness.pipeline import CellFailed, run_cell
-from bench.harness.spec import resolve_spec
-from bench.reports.report import records_table
+from pobench.cli.options import DEFAULT_OUT, add_precision_arg, add_wandb_args, assignments, make_tracker, report_wandb
+from pobench.cli.options import stderr_log as log
+from pobench.core.params import parse_assignments
+from pobench.harness.pipeline import CellFailed, run_cell
+from pobench.harness.spec import resolve_spec
+from pobench.reports.report import records_table
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from bench.cli.options import add_out_arg, records_of
-from bench.core.record import RunRecord
-from bench.reports.report import records_table
+from pobench.cli.options import add_out_arg, records_of
+from pobench.core.record import RunRecord
+from pobench.reports.report import records_table
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

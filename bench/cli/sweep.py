@@ -6,13 +6,13 @@ import argparse
 import sys
 from pathlib import Path
 
-from bench.cli.options import DEFAULT_OUT, add_precision_arg, add_wandb_args, assignments, make_tracker, report_wandb
-from bench.core.params import SettingsError
-from bench.core.record import read_records
-from bench.harness.grid import DEFAULT_ALGOS, DEFAULT_SEEDS, SweepConfig, load_config, resolve_grid
-from bench.harness.placement import Placement
-from bench.harness.sweep import run_sweep, stage_totals
-from bench.reports.publish import write_outputs
+from pobench.cli.options import DEFAULT_OUT, add_precision_arg, add_wandb_args, assignments, make_tracker, report_wandb
+from pobench.core.params import SettingsError
+from pobench.core.record import read_records
+from pobench.harness.grid import DEFAULT_ALGOS, DEFAULT_SEEDS, SweepConfig, load_config, resolve_grid
+from pobench.harness.placement import Placement
+from pobench.harness.sweep import run_sweep, stage_totals
+from pobench.reports.publish import write_outputs
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

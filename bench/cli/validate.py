@@ -5,11 +5,11 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from bench.cli.options import stderr_log as log
-from bench.core.params import parse_assignments
-from bench.harness.spec import parse_seed
-from bench.harness.validate import markdown, plan
-from bench.harness.validate import run as run_check
+from pobench.cli.options import stderr_log as log
+from pobench.core.params import parse_assignments
+from pobench.harness.spec import parse_seed
+from pobench.harness.validate import markdown, plan
+from pobench.harness.validate import run as run_check
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bench.core.atomic import TMP_PREFIX, fsync_dir, write_json_atomic
-from bench.core.hashing import content_hash
+from pobench.core.atomic import TMP_PREFIX, fsync_dir, write_json_atomic
+from pobench.core.hashing import content_hash
 
 META = "meta.json"
 

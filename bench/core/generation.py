@@ -19,8 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import torch
-
-from bench.core.logprobs import gather_token_logprobs
+from pobench.core.logprobs import gather_token_logprobs
 
 
 @dataclass
@@ -105,7 +104,7 @@ def gumbel_processor(keys: Sequence[tuple[int, ...]]):
 
 def sampling_config(max_new_tokens: int, pad_token_id, eos_token_id, bos_token_id):
     """Plain ancestral sampling at temperature 1: every setting that could warp the distribution is set to
-    its neutral value here, so nothing is filled in from a model's own generation_config (bench.core.models
+    its neutral value here, so nothing is filled in from a model's own generation_config (pobench.core.models
     clears that too, for the samplers of TRL's trainers)."""
     from transformers import GenerationConfig
 

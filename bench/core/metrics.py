@@ -10,8 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import torch
-
-from bench.core.stats import mean_se
+from pobench.core.stats import mean_se
 
 
 def per_prompt_means(values: Sequence[float], k: int) -> list[float]:
@@ -53,7 +52,7 @@ def kl_metrics(policy_logps: Sequence[torch.Tensor], ref_logps: Sequence[torch.T
 
 
 def expected_kl_metrics(token_kls: Sequence[torch.Tensor], k: int) -> dict[str, float]:
-    """The same three numbers from each sample's exact next-token KLs (bench.core.generation.score_pair): per
+    """The same three numbers from each sample's exact next-token KLs (pobench.core.generation.score_pair): per
     sample Σ_t KL(π(·|y<t) ‖ π_ref(·|y<t)), the conditional expectation of the sampled log-ratio given the
     sampled prefix at every position (Rao-Blackwellized), so unbiased for KL(π‖π_ref), never negative, and of no
     more variance."""

@@ -8,7 +8,7 @@ safetensors + tokenizer + chat template in the model store, where later loads ta
 The store is machine-wide (``$POBENCH_MODEL_STORE``, else ``$XDG_CACHE_HOME/pobench/models``, else
 ``~/.cache/pobench/models``) rather than per results folder: a spec reads the model's chat template
 before any cell knows its cache, and one conversion serves every results folder. It is an
-:class:`~bench.core.cache.ArtifactCache`, so a conversion cut short leaves nothing that looks finished.
+:class:`~pobench.core.cache.ArtifactCache`, so a conversion cut short leaves nothing that looks finished.
 """
 
 from __future__ import annotations
@@ -21,8 +21,7 @@ from importlib import metadata
 from pathlib import Path
 
 import torch
-
-from bench.core.cache import ArtifactCache
+from pobench.core.cache import ArtifactCache
 
 CONVERTER_VERSION = 1  # bump when the conversion below changes what it writes
 

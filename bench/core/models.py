@@ -15,11 +15,10 @@ from typing import ClassVar
 from urllib.parse import urlparse
 
 import torch
-
-from bench.core.model_store import PackagedGGUF, PackagedModelError, converted_folder
-from bench.core.presets import NO_PRESET, PRETRAINED, SMOLLM2, TABULAR, Preset
-from bench.core.registry import Registry, RegistryError
-from bench.core.tabular import model_classes, tabulate
+from pobench.core.model_store import PackagedGGUF, PackagedModelError, converted_folder
+from pobench.core.presets import NO_PRESET, PRETRAINED, SMOLLM2, TABULAR, Preset
+from pobench.core.registry import Registry, RegistryError
+from pobench.core.tabular import model_classes, tabulate
 
 
 class ModelError(ValueError):

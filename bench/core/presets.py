@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 
-from bench.core.settings import common_keys
+from pobench.core.settings import common_keys
 
 FAMILIES = ("offline", "online")  # trained from fixed preference data; trained on its own samples
 

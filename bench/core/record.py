@@ -10,8 +10,8 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from bench.core.atomic import TMP_PREFIX, write_json_atomic
-from bench.core.hashing import content_hash
+from pobench.core.atomic import TMP_PREFIX, write_json_atomic
+from pobench.core.hashing import content_hash
 
 SCHEMA_VERSION = 1
 STATUSES = ("ok", "failed", "diverged", "interrupted")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields
 
-from bench.core.params import SettingsError, param
+from pobench.core.params import SettingsError, param
 
 
 @dataclass(frozen=True)

@@ -29,9 +29,8 @@ from typing import ClassVar
 
 import numpy as np
 import torch
+from pobench.core.enumeration import next_token_log_probs, other_tokens
 from torch import nn
-
-from bench.core.enumeration import next_token_log_probs, other_tokens
 
 MODEL_TYPE = "pobench-tabular"
 UNKNOWN = -1  # the row of a prefix outside the table
@@ -79,7 +78,7 @@ def lookup(table: torch.Tensor, rows: torch.Tensor) -> torch.Tensor:
 @functools.cache
 def model_classes() -> tuple[type, type]:
     """(TabularConfig, TabularLM), defined and registered with transformers' Auto classes on first use, so that
-    importing this module (every command does, through bench.core.models) loads no transformers model code."""
+    importing this module (every command does, through pobench.core.models) loads no transformers model code."""
     from transformers import AutoConfig, AutoModelForCausalLM, GenerationMixin, PretrainedConfig, PreTrainedModel
     from transformers.modeling_outputs import BaseModelOutput, CausalLMOutput
 

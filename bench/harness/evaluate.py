@@ -8,10 +8,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from algorithms.base import TrainResult
-from bench.core.enumeration import enumerable
-from bench.core.generation import sample, score_pair
-from bench.core.metrics import (
+from pobench.contracts.adapter import TrainResult
+from pobench.contracts.task import Task
+from pobench.core.enumeration import enumerable
+from pobench.core.generation import sample, score_pair
+from pobench.core.metrics import (
     clustered_mean_se,
     expected_kl_metrics,
     fixed_prompt_se,
@@ -20,9 +21,8 @@ from bench.core.metrics import (
     sequence_kl,
     win_rate,
 )
-from bench.core.settings import EvalSettings
-from bench.kit.exact_eval import Target, exact_metrics, policy_log_probs, reference_trees
-from tasks.base import Task
+from pobench.core.settings import EvalSettings
+from pobench.kit.exact_eval import Target, exact_metrics, policy_log_probs, reference_trees
 
 REFERENCE_SAMPLE_SEED = 1_000_003  # the reference's own eval samples (for win rate), fixed for all cells
 FRONTIER_SAMPLE_SEED = 2_000_003  # + the cell seed: the reference samples behind the optimal frontier

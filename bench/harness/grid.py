@@ -12,13 +12,12 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-
-from algorithms import ALGORITHMS
-from bench.core.models import ModelError, preset_of
-from bench.core.params import SettingsError
-from bench.core.registry import RegistryError
-from bench.core.settings import common_keys
-from bench.harness.spec import parse_seed, resolve_spec
+from pobench.algorithms import ALGORITHMS
+from pobench.core.models import ModelError, preset_of
+from pobench.core.params import SettingsError
+from pobench.core.registry import RegistryError
+from pobench.core.settings import common_keys
+from pobench.harness.spec import parse_seed, resolve_spec
 
 # The default benchmark: the seven algorithms and both baselines, on the embedded task and model.
 DEFAULT_ALGOS = ("sft", "best-of-n", "dpo", "ipo", "kto", "cpo", "orpo", "simpo", "ppo")

@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from bench.core.record import RunRecord
-from bench.harness.grid import ALL, SweepConfig, resolve_grid
-from bench.harness.sweep import SweepOutcome, run_sweep
-from bench.reports.noise import sampling_se
+from pobench.core.record import RunRecord
+from pobench.harness.grid import ALL, SweepConfig, resolve_grid
+from pobench.harness.sweep import SweepOutcome, run_sweep
+from pobench.reports.noise import sampling_se
 
 
 def noise_configs(
@@ -47,5 +47,5 @@ def run_noise(
 
 
 def readings(records: Sequence[RunRecord]) -> list[tuple[float, float]]:
-    """(gold reward, its eval sampling standard error) of the ``ok`` cells (bench.reports.noise.sampling_se)."""
+    """(gold reward, its eval sampling standard error) of the ``ok`` cells (pobench.reports.noise.sampling_se)."""
     return [(r.metrics["eval/reward"], sampling_se(r)) for r in records if r.status == "ok"]

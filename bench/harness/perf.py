@@ -21,20 +21,19 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import torch
-
-from algorithms import ALGORITHMS
-from algorithms.base import TrainContext
-from bench.core.cache import ArtifactCache
-from bench.core.curve import Curve
-from bench.core.environment import device_name
-from bench.core.generation import sample
-from bench.core.models import TinyLlama, load_model, load_tokenizer
-from bench.core.params import SettingsError
-from bench.core.settings import Budget
-from bench.core.tokenizer import train_bpe_tokenizer
-from bench.kit.preference import PAIRS, UNPAIRED, read_jsonl, unpaired_view, write_jsonl
-from bench.kit.trl_support import TRLAdapter, paired_dataset, paired_dataset_tokens, unpaired_dataset
-from bench.reports.report import format_table
+from pobench.algorithms import ALGORITHMS
+from pobench.contracts.adapter import TrainContext
+from pobench.core.cache import ArtifactCache
+from pobench.core.curve import Curve
+from pobench.core.environment import device_name
+from pobench.core.generation import sample
+from pobench.core.models import TinyLlama, load_model, load_tokenizer
+from pobench.core.params import SettingsError
+from pobench.core.settings import Budget
+from pobench.core.tokenizer import train_bpe_tokenizer
+from pobench.kit.preference import PAIRS, UNPAIRED, read_jsonl, unpaired_view, write_jsonl
+from pobench.kit.trl_support import TRLAdapter, paired_dataset, paired_dataset_tokens, unpaired_dataset
+from pobench.reports.report import format_table
 
 # bf16 dense peak FLOP/s by device name fragment (for MFU); unknown devices print no MFU
 PEAKS = {"H100": 989e12, "H200": 989e12, "A100": 312e12, "L40S": 362e12, "A10G": 125e12}

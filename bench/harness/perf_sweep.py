@@ -1,6 +1,6 @@
 """Benchmark: a sweep against the same cells run one by one, each `pobench run` in a fresh process.
 
-    python -m bench.harness.perf_sweep [--seeds 0,1,2] [--algos a,b] [--baseline cold,warm] [--dir DIR]
+    python -m pobench.harness.perf_sweep [--seeds 0,1,2] [--algos a,b] [--baseline cold,warm] [--dir DIR]
 
 Prints the sweep's wall time split by stage, then for each baseline the sum of the one-by-one wall
 times and the ratio sweep / baseline. Baselines:
@@ -24,9 +24,9 @@ import sys
 import time
 from pathlib import Path
 
-from bench.core.record import read_records
-from bench.harness.grid import DEFAULT_ALGOS
-from bench.harness.sweep import stage_totals
+from pobench.core.record import read_records
+from pobench.harness.grid import DEFAULT_ALGOS
+from pobench.harness.sweep import stage_totals
 
 
 def timed(command: list[str], label: str) -> float:
@@ -44,7 +44,7 @@ def stage_split(out: Path) -> dict[str, float]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.harness.perf_sweep", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m pobench.harness.perf_sweep", description=__doc__.splitlines()[0])
     parser.add_argument("--algos", default=",".join(DEFAULT_ALGOS))
     parser.add_argument("--seeds", default="0,1,2")
     parser.add_argument("--baseline", default="cold,warm", help="cold, warm or both (comma-separated)")
@@ -54,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
     root = Path(args.dir)
     shutil.rmtree(root, ignore_errors=True)
     algos, seeds = args.algos.split(","), args.seeds.split(",")
-    cli = [sys.executable, "-m", "bench.cli"]
+    cli = [sys.executable, "-m", "pobench.cli"]
 
     print(f"sweep: {len(algos)} algorithms × seeds {args.seeds}, empty cache", flush=True)
     sweep_out = root / "sweep"

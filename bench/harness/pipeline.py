@@ -11,12 +11,11 @@ from dataclasses import asdict
 from pathlib import Path
 
 import torch
-
-from algorithms import ALGORITHMS
-from algorithms.base import TrainContext
-from bench.core.cache import ArtifactCache
-from bench.core.curve import Curve, DivergedError
-from bench.core.environment import (
+from pobench.algorithms import ALGORITHMS
+from pobench.contracts.adapter import TrainContext
+from pobench.core.cache import ArtifactCache
+from pobench.core.curve import Curve, DivergedError
+from pobench.core.environment import (
     environment,
     is_main_process,
     main_process_first,
@@ -24,13 +23,13 @@ from bench.core.environment import (
     pick_device,
     world_size,
 )
-from bench.core.models import ModelSource
-from bench.core.record import RunRecord, comparability_key, write_record
-from bench.harness.evaluate import evaluate, scanned_target
-from bench.harness.prepare import prepare
-from bench.harness.spec import CellSpec
-from bench.harness.tracking import Tracker
-from bench.kit.reward_model import prepare_reward_model
+from pobench.core.models import ModelSource
+from pobench.core.record import RunRecord, comparability_key, write_record
+from pobench.harness.evaluate import evaluate, scanned_target
+from pobench.harness.prepare import prepare
+from pobench.harness.spec import CellSpec
+from pobench.harness.tracking import Tracker
+from pobench.kit.reward_model import prepare_reward_model
 
 
 class CellFailed(RuntimeError):

@@ -21,12 +21,11 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
-
-from algorithms import ALGORITHMS
-from bench.harness.grid import Cell, SweepConfig, algo_grid, resolve_cells
-from bench.reports.frontier import KL_FLOOR, reward_within
-from bench.reports.headline import BUDGETS
-from bench.reports.reach import DEGENERATE_TRUNCATION, Point, diagnose, reach_reason, record_point
+from pobench.algorithms import ALGORITHMS
+from pobench.harness.grid import Cell, SweepConfig, algo_grid, resolve_cells
+from pobench.reports.frontier import KL_FLOOR, reward_within
+from pobench.reports.headline import BUDGETS
+from pobench.reports.reach import DEGENERATE_TRUNCATION, Point, diagnose, reach_reason, record_point
 
 __all__ = ["DEGENERATE_TRUNCATION", "Placement", "proposals", "reach_reason", "reading_bias"]
 

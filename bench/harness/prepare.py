@@ -13,16 +13,16 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from bench.core.cache import Artifact, ArtifactCache
-from bench.core.environment import package_versions
-from bench.core.hashing import file_hash
-from bench.core.models import ModelSource, load_model, load_tokenizer
-from bench.core.settings import DataSettings, EvalSettings, SFTSettings
-from bench.core.tokenizer import train_bpe_tokenizer, word_level_tokenizer
-from bench.harness.evaluate import reference_gold
-from bench.kit.preference import PAIRS, build_pairs, write_given_rows
-from bench.kit.sft import sft_train
-from tasks.base import Task
+from pobench.contracts.task import Task
+from pobench.core.cache import Artifact, ArtifactCache
+from pobench.core.environment import package_versions
+from pobench.core.hashing import file_hash
+from pobench.core.models import ModelSource, load_model, load_tokenizer
+from pobench.core.settings import DataSettings, EvalSettings, SFTSettings
+from pobench.core.tokenizer import train_bpe_tokenizer, word_level_tokenizer
+from pobench.harness.evaluate import reference_gold
+from pobench.kit.preference import PAIRS, build_pairs, write_given_rows
+from pobench.kit.sft import sft_train
 
 TOKENIZER_CORPUS = 20_000  # SFT examples the tokenizer is trained on
 REF_GOLD = "reference_gold.json"

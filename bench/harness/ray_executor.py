@@ -23,14 +23,13 @@ from pathlib import Path
 from typing import Any
 
 import torch
-
-from algorithms import ALGORITHMS
-from bench.core.cache import ArtifactCache
-from bench.core.params import SettingsError
-from bench.core.record import RunRecord, write_record
-from bench.harness.pipeline import CellFailed, new_record, run_cell
-from bench.harness.prepare import prepare
-from bench.harness.tracking import Tracker
+from pobench.algorithms import ALGORITHMS
+from pobench.core.cache import ArtifactCache
+from pobench.core.params import SettingsError
+from pobench.core.record import RunRecord, write_record
+from pobench.harness.pipeline import CellFailed, new_record, run_cell
+from pobench.harness.prepare import prepare
+from pobench.harness.tracking import Tracker
 
 
 def _cell_task(

@@ -10,13 +10,13 @@ import difflib
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
-from algorithms import ALGORITHMS
-from algorithms.base import Adapter
-from bench.core.hashing import content_hash
-from bench.core.models import ModelSource, resolve_model
-from bench.core.params import SettingsError, build_settings, describe_field, ordered_fields
-from bench.core.settings import COMMON_SETTINGS, Budget, DataSettings, EvalSettings, SFTSettings, common_keys
-from tasks import Task, make_task
+from pobench.algorithms import ALGORITHMS
+from pobench.contracts.adapter import Adapter
+from pobench.core.hashing import content_hash
+from pobench.core.models import ModelSource, resolve_model
+from pobench.core.params import SettingsError, build_settings, describe_field, ordered_fields
+from pobench.core.settings import COMMON_SETTINGS, Budget, DataSettings, EvalSettings, SFTSettings, common_keys
+from pobench.tasks import Task, make_task
 
 SPEC_VERSION = 1
 

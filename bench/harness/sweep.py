@@ -19,11 +19,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bench.core.environment import pick_device
-from bench.core.progress import SweepProgress, format_duration
-from bench.core.record import RunRecord, record_path
-from bench.harness.pipeline import CellFailed, run_cell
-from bench.harness.ray_executor import run_on_ray
+from pobench.core.environment import pick_device
+from pobench.core.progress import SweepProgress, format_duration
+from pobench.core.record import RunRecord, record_path
+from pobench.harness.pipeline import CellFailed, run_cell
+from pobench.harness.ray_executor import run_on_ray
 
 
 class SweepLocked(RuntimeError):

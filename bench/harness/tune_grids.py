@@ -1,6 +1,6 @@
 """Choose each algorithm's frontier grid on tuning seeds, never on the seeds the benchmark reports.
 
-    python -m bench.harness.tune_grids [--algos dpo,ipo] [--seeds 100,101] [--out results/tuning] [--executor ray]
+    python -m pobench.harness.tune_grids [--algos dpo,ipo] [--seeds 100,101] [--out results/tuning] [--executor ray]
 
 Every algorithm gets the same tuning effort: the same number of candidate values of its KL knob
 (``CANDIDATES``, log-spaced over the range the knob is used in), each run on the same tuning seeds
@@ -21,11 +21,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from algorithms import ALGORITHMS
-from bench.core.environment import quiet_libraries
-from bench.core.record import read_records
-from bench.harness.grid import SweepConfig, resolve_grid
-from bench.harness.sweep import run_sweep
+from pobench.algorithms import ALGORITHMS
+from pobench.core.environment import quiet_libraries
+from pobench.core.record import read_records
+from pobench.harness.grid import SweepConfig, resolve_grid
+from pobench.harness.sweep import run_sweep
 
 GRID_SIZE = 4
 TUNING_SEEDS = (100, 101)
@@ -93,7 +93,7 @@ def candidates_from_records(records, algo: str, knob: str) -> list[Candidate]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.harness.tune_grids", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m pobench.harness.tune_grids", description=__doc__.split("\n\n")[0])
     parser.add_argument("--algos", default=",".join(CANDIDATES))
     parser.add_argument("--seeds", default=",".join(map(str, TUNING_SEEDS)))
     parser.add_argument("--out", default="results/tuning")

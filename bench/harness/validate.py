@@ -19,13 +19,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-
-from algorithms import ALGORITHMS
-from bench.core.models import resolve_model
-from bench.core.params import SettingsError
-from bench.harness.pipeline import CellFailed, run_cell
-from bench.harness.spec import resolve_spec
-from bench.reports.report import format_table
+from pobench.algorithms import ALGORITHMS
+from pobench.core.models import resolve_model
+from pobench.core.params import SettingsError
+from pobench.harness.pipeline import CellFailed, run_cell
+from pobench.harness.spec import resolve_spec
+from pobench.reports.report import format_table
 
 TASK = "exact"
 # Shared settings of every check: enough pairs that the data covers the likely responses well, larger batches.

@@ -12,10 +12,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-
-from bench.core import exact
-from bench.core.enumeration import Leaves, leaf_log_probs, leaves
-from tasks.base import Task
+from pobench.contracts.task import Task
+from pobench.core import exact
+from pobench.core.enumeration import Leaves, leaf_log_probs, leaves
 
 
 @dataclass
@@ -130,7 +129,7 @@ def dpo_optimum(beta: float, temperature: float) -> Target:
 
 
 def ipo_optimum(tau: float, temperature: float, per_token: bool) -> Target:
-    """IPO's population optimum on pairs from π_ref labelled by Bradley–Terry(T) (bench.core.exact.ipo_target)."""
+    """IPO's population optimum on pairs from π_ref labelled by Bradley–Terry(T) (pobench.core.exact.ipo_target)."""
     name = "|y|·" if per_token else ""
     return Target(
         f"π_ref·exp({name}(P(y≻π_ref)/τ + c)), τ={tau:g}, T={temperature:g}",

@@ -6,11 +6,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import ClassVar
 
-from algorithms.base import Adapter, TrainContext, TrainResult
-from algorithms.defaults import ONLINE_LR
-from bench.core.params import param
-from bench.kit.reward_model import cell_reward_scorer, rm_epochs_param, rm_learning_rate_param, settings_of
-from bench.kit.trl_support import TRLParams, curve_callback, lora_config, train_with, trl_args
+from pobench.contracts.adapter import Adapter, TrainContext, TrainResult
+from pobench.contracts.defaults import ONLINE_LR
+from pobench.core.params import param
+from pobench.kit.reward_model import cell_reward_scorer, rm_epochs_param, rm_learning_rate_param, settings_of
+from pobench.kit.trl_support import TRLParams, curve_callback, lora_config, train_with, trl_args
 
 
 @dataclass(frozen=True)

@@ -10,11 +10,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from bench.core.generation import sample
-from bench.core.hashing import content_hash
-from bench.core.labeling import bradley_terry_labels
-from bench.core.settings import DataSettings
-from tasks.base import Task
+from pobench.contracts.task import Task
+from pobench.core.generation import sample
+from pobench.core.hashing import content_hash
+from pobench.core.labeling import bradley_terry_labels
+from pobench.core.settings import DataSettings
 
 PAIRS, UNPAIRED = "pairs.jsonl", "unpaired.jsonl"
 

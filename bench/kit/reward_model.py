@@ -20,13 +20,12 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import torch
-
-from bench.core.cache import Artifact, ArtifactCache
-from bench.core.generation import pad_right
-from bench.core.models import ModelError, load_tokenizer
-from bench.core.params import param
-from bench.kit.preference import PAIRS, read_jsonl
-from bench.kit.trl_support import runtime_args
+from pobench.core.cache import Artifact, ArtifactCache
+from pobench.core.generation import pad_right
+from pobench.core.models import ModelError, load_tokenizer
+from pobench.core.params import param
+from pobench.kit.preference import PAIRS, read_jsonl
+from pobench.kit.trl_support import runtime_args
 
 NORMALIZATION = "normalization.json"
 Scorer = Callable[[Sequence[str], Sequence[str]], list[float]]

@@ -6,11 +6,10 @@ import math
 from collections.abc import Callable, Sequence
 
 import torch
-
-from bench.core.generation import pad_right
-from bench.core.optim import adamw
-from bench.core.settings import SFTSettings
-from tasks.base import SFTExample
+from pobench.contracts.task import SFTExample
+from pobench.core.generation import pad_right
+from pobench.core.optim import adamw
+from pobench.core.settings import SFTSettings
 
 
 def tokenize_examples(tokenizer, examples: Sequence[SFTExample], max_length: int) -> list[list[int]]:

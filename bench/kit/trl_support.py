@@ -8,12 +8,12 @@ import random
 import time
 from typing import Any, ClassVar
 
-from algorithms.base import Adapter, TrainContext, TrainResult
-from algorithms.defaults import DEFAULT_LR
-from bench.core.environment import world_size
-from bench.core.hashing import content_hash
-from bench.core.params import param
-from bench.kit.preference import PAIRS, UNPAIRED, read_jsonl
+from pobench.contracts.adapter import Adapter, TrainContext, TrainResult
+from pobench.contracts.defaults import DEFAULT_LR
+from pobench.core.environment import world_size
+from pobench.core.hashing import content_hash
+from pobench.core.params import param
+from pobench.kit.preference import PAIRS, UNPAIRED, read_jsonl
 
 # TRL's log keys that are bookkeeping rather than curve
 _SKIP = {"epoch", "total_flos", "train_loss", "train_runtime", "train_samples_per_second", "train_steps_per_second"}

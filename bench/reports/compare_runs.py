@@ -1,6 +1,6 @@
 """Do two runs of the same benchmark reach the same conclusions? (another machine, another thread count)
 
-    python -m bench.reports.compare_runs RESULTS_A RESULTS_B
+    python -m pobench.reports.compare_runs RESULTS_A RESULTS_B
 
 Floats differ between CPU models and thread counts (another reduction order), and a policy sampled
 from other floats draws other tokens, so two machines never give the same records. What must hold is
@@ -21,14 +21,13 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
-
-from bench.core.record import read_records
-from bench.reports.headline import Headline, to_markdown
-from bench.reports.leaderboard import build_boards
+from pobench.core.record import read_records
+from pobench.reports.headline import Headline, to_markdown
+from pobench.reports.leaderboard import build_boards
 
 
 def disagreements(a: pd.DataFrame, b: pd.DataFrame, budgets: Sequence[float]) -> list[str]:
-    """What two headline tables (bench.reports.headline rows, indexed by algorithm) disagree on; [] when they agree."""
+    """What two headline tables (pobench.reports.headline rows, by algorithm) disagree on; [] when they agree."""
     out = []
     for k in budgets:
         r, lo, hi = f"reward@{k:g}", f"low@{k:g}", f"high@{k:g}"
@@ -81,7 +80,9 @@ def reading_gaps(a: Headline, b: Headline) -> list[str]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.reports.compare_runs", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m pobench.reports.compare_runs", description=__doc__.split("\n\n")[0]
+    )
     parser.add_argument("a", type=Path)
     parser.add_argument("b", type=Path)
     args = parser.parse_args(argv)

@@ -17,7 +17,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from bench.core.record import RunRecord
+from pobench.core.record import RunRecord
 
 # Per-algorithm summaries, one bar chart each, as the leaderboard's columns
 SCALARS = ("eval/reward", "eval/kl", "eval/length", "eval/truncation_rate")

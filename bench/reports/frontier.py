@@ -219,7 +219,7 @@ def bootstrap_ci(
 
     No report uses it any more: [min, max] of 3 seeds covers the mean of a symmetric distribution only
     1 − 2·(1/2)³ = 75% of the time, not the 95% it is labelled, so the intervals over seeds are
-    bench.core.inference.t_interval. It stays as the reference that tests/unit/test_inference.py measures that
+    pobench.core.inference.t_interval. It stays as the reference that tests/unit/test_inference.py measures that
     75% coverage on.
     """
     if not 0 < level < 1:

@@ -22,8 +22,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-
-from bench.core.inference import (
+from pobench.core.inference import (
     PairedComparison,
     compare_all,
     min_detectable_difference,
@@ -32,8 +31,8 @@ from bench.core.inference import (
     t_interval,
     t_quantile,
 )
-from bench.core.record import RunRecord
-from bench.reports.frontier import (
+from pobench.core.record import RunRecord
+from pobench.reports.frontier import (
     FrontierPoint,
     best_of_n_curve,
     frontier_reward_at,
@@ -43,8 +42,8 @@ from bench.reports.frontier import (
     reach_within,
     reward_within,
 )
-from bench.reports.reach import is_placed, reach_reason, seed_points
-from bench.reports.report import algo_label, format_table
+from pobench.reports.reach import is_placed, reach_reason, seed_points
+from pobench.reports.report import algo_label, format_table
 
 # KL budgets, nats per sequence: steps of 4× (as 1, 4, 16 in the literature), placed where the algorithms' grids
 # reach on sentiment/tiny (tuning seeds: the grids span 0.01–14 nats, IPO and SimPO stop near 2.5)

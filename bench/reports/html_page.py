@@ -10,8 +10,8 @@ import base64
 import html
 import math
 
-from bench.reports import headline
-from bench.reports.leaderboard import DISPLAY_COLUMNS, LEGEND, Board, display_rows
+from pobench.reports import headline
+from pobench.reports.leaderboard import DISPLAY_COLUMNS, LEGEND, Board, display_rows
 
 # display column → the raw column its cells sort by (numbers sort as numbers)
 SORT_KEYS = {

@@ -19,15 +19,14 @@ from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
-
-from bench.core.inference import t_interval
-from bench.core.params import SettingsError
-from bench.core.record import RunRecord
-from bench.core.stats import pareto_front
-from bench.reports import headline as hl
-from bench.reports.frontier import rank_labels, separated_ranks
-from bench.reports.headline import Headline, build_headline, to_frame
-from bench.reports.report import algo_label, format_table
+from pobench.core.inference import t_interval
+from pobench.core.params import SettingsError
+from pobench.core.record import RunRecord
+from pobench.core.stats import pareto_front
+from pobench.reports import headline as hl
+from pobench.reports.frontier import rank_labels, separated_ranks
+from pobench.reports.headline import Headline, build_headline, to_frame
+from pobench.reports.report import algo_label, format_table
 
 # metric name in the record → column stem in the leaderboard
 AGGREGATED = {

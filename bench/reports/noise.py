@@ -18,7 +18,7 @@ since with a handful of cells a sample variance is itself noisy: its relative st
 Power: at each KL budget of the headline, the paired differences D_s = R_a,s − R_b,s of every pair of algorithms
 read on common seeds; their median standard deviation over pairs gives the minimum detectable paired difference
 at 80% power for the seeds a pair typically shares, and the seeds needed to detect a chosen difference
-(bench.reports.headline.power_summary, one rule for the headline's power line and this table).
+(pobench.reports.headline.power_summary, one rule for the headline's power line and this table).
 """
 
 from __future__ import annotations
@@ -28,11 +28,11 @@ import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from bench.core.inference import replication_coverage, t_interval
-from bench.core.record import RunRecord
-from bench.reports.frontier import bootstrap_ci  # the headline's old interval, measured beside the new one
-from bench.reports.headline import Headline, power_summary
-from bench.reports.report import algo_label, format_table
+from pobench.core.inference import replication_coverage, t_interval
+from pobench.core.record import RunRecord
+from pobench.reports.frontier import bootstrap_ci  # the headline's old interval, measured beside the new one
+from pobench.reports.headline import Headline, power_summary
+from pobench.reports.report import algo_label, format_table
 
 
 @dataclass(frozen=True)
@@ -131,7 +131,7 @@ def coverage_rows(records: Sequence[RunRecord], n: int, level: float = 0.95) -> 
 
 
 def power_rows(headline: Headline, delta: float) -> list[list[str]]:
-    """One text row per budget of a headline (bench.reports.headline.power_summary), with the seeds needed for
+    """One text row per budget of a headline (pobench.reports.headline.power_summary), with the seeds needed for
     ``delta``."""
     rows = []
     for budget, pairs in headline.comparisons.items():

@@ -6,9 +6,8 @@ import io
 import math
 
 import numpy as np
-
-from bench.reports.frontier import reward_within
-from bench.reports.leaderboard import Board, record_rows
+from pobench.reports.frontier import reward_within
+from pobench.reports.leaderboard import Board, record_rows
 
 
 def _pyplot():

@@ -8,11 +8,11 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from bench.core.atomic import write_bytes_atomic, write_text_atomic
-from bench.core.record import RunRecord
-from bench.reports.html_page import page
-from bench.reports.leaderboard import GROUP_BY, Board, build_boards, headline_csv, to_csv, to_markdown
-from bench.reports.plots import plot_files
+from pobench.core.atomic import write_bytes_atomic, write_text_atomic
+from pobench.core.record import RunRecord
+from pobench.reports.html_page import page
+from pobench.reports.leaderboard import GROUP_BY, Board, build_boards, headline_csv, to_csv, to_markdown
+from pobench.reports.plots import plot_files
 
 FILES = ("leaderboard.md", "leaderboard.csv", "headline.csv", "leaderboard.html")
 

@@ -14,10 +14,10 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from algorithms import ALGORITHMS
-from bench.core.models import preset_of
-from bench.core.record import RunRecord
-from bench.reports.frontier import KL_FLOOR, reach_within
+from pobench.algorithms import ALGORITHMS
+from pobench.core.models import preset_of
+from pobench.core.record import RunRecord
+from pobench.reports.frontier import KL_FLOOR, reach_within
 
 DEGENERATE_TRUNCATION = 0.05  # a point with more of its samples cut at the length limit has degenerated
 SATURATION_KL = 1.05  # end points whose KL ratio is below this ...

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import fields
 
-from algorithms import ALGORITHMS
-from bench.core.record import RunRecord
+from pobench.algorithms import ALGORITHMS
+from pobench.core.record import RunRecord
 
 COLUMNS = (
     "algo",

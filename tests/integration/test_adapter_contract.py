@@ -20,11 +20,11 @@ from pathlib import Path
 
 import pytest
 import torch
+from pobench.algorithms import ALGORITHMS
+from pobench.contracts.adapter import TrainContext
+from pobench.core.environment import cpu_model, package_versions
+from pobench.harness.spec import resolve_spec
 
-from algorithms import ALGORITHMS
-from algorithms.base import TrainContext
-from bench.core.environment import cpu_model, package_versions
-from bench.harness.spec import resolve_spec
 from tests.helpers import PINNED_METRIC, ROOT, SMALL_BUDGET, TESTS, assert_meets_contract, smoke_runs_of
 
 PINNED = TESTS / "pinned" / "curves.json"
@@ -112,10 +112,10 @@ def float64_and_threads(threads: int | None = None):
 
 def build_fixed_setup(root: Path) -> tuple[Path, Path]:
     """The fixed model folder (float64, save_pretrained) and preference data folder; the same bytes on any CPU."""
-    from bench.core.models import TinyLlama, load_model
-    from bench.core.tokenizer import train_bpe_tokenizer
-    from bench.kit.preference import PAIRS, UNPAIRED, unpaired_view, write_jsonl
-    from tasks import make_task
+    from pobench.core.models import TinyLlama, load_model
+    from pobench.core.tokenizer import train_bpe_tokenizer
+    from pobench.kit.preference import PAIRS, UNPAIRED, unpaired_view, write_jsonl
+    from pobench.tasks import make_task
 
     task = make_task("sentiment")
     tokenizer_dir, reference_dir, data_dir = root / "tokenizer", root / "reference-fixed", root / "data-fixed"
@@ -147,10 +147,10 @@ def build_fixed_setup(root: Path) -> tuple[Path, Path]:
 
 
 class Float64Context(TrainContext):
-    """A TrainContext whose policy and reference load in float64 (bench.core.models.load_model defaults to float32)."""
+    """A TrainContext whose policy and reference load in float64 (load_model defaults to float32)."""
 
     def load_policy(self):
-        from bench.core.models import load_model
+        from pobench.core.models import load_model
 
         return load_model(self.reference_dir, device=self.device, dtype=torch.float64)
 
@@ -160,12 +160,11 @@ class Float64Context(TrainContext):
 
 def float64_curve(name: str, reference_dir: Path, data_dir: Path, work: Path) -> dict[str, list[float]]:
     """``name`` trained on the fixed setup for its smoke budget, in float64; its pinned metrics per step."""
+    from pobench.core.cache import ArtifactCache
+    from pobench.core.curve import Curve
+    from pobench.kit.reward_model import prepare_reward_model
+    from pobench.tasks import make_task
     from transformers import set_seed
-
-    from bench.core.cache import ArtifactCache
-    from bench.core.curve import Curve
-    from bench.kit.reward_model import prepare_reward_model
-    from tasks import make_task
 
     spec, _ = resolve_spec(name, "sentiment", "tiny", FIXED_SEED, {**SMALL_BUDGET, **ALGORITHMS.get(name).smoke})
     adapter = ALGORITHMS.get(name)()

@@ -11,19 +11,18 @@ from __future__ import annotations
 import zlib
 from pathlib import Path
 
+import pobench.algorithms.best_of_n as best_of_n
 import pytest
 import torch
-
-import algorithms.best_of_n as best_of_n
-from algorithms.base import TrainContext
-from algorithms.best_of_n import POOL, SharedPool
-from bench.core.cache import Artifact, ArtifactCache
-from bench.core.curve import Curve
-from bench.core.generation import sample
-from bench.core.models import TinyLlama, load_model, load_tokenizer
-from bench.core.settings import Budget
-from bench.core.tokenizer import train_bpe_tokenizer
-from tasks import TASKS
+from pobench.algorithms.best_of_n import POOL, SharedPool
+from pobench.contracts.adapter import TrainContext
+from pobench.core.cache import Artifact, ArtifactCache
+from pobench.core.curve import Curve
+from pobench.core.generation import sample
+from pobench.core.models import TinyLlama, load_model, load_tokenizer
+from pobench.core.settings import Budget
+from pobench.core.tokenizer import train_bpe_tokenizer
+from pobench.tasks import TASKS
 
 PROMPTS = ["the film was", "i thought the acting", "the plot felt"]
 K, MAX_NEW_TOKENS, SEED, BATCH = 2, 4, 0, 32

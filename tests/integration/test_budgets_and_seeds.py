@@ -4,12 +4,11 @@ and a completion cut at the length limit scores the task's floor."""
 
 from __future__ import annotations
 
+import pobench.algorithms  # noqa: F401  (registers the adapters before pobench.kit.trl_support, which they import, is loaded)
 import pytest
-
-import algorithms  # noqa: F401  (registers the adapters before bench.kit.trl_support, which they import, is loaded)
-from bench.core.record import RunRecord
-from bench.harness.pipeline import run_cell
-from bench.harness.spec import resolve_spec
+from pobench.core.record import RunRecord
+from pobench.harness.pipeline import run_cell
+from pobench.harness.spec import resolve_spec
 
 OFFLINE = ("dpo", "ipo", "kto", "cpo", "orpo", "simpo")
 PAIRS, BATCH = 64, 8

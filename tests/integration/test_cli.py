@@ -4,7 +4,8 @@ import os
 import subprocess
 import sys
 
-from bench.cli import main
+from pobench.cli import main
+
 from tests.helpers import ROOT
 
 
@@ -27,7 +28,7 @@ def test_perf_runs_pobench_and_raw_trl_side_by_side(capsys):
 def test_bad_input_through_the_installed_command_has_no_traceback(tmp_path):
     env = {**os.environ, "HF_HUB_OFFLINE": "1"}
     proc = subprocess.run(
-        [sys.executable, "-m", "bench.cli", "run", "dpoo", "--out", str(tmp_path)],
+        [sys.executable, "-m", "pobench.cli", "run", "dpoo", "--out", str(tmp_path)],
         capture_output=True,
         text=True,
         cwd=ROOT,

@@ -4,13 +4,13 @@ import json
 import math
 
 import pytest
+from pobench.algorithms import ALGORITHMS
+from pobench.contracts.adapter import Adapter, TrainResult
+from pobench.core.record import RunRecord
+from pobench.harness.pipeline import CellFailed, run_cell
+from pobench.harness.spec import resolve_spec
+from pobench.kit.preference import PAIRS, UNPAIRED, build_pairs, read_jsonl
 
-from algorithms import ALGORITHMS
-from algorithms.base import Adapter, TrainResult
-from bench.core.record import RunRecord
-from bench.harness.pipeline import CellFailed, run_cell
-from bench.harness.spec import resolve_spec
-from bench.kit.preference import PAIRS, UNPAIRED, build_pairs, read_jsonl
 from tests.helpers import METRICS, RaisingAdapter
 
 
@@ -64,9 +64,9 @@ def test_same_seed_gives_identical_metrics(default_cells, bench_dirs, tmp_path):
 
 
 def test_preference_data_is_byte_identical_for_the_same_seed(default_cells, bench_dirs, tmp_path):
-    from bench.core.models import load_model, load_tokenizer
-    from bench.core.settings import DataSettings
-    from tasks import TASKS
+    from pobench.core.models import load_model, load_tokenizer
+    from pobench.core.settings import DataSettings
+    from pobench.tasks import TASKS
 
     ref_dir = bench_dirs["cache"] / "reference" / default_cells["dpo"][0].artifacts["reference"]["key"]
     model, tok, task = load_model(ref_dir).eval(), load_tokenizer(ref_dir), TASKS.get("sentiment")()

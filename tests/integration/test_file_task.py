@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import math
 
-from bench.cli import main
-from bench.core.record import read_records
-from tasks import file_task
-from tasks.file_task import read_rows
+from pobench.cli import main
+from pobench.core.record import read_records
+from pobench.tasks import file_task
+from pobench.tasks.file_task import read_rows
+
 from tests.helpers import pairs, write_jsonl
 
 

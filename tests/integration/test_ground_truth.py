@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
-from bench.core.settings import SFTSettings
+from pobench.core.settings import SFTSettings
 
 FAST = {"sft_steps": "100", "data_pairs": "64", "eval_samples": "8"}
 
@@ -14,11 +13,11 @@ FAST = {"sft_steps": "100", "data_pairs": "64", "eval_samples": "8"}
 @pytest.fixture(scope="module")
 def exact_reference(tmp_path_factory):
     """The exact task's SFT model (100 steps) and its exact trees."""
-    from bench.core.cache import ArtifactCache
-    from bench.core.models import TinyLlama, load_model, load_tokenizer
-    from bench.harness.prepare import prepare_reference
-    from bench.kit.exact_eval import reference_trees
-    from tasks import make_task
+    from pobench.core.cache import ArtifactCache
+    from pobench.core.models import TinyLlama, load_model, load_tokenizer
+    from pobench.harness.prepare import prepare_reference
+    from pobench.kit.exact_eval import reference_trees
+    from pobench.tasks import make_task
 
     task = make_task("exact")
     cache = ArtifactCache(tmp_path_factory.mktemp("exact-cache"), log=lambda _: None)
@@ -44,9 +43,9 @@ def perturbed(model, scale: float, seed: int):
 def test_sampled_estimates_cover_the_exact_values_at_the_nominal_rate(exact_reference):
     """Over 40 sampling seeds, the evaluator's reward and KL estimates lie within 1.96 standard errors of the exact
     values about 95% of the time (at least 34 of 40; a biased estimator or an understated error fails)."""
-    from bench.core.generation import sample, score
-    from bench.core.metrics import clustered_mean_se, kl_metrics
-    from bench.kit.exact_eval import exact_metrics, policy_log_probs
+    from pobench.core.generation import sample, score
+    from pobench.core.metrics import clustered_mean_se, kl_metrics
+    from pobench.kit.exact_eval import exact_metrics, policy_log_probs
 
     task, reference, tok, trees, _ = exact_reference
     policy = perturbed(reference, 0.1, seed=1)  # KL about 0.4, 9% cut: far from the reference, not degenerate
@@ -71,7 +70,7 @@ def test_sampled_estimates_cover_the_exact_values_at_the_nominal_rate(exact_refe
 def test_frontier_estimator_lands_on_the_exact_frontier(exact_reference):
     """The leaderboard's self-normalized estimate from K = 192 reference samples per prompt (what three seeds of the
     sft baseline pool) agrees with the exact frontier wherever it calls itself trusted."""
-    from bench.reports.frontier import optimal_frontier_exact, optimal_frontier_from_samples
+    from pobench.reports.frontier import optimal_frontier_exact, optimal_frontier_from_samples
 
     _, _, _, trees, _ = exact_reference
     rng = np.random.default_rng(0)
@@ -87,8 +86,8 @@ def test_frontier_estimator_lands_on_the_exact_frontier(exact_reference):
 
 
 def test_records_of_the_exact_task_carry_exact_metrics(tmp_path):
-    from bench.harness.pipeline import run_cell
-    from bench.harness.spec import resolve_spec
+    from pobench.harness.pipeline import run_cell
+    from pobench.harness.spec import resolve_spec
 
     cache = tmp_path / "cache"
     records = {}
@@ -105,7 +104,7 @@ def test_records_of_the_exact_task_carry_exact_metrics(tmp_path):
 
 
 def test_validate_sft_passes_and_names_its_target(tmp_path, capsys):
-    from bench.cli import main
+    from pobench.cli import main
 
     sets = [arg for k, v in FAST.items() for arg in ("--set", f"{k}={v}")]
     code = main(["validate", "sft", "--seeds", "0,1", "--out", str(tmp_path), *sets])
@@ -124,9 +123,9 @@ def test_common_noise_and_expected_kl_are_unbiased_with_less_variance(exact_refe
     each seed's interval covering it at about the nominal rate), and they remove noise: the summed next-token KL
     varies less than the sampled log-ratio on the same samples, and the reward difference between two nearby
     policies varies less with common noise than with independent draws."""
-    from bench.core.generation import sample, score_pair
-    from bench.core.metrics import clustered_mean_se, expected_kl_metrics, kl_metrics
-    from bench.kit.exact_eval import exact_metrics, policy_log_probs
+    from pobench.core.generation import sample, score_pair
+    from pobench.core.metrics import clustered_mean_se, expected_kl_metrics, kl_metrics
+    from pobench.kit.exact_eval import exact_metrics, policy_log_probs
 
     task, reference, tok, trees, _ = exact_reference
     a = perturbed(reference, 0.1, seed=1)

@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 import math
 
-from bench.cli import main
-from bench.core.record import read_records
+from pobench.cli import main
+from pobench.core.record import read_records
+
 from tests.helpers import hh_rows, tiny_classifier, write_imdb
 
 

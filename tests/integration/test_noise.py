@@ -3,7 +3,8 @@ argument stops before any work."""
 
 from __future__ import annotations
 
-from bench.cli import main
+from pobench.cli import main
+
 from tests.helpers import SMALL_BUDGET
 
 SETS = [arg for k, v in SMALL_BUDGET.items() for arg in ("--set", f"{k}={v}")]

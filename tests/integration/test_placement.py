@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import re
 
-from bench.core.record import read_records
+from pobench.core.record import read_records
+
 from tests.helpers import sweep
 
 

@@ -8,7 +8,8 @@ folder holding its entry_points.txt, on sys.path.
 import importlib
 import tomllib
 
-from algorithms import ALGORITHMS
+from pobench.algorithms import ALGORITHMS
+
 from tests.helpers import TESTS, assert_meets_contract, smoke_runs_of
 
 PLUGIN = TESTS / "plugin_example"

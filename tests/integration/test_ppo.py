@@ -14,22 +14,21 @@ import random
 
 import pytest
 import torch
-
-from algorithms import ALGORITHMS
-from algorithms.base import TrainContext
-from algorithms.ppo import PPOParams
-from bench.core.cache import ArtifactCache
-from bench.core.curve import Curve
-from bench.core.generation import sample
-from bench.core.metrics import mean_se
-from bench.core.models import TinyLlama, load_model, load_tokenizer
-from bench.core.settings import Budget, SFTSettings
-from bench.core.tokenizer import train_bpe_tokenizer
-from bench.kit.preference import PAIRS, read_jsonl, write_jsonl
-from bench.kit.reward_model import RewardModelSettings, load_reward_scorer, prepare_reward_model
-from bench.kit.sft import sft_train
-from tasks import TASKS
-from tasks.base import SFTExample
+from pobench.algorithms import ALGORITHMS
+from pobench.algorithms.ppo import PPOParams
+from pobench.contracts.adapter import TrainContext
+from pobench.contracts.task import SFTExample
+from pobench.core.cache import ArtifactCache
+from pobench.core.curve import Curve
+from pobench.core.generation import sample
+from pobench.core.metrics import mean_se
+from pobench.core.models import TinyLlama, load_model, load_tokenizer
+from pobench.core.settings import Budget, SFTSettings
+from pobench.core.tokenizer import train_bpe_tokenizer
+from pobench.kit.preference import PAIRS, read_jsonl, write_jsonl
+from pobench.kit.reward_model import RewardModelSettings, load_reward_scorer, prepare_reward_model
+from pobench.kit.sft import sft_train
+from pobench.tasks import TASKS
 
 NAMES = ("policy_loss", "value_loss", "clip_frac", "approx_kl", "entropy", "score", "kl_penalty", "kl_coef", "loss")
 FAST = {"updates": 2, "rollout_prompts": 8, "ppo_epochs": 2, "minibatch_size": 4}
@@ -180,7 +179,7 @@ def test_reward_model_learns_the_preference_and_is_built_once(setup):
 def test_critic_from_the_reward_model_reads_its_normalized_score(setup):
     """critic_init=reward_model: the critic's head at a sequence's last token is the reward model's score,
     normalized as PPO's rewards are; with critic_init=sft the head starts at 0."""
-    from algorithms.ppo import Critic
+    from pobench.algorithms.ppo import Critic
 
     cache = ArtifactCache(setup["cache"], log=lambda _: None)
     art = prepare_reward_model(cache, setup["reference"], setup["data"], RewardModelSettings(), log=lambda _: None)

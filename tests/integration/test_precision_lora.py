@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import pytest
-
-from bench.cli import main
-from bench.core.params import SettingsError
-from bench.core.record import read_records
-from bench.harness.spec import resolve_spec
+from pobench.cli import main
+from pobench.core.params import SettingsError
+from pobench.core.record import read_records
+from pobench.harness.spec import resolve_spec
 
 SMALL = ["--set", "train_examples=64", "--set", "eval_prompts=16", "--set", "eval_samples=2"]
 

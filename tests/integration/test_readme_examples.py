@@ -3,11 +3,11 @@
 import re
 
 import pytest
+from pobench.algorithms import ALGORITHMS
+from pobench.harness.pipeline import run_cell
+from pobench.harness.spec import resolve_spec
+from pobench.tasks import TASKS
 
-from algorithms import ALGORITHMS
-from bench.harness.pipeline import run_cell
-from bench.harness.spec import resolve_spec
-from tasks import TASKS
 from tests.helpers import ROOT
 
 README = (ROOT / "README.md").read_text()

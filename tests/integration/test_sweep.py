@@ -5,9 +5,10 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-from algorithms import ALGORITHMS
-from algorithms.dpo import DPO
-from bench.core.record import RunRecord, read_records
+from pobench.algorithms import ALGORITHMS
+from pobench.algorithms.dpo import DPO
+from pobench.core.record import RunRecord, read_records
+
 from tests.helpers import RaisingAdapter, sweep
 
 

@@ -6,10 +6,9 @@ from __future__ import annotations
 import math
 
 import pytest
-
-from bench.cli import main
-from bench.core.record import read_records
-from tasks import TASKS
+from pobench.cli import main
+from pobench.core.record import read_records
+from pobench.tasks import TASKS
 
 
 def arithmetic():

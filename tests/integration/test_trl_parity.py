@@ -2,7 +2,7 @@
 
 For every adapter: build its trainer exactly as it trains (``adapter.build_trainer``), take one batch from
 the trainer's own data loader, and let TRL compute the loss. Then recompute that loss with the function in
-algorithms/losses.py from log-probs this test computes itself (a plain forward of fresh copies of the policy
+bench/contracts/losses.py from log-probs this test computes itself (a plain forward of fresh copies of the policy
 and reference, token log-probs gathered and masked to the completion as each trainer masks them). Agreement
 shows the adapter set TRL's loss type, β (and γ, λ, weights), summing or averaging over tokens and the
 batch mean as intended. Non-default hyperparameters are used, so an adapter that dropped one would fail; a
@@ -17,11 +17,9 @@ from pathlib import Path
 
 import pytest
 import torch
-from torch.testing import assert_close
-
-from algorithms import ALGORITHMS
-from algorithms.base import TrainContext
-from algorithms.losses import (
+from pobench.algorithms import ALGORITHMS
+from pobench.contracts.adapter import TrainContext
+from pobench.contracts.losses import (
     cpo_loss,
     dpo_loss,
     ipo_loss,
@@ -32,14 +30,15 @@ from algorithms.losses import (
     simpo_loss,
     token_mean_nll,
 )
-from bench.core.cache import ArtifactCache
-from bench.core.curve import Curve
-from bench.core.logprobs import gather_token_logprobs
-from bench.core.models import TinyLlama, load_model
-from bench.core.settings import Budget
-from bench.core.tokenizer import train_bpe_tokenizer
-from bench.kit.preference import PAIRS, UNPAIRED, unpaired_view, write_jsonl
-from tasks import TASKS
+from pobench.core.cache import ArtifactCache
+from pobench.core.curve import Curve
+from pobench.core.logprobs import gather_token_logprobs
+from pobench.core.models import TinyLlama, load_model
+from pobench.core.settings import Budget
+from pobench.core.tokenizer import train_bpe_tokenizer
+from pobench.kit.preference import PAIRS, UNPAIRED, unpaired_view, write_jsonl
+from pobench.tasks import TASKS
+from torch.testing import assert_close
 
 # Hand-written pairs of different lengths (so averaging and summing differ), chosen before rejected.
 PAIRS_ROWS = [
@@ -203,7 +202,7 @@ def test_trl_loss_matches_pobench_loss(algo, folders, tmp_path):
 @pytest.mark.parametrize("algo", ["cpo", "orpo"])
 def test_reference_free_trainers_count_the_tokens_of_their_batches(algo, folders, tmp_path):
     """TRL's CPO/ORPO trainers do not count tokens; paired_dataset_tokens must equal what their batches hold."""
-    from bench.kit.trl_support import paired_dataset_tokens
+    from pobench.kit.trl_support import paired_dataset_tokens
 
     trainer = ALGORITHMS.get(algo)().build_trainer(make_context(algo, folders, tmp_path))
     in_batches = sum(

@@ -6,11 +6,11 @@ loss = max(0, 1 − β·[(log π(y_w|x) − log π_ref(y_w|x)) − (log π(y_l|x
 
 from dataclasses import dataclass
 
-from algorithms import register
-from algorithms.base import TrainContext
-from algorithms.defaults import DEFAULT_LR
-from bench.core.params import param
-from bench.kit.trl_support import TRLAdapter, preference_trainer
+from pobench.algorithms import register
+from pobench.contracts.adapter import TrainContext
+from pobench.contracts.defaults import DEFAULT_LR
+from pobench.core.params import param
+from pobench.kit.trl_support import TRLAdapter, preference_trainer
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ def test_one_cell_on_two_processes(bench_dirs, default_cells, tmp_path):
     torchrun = shutil.which("torchrun", path=str(Path(sys.executable).parent)) or "torchrun"
     out = tmp_path / "results"
     command = [
-        torchrun, "--nproc_per_node", "2", "-m", "bench.cli", "run", "dpo",
+        torchrun, "--nproc_per_node", "2", "-m", "pobench.cli", "run", "dpo",
         "--set", "train_examples=64", "--set", "eval_prompts=16", "--set", "eval_samples=2",
         "--out", str(out), "--cache", str(bench_dirs["cache"]),
     ]  # fmt: skip

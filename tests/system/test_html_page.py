@@ -13,8 +13,8 @@ import subprocess
 from urllib.parse import quote
 
 import pytest
+from pobench.reports.publish import write_outputs
 
-from bench.reports.publish import write_outputs
 from tests.helpers import hand_made_records
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")

@@ -9,9 +9,9 @@ import threading
 import time
 
 import pytest
+from pobench.cli import main
+from pobench.core.record import read_records
 
-from bench.cli import main
-from bench.core.record import read_records
 from tests.helpers import assert_run_matches_record, sweep_runs
 
 # --no-frontier: one cell per algorithm (a sweep runs each over its frontier grid unless told otherwise)

@@ -13,9 +13,8 @@ from pathlib import Path
 
 import pytest
 import torch
-
-from bench.cli import main
-from bench.core.model_store import converted_folder
+from pobench.cli import main
+from pobench.core.model_store import converted_folder
 
 # ---- slow: the real model ----
 
@@ -23,14 +22,14 @@ from bench.core.model_store import converted_folder
 @pytest.fixture(scope="module")
 def smollm2_folder():
     """The converted model (from the machine's model store; converted here on first use)."""
-    from bench.core.models import SmolLM2
+    from pobench.core.models import SmolLM2
 
     return SmolLM2().folder()
 
 
 @pytest.mark.slow
 def test_conversion_is_reused_from_the_store(smollm2_folder):
-    from bench.core.models import SMOLLM2_GGUF
+    from pobench.core.models import SMOLLM2_GGUF
 
     logs: list[str] = []
     start = time.perf_counter()
@@ -45,8 +44,8 @@ def test_conversion_is_reused_from_the_store(smollm2_folder):
 
 @pytest.mark.slow
 def test_the_real_model_writes_english_and_samples_from_its_own_distribution(smollm2_folder):
-    from bench.core.generation import sampling_config
-    from bench.core.models import load_model, load_tokenizer
+    from pobench.core.generation import sampling_config
+    from pobench.core.models import load_model, load_tokenizer
 
     model, tokenizer = load_model(smollm2_folder).eval(), load_tokenizer(smollm2_folder)
     assert 134e6 < sum(p.numel() for p in model.parameters()) < 135e6

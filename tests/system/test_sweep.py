@@ -8,14 +8,15 @@ import signal
 import subprocess
 import sys
 
-from bench.core.record import RunRecord, read_records
+from pobench.core.record import RunRecord, read_records
+
 from tests.helpers import ROOT
 
 
 def test_sweep_killed_mid_cell_resumes_without_redoing_finished_cells(bench_dirs, default_cells, tmp_path):
     out = tmp_path / "results"
     command = [
-        sys.executable, "-m", "bench.cli", "sweep", "--algos", "sft,dpo,cpo", "--seeds", "0", "--no-frontier",
+        sys.executable, "-m", "pobench.cli", "sweep", "--algos", "sft,dpo,cpo", "--seeds", "0", "--no-frontier",
         "--set", "train_examples=512", "--set", "eval_prompts=16", "--set", "eval_samples=2",
         "--out", str(out), "--cache", str(bench_dirs["cache"]), "--quiet",
     ]  # fmt: skip

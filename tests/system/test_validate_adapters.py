@@ -4,8 +4,8 @@ check trains with the validation recipe, 30 s to 2 min on a 2-core CPU)."""
 from __future__ import annotations
 
 import pytest
+from pobench.algorithms import ALGORITHMS
 
-from algorithms import ALGORITHMS
 from tests.validation_variants import register_wrong
 
 pytestmark = pytest.mark.slow
@@ -18,7 +18,7 @@ SHORT_OF_TOLERANCE = {"dpo", "ipo", "ppo", "rloo"}
 def with_target() -> list[str]:
     """Registered adapters, plugins included, that declare a target under their validation recipe (PPO and RLOO:
     with reward=gold). A plugin's check must pass its own ``validation_tolerance``."""
-    from bench.harness.validate import plan
+    from pobench.harness.validate import plan
 
     return [name for name in ALGORITHMS.names() if plan(name, [0], {}).check.tolerance is not None]
 
@@ -26,7 +26,7 @@ def with_target() -> list[str]:
 @pytest.fixture(scope="module")
 def checks(tmp_path_factory):
     """One validation per adapter, run on first use and shared by the tests below."""
-    from bench.harness.validate import validate
+    from pobench.harness.validate import validate
 
     done: dict = {}
     root = tmp_path_factory.mktemp("validate")

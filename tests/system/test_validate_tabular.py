@@ -8,8 +8,8 @@ from __future__ import annotations
 import math
 
 import pytest
+from pobench.harness.validate import validate
 
-from bench.harness.validate import validate
 from tests.validation_variants import WRONG, register_wrong
 
 pytestmark = pytest.mark.slow

@@ -7,11 +7,11 @@ import math
 import sys
 
 import pytest
+from pobench.cli import main
+from pobench.core.record import read_records
+from pobench.harness.tracking import Tracker
+from pobench.reports.dashboard import frontier_plot_names, metrics_named, specification
 
-from bench.cli import main
-from bench.core.record import read_records
-from bench.harness.tracking import Tracker
-from bench.reports.dashboard import frontier_plot_names, metrics_named, specification
 from tests.helpers import assert_run_matches_record, read_runs, sweep_runs
 
 SMALL = ["--set", "train_examples=64", "--set", "eval_prompts=16", "--set", "eval_samples=2"]

@@ -9,44 +9,50 @@ from __future__ import annotations
 import ast
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
+from pobench.cli import COMMANDS
 
-from bench.cli import COMMANDS
 from tests.helpers import ROOT
 
-PACKAGES = ("bench", "algorithms", "tasks")
+# The folders of the source and the import names they install as (pyproject.toml's package-dir).
+PACKAGES = {"bench": "pobench", "algorithms": "pobench.algorithms", "tasks": "pobench.tasks"}
 
-# Lowest first. A module belongs to the layer of its longest matching prefix and may import only from its own
-# layer or a lower one.
+# Lowest first: the folders of each layer. A module is in the layer of its own folder and may import only from
+# its own layer or a lower one.
 LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("toolkit", ("bench", "bench.core")),
-    ("contracts", ("tasks.base", "algorithms.base", "algorithms.defaults", "algorithms.losses", "algorithms.ppo_math")),
-    ("kit", ("bench.kit",)),
+    ("toolkit", ("bench", "bench/core")),
+    ("contracts", ("bench/contracts",)),
+    ("kit", ("bench/kit",)),
     ("plugins", ("algorithms", "tasks")),
-    ("reports", ("bench.reports",)),
-    ("harness", ("bench.harness",)),
-    ("cli", ("bench.cli",)),
+    ("reports", ("bench/reports",)),
+    ("harness", ("bench/harness",)),
+    ("cli", ("bench/cli",)),
 )
 
 # Imported inside the function that needs them, for start-up time: each is heavy (or optional) and only some
-# paths use it. transformers' model and trainer code takes 2-5 s to import: with it at the top of bench.core.models,
+# paths use it. transformers' model and trainer code takes 2-5 s to import: with it at the top of pobench.core.models,
 # `pobench run` with a typo took 6-11 s to say so instead of 3.5.
 LAZY_LIBRARIES = {
     "transformers", "tokenizers", "trl", "datasets", "ray", "wandb", "matplotlib", "peft", "accelerate", "scipy",
     "vaderSentiment", "huggingface_hub", "pandas", "gguf", "playwright", "wandb_workspaces",
 }  # fmt: skip
 # The command dispatcher loads a command's modules only when that command runs (`pobench --help` is instant).
-LAZY_MODULES = {"bench.cli"}
+LAZY_MODULES = {"pobench.cli"}
+
+
+FOLDERS: dict[str, str] = {}  # module name -> its folder, relative to the root
 
 
 def module_sources(root: Path = ROOT) -> dict[str, str]:
     out = {}
-    for package in PACKAGES:
-        for path in sorted((root / package).rglob("*.py")):
-            parts = path.relative_to(root).with_suffix("").parts
-            name = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+    for folder, package in PACKAGES.items():
+        for path in sorted((root / folder).rglob("*.py")):
+            parts = path.relative_to(root / folder).with_suffix("").parts
+            name = ".".join((package, *(parts[:-1] if parts[-1] == "__init__" else parts)))
+            FOLDERS[name] = path.parent.relative_to(root).as_posix()
             out[name] = path.read_text()
     return out
 
@@ -73,15 +79,22 @@ def imports_of(name: str, source: str, known: set[str]) -> list[tuple[str, int, 
     return out
 
 
+def folder_of(module: str) -> str:
+    """The folder a module's file is in (a package's own folder for its __init__)."""
+    if module in FOLDERS:
+        return FOLDERS[module]
+    for folder, package in sorted(PACKAGES.items(), key=lambda item: -len(item[1])):
+        if module.startswith(package + "."):
+            return "/".join((folder, *module[len(package) + 1 :].split(".")[:-1]))
+    return module.replace(".", "/")
+
+
 def layer_of(module: str) -> int:
-    best, index = -1, -1
-    for i, (_, prefixes) in enumerate(LAYERS):
-        for prefix in prefixes:
-            if (module == prefix or module.startswith(prefix + ".")) and len(prefix) > best:
-                best, index = len(prefix), i
-    if index < 0:
-        raise AssertionError(f"{module} is in no layer: add it to LAYERS")
-    return index
+    folder = folder_of(module)
+    for i, (_, folders) in enumerate(LAYERS):
+        if folder in folders:
+            return i
+    raise AssertionError(f"{module} (folder {folder}) is in no layer: add its folder to LAYERS")
 
 
 def graph(sources: dict[str, str]) -> dict[str, list[tuple[str, int, bool]]]:
@@ -166,20 +179,76 @@ def hidden_imports(sources: dict[str, str]) -> list[str]:
 
 def test_the_checks_catch_what_they_look_for():
     made_up = {
-        "bench.core.low": "from bench.harness.high import x\n",
-        "bench.harness.high": "from bench.harness.other import y\n",
-        "bench.harness.other": "def f():\n    import json\n    from bench.harness.high import x\n",
+        "pobench.core.low": "from pobench.harness.high import x\n",
+        "pobench.harness.high": "from pobench.harness.other import y\n",
+        "pobench.harness.other": "def f():\n    import json\n    from pobench.harness.high import x\n",
     }
     assert upward_imports(made_up) == [
-        "bench.core.low:1 imports bench.harness.high: layer toolkit may not import harness"
+        "pobench.core.low:1 imports pobench.harness.high: layer toolkit may not import harness"
     ]
-    assert cycles(made_up) == [["bench.harness.high", "bench.harness.other"]]
+    assert cycles(made_up) == [["pobench.harness.high", "pobench.harness.other"]]
     assert hidden_imports(made_up) == [
-        "bench.harness.other:2 imports json inside f()",
-        "bench.harness.other:3 imports bench inside f()",
+        "pobench.harness.other:2 imports json inside f()",
+        "pobench.harness.other:3 imports pobench inside f()",
     ]
     with pytest.raises(AssertionError, match="in no layer"):
         layer_of("elsewhere.module")
+
+
+def old_name_imports(sources: dict[str, str]) -> list[str]:
+    """Imports of pobench's old top-level names (bench, algorithms, tasks)."""
+    problems = []
+    for name, src in sources.items():
+        for node in ast.walk(ast.parse(src)):
+            if isinstance(node, ast.Import):
+                roots = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and not node.level:
+                roots = [node.module or ""]
+            else:
+                continue
+            problems += [f"{name}:{node.lineno} imports {r}" for r in roots if r.split(".")[0] in PACKAGES]
+    return problems
+
+
+def test_nothing_imports_an_old_top_level_name():
+    assert old_name_imports({"m": "import os\nfrom algorithms.base import Adapter\n"}) == [
+        "m:2 imports algorithms.base"
+    ]
+    tests = {str(p.relative_to(ROOT)): p.read_text() for p in sorted((ROOT / "tests").rglob("*.py"))}
+    assert old_name_imports(module_sources() | tests) == []
+
+
+def test_the_install_has_one_top_level_name():
+    """pyproject.toml installs every package folder, each under pobench, and nothing else."""
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+    assert {v: k for k, v in config["package-dir"].items()} == PACKAGES
+    folders = {p.parent for folder in PACKAGES for p in (ROOT / folder).rglob("__init__.py")}
+    expected = set()
+    for path in folders:
+        top, *rest = path.relative_to(ROOT).parts
+        expected.add(".".join((PACKAGES[top], *rest)))
+    assert sorted(config["packages"]) == sorted(expected)
+
+
+def test_an_old_name_is_refused_with_the_new_one(tmp_path):
+    """From a checkout (the old folders on sys.path) the old names are refused; another package named tasks loads."""
+    code = (
+        "import pobench\n"
+        "for old in ('algorithms', 'tasks', 'bench'):\n"
+        "    try: __import__(old)\n"
+        "    except ModuleNotFoundError as exc: print(exc)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
+    lines = out.stdout.strip().splitlines()
+    assert lines[0].startswith("'algorithms' is pobench's old package name: import pobench.algorithms instead")
+    assert "algorithms.base -> pobench.contracts.adapter" in lines[0]
+    assert "tasks.base -> pobench.contracts.task" in lines[1]
+    assert lines[2] == "'bench' is pobench's old package name: import pobench instead"
+    (tmp_path / "tasks").mkdir()
+    (tmp_path / "tasks" / "__init__.py").write_text("WHO = 'another tasks package'\n")
+    code = "import pobench, sys; sys.path.insert(0, sys.argv[1]); import tasks; print(tasks.WHO)"
+    out = subprocess.run([sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "another tasks package"
 
 
 def test_every_module_is_in_a_layer():
@@ -202,7 +271,7 @@ def test_imports_are_at_module_top_except_lazy_libraries():
 def test_each_command_is_a_module_of_its_own():
     sources = module_sources()
     for command, (module, _) in COMMANDS.items():
-        tree = ast.parse(sources[f"bench.cli.{module}"])
+        tree = ast.parse(sources[f"pobench.cli.{module}"])
         functions = {node.name for node in tree.body if isinstance(node, ast.FunctionDef)}
         assert {"add_arguments", "run"} <= functions, f"pobench {command}: bench/cli/{module}.py"
 
@@ -211,9 +280,10 @@ def test_a_command_loads_no_heavy_library_before_it_runs():
     """Importing every command and discovering every adapter and task loads none of the libraries kept lazy for
     start-up time (torch itself is needed by every model and is imported at top)."""
     code = (
-        "import sys; from bench.cli import COMMANDS; import importlib\n"
-        "for module, _ in COMMANDS.values(): importlib.import_module('bench.cli.' + module)\n"
-        "from algorithms import ALGORITHMS; from tasks import TASKS; ALGORITHMS.names(); TASKS.names()\n"
+        "import sys; from pobench.cli import COMMANDS; import importlib\n"
+        "for module, _ in COMMANDS.values(): importlib.import_module('pobench.cli.' + module)\n"
+        "from pobench.algorithms import ALGORITHMS; from pobench.tasks import TASKS\n"
+        "ALGORITHMS.names(); TASKS.names()\n"
         "heavy = ['trl', 'peft', 'ray', 'wandb', 'matplotlib', 'datasets', 'playwright', "
         "'transformers.modeling_utils', 'transformers.trainer_utils', 'transformers.trainer_callback']\n"
         "print([m for m in heavy if m in sys.modules])"
@@ -224,8 +294,8 @@ def test_a_command_loads_no_heavy_library_before_it_runs():
 
 def test_help_loads_no_command():
     """`pobench --help` answers from the dispatcher: torch and the commands stay unloaded."""
-    code = "import sys; from bench.cli import main\ntry: main(['--help'])\nexcept SystemExit: pass\n"
-    code += "print(sorted(m for m in sys.modules if m == 'torch' or m.startswith('bench.cli.')))"
+    code = "import sys; from pobench.cli import main\ntry: main(['--help'])\nexcept SystemExit: pass\n"
+    code += "print(sorted(m for m in sys.modules if m == 'torch' or m.startswith('pobench.cli.')))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
     assert out.stdout.strip().splitlines()[-1] == "[]"
 

@@ -1,9 +1,8 @@
 """Best-of-n's nested selection on hand-made scores: which of a slot's draws each cell keeps."""
 
 import pytest
-
-from algorithms.best_of_n import POOL, BestOfN, kept_indices, pool_size, subset
-from bench.core.generation import Samples
+from pobench.algorithms.best_of_n import POOL, BestOfN, kept_indices, pool_size, subset
+from pobench.core.generation import Samples
 
 # two slots of four draws (POOL = 4, k = 2 slots of one prompt): slot 0 owns draws 0-3, slot 1 draws 4-7
 SCORES = [0.1, 0.9, 5.0, 5.0, 0.7, 0.2, 0.0, 9.0]

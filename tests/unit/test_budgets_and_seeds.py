@@ -4,11 +4,10 @@ and a completion cut at the length limit scores the task's floor."""
 
 from __future__ import annotations
 
+import pobench.algorithms  # noqa: F401  (registers the adapters before pobench.kit.trl_support, which they import, is loaded)
 import pytest
-
-import algorithms  # noqa: F401  (registers the adapters before bench.kit.trl_support, which they import, is loaded)
-from bench.kit.preference import UNPAIRED, write_jsonl
-from tasks import make_task
+from pobench.kit.preference import UNPAIRED, write_jsonl
+from pobench.tasks import make_task
 
 PAIRS, BATCH = 64, 8
 # data_pairs above PAIRS: a sampled pair whose two completions are equal is dropped, and PAIRS must remain
@@ -19,8 +18,8 @@ def test_kto_reads_the_same_rows_in_an_order_drawn_by_the_seed(tmp_path):
     itself: with the same data (a preference file is the same for every seed), two seeds see other batches."""
     from types import SimpleNamespace
 
-    from bench.core.settings import Budget
-    from bench.kit.trl_support import unpaired_dataset
+    from pobench.core.settings import Budget
+    from pobench.kit.trl_support import unpaired_dataset
 
     rows = [{"prompt": f"p{i}", "completion": f" c{i}{label}", "label": label} for i in range(16) for label in (1, 0)]
     write_jsonl(tmp_path / UNPAIRED, [{**r, "label": bool(r["label"])} for r in rows])

@@ -1,10 +1,9 @@
 import json
 
 import pytest
-
-from bench.core.atomic import write_json_atomic
-from bench.core.cache import ArtifactCache
-from bench.core.record import RunRecord, read_records, record_path, write_record
+from pobench.core.atomic import write_json_atomic
+from pobench.core.cache import ArtifactCache
+from pobench.core.record import RunRecord, read_records, record_path, write_record
 
 
 def test_cache_builds_once_and_reuses_by_key(tmp_path):

@@ -1,8 +1,8 @@
 """Bad input: a one-line error naming the value and what is accepted, before any work, no traceback."""
 
 import pytest
+from pobench.cli import main
 
-from bench.cli import main
 from tests.helpers import hand_made_records
 
 
@@ -42,8 +42,8 @@ def test_show_without_records_says_where_it_looked(tmp_path, capsys):
 
 
 def test_show_labels_rows_with_their_non_default_hyperparameters():
-    from bench.core.record import RunRecord
-    from bench.reports.report import algo_label
+    from pobench.core.record import RunRecord
+    from pobench.reports.report import algo_label
 
     def record(hparams):
         return RunRecord(
@@ -64,7 +64,7 @@ def test_show_labels_rows_with_their_non_default_hyperparameters():
 
 
 def _hand_made_folder(tmp_path):
-    from bench.core.atomic import write_json_atomic
+    from pobench.core.atomic import write_json_atomic
 
     for i, record in enumerate(hand_made_records()):
         write_json_atomic(tmp_path / "records" / f"r{i}.json", record.to_json())

@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 
 import pytest
+from pobench.cli import main
+from pobench.core.atomic import write_json_atomic
+from pobench.reports.dashboard import curve_metrics, metrics_named, specification, to_report, varying_hyperparameters
 
-from bench.cli import main
-from bench.core.atomic import write_json_atomic
-from bench.reports.dashboard import curve_metrics, metrics_named, specification, to_report, varying_hyperparameters
 from tests.helpers import hand_made_records, record
 
 

@@ -7,9 +7,9 @@ import math
 
 import numpy as np
 import pytest
+from pobench.core import exact
+from pobench.core.enumeration import enumerable, leaf_log_probs, leaves, tree_size
 
-from bench.core import exact
-from bench.core.enumeration import enumerable, leaf_log_probs, leaves, tree_size
 from tests.helpers import word_level_llama
 
 HALF = np.log([0.5, 0.5])
@@ -96,7 +96,7 @@ def test_word_level_tokenizer_round_trips_completions(small_model):
 def test_leaves_sum_to_one_and_match_the_scorer_and_sampler(small_model):
     from collections import Counter
 
-    from bench.core.generation import sample, score
+    from pobench.core.generation import sample, score
 
     model, tok = small_model
     assert enumerable(model, tok, 3)
@@ -119,8 +119,8 @@ def test_leaves_sum_to_one_and_match_the_scorer_and_sampler(small_model):
 
 
 def test_the_target_scan_names_the_factor_a_policy_is_closest_to():
-    from bench.core.exact import tilt
-    from bench.kit.exact_eval import PromptTree, Target, closest_target
+    from pobench.core.exact import tilt
+    from pobench.kit.exact_eval import PromptTree, Target, closest_target
 
     ref = np.log(np.array([0.5, 0.3, 0.2]))
     gold = np.array([0.0, 0.5, 1.0])
@@ -134,9 +134,9 @@ def test_the_target_scan_names_the_factor_a_policy_is_closest_to():
 
 
 def test_scanned_targets_multiply_the_knob():
-    from algorithms.dpo import DPO
-    from bench.harness.evaluate import TARGET_SCAN, scanned_target
-    from bench.harness.spec import resolve_spec
+    from pobench.algorithms.dpo import DPO
+    from pobench.harness.evaluate import TARGET_SCAN, scanned_target
+    from pobench.harness.spec import resolve_spec
 
     spec, _ = resolve_spec("dpo", "exact", "tiny", 0, {"beta": "3"})
     target = scanned_target(DPO(), spec.hparams, spec.data)
@@ -145,8 +145,9 @@ def test_scanned_targets_multiply_the_knob():
 
 
 def test_no_scan_where_the_knob_is_not_in_the_target():
-    from bench.harness.evaluate import scanned_target
-    from bench.harness.spec import resolve_spec
+    from pobench.harness.evaluate import scanned_target
+    from pobench.harness.spec import resolve_spec
+
     from tests.validation_variants import ReferenceFreeAsDPO
 
     spec, _ = resolve_spec("cpo", "exact", "tiny", 0, {"beta": "3"})

@@ -7,12 +7,12 @@ import math
 
 import pandas as pd
 import pytest
+from pobench.cli import main
+from pobench.core.params import SettingsError
+from pobench.harness.spec import resolve_spec
+from pobench.tasks import make_task
+from pobench.tasks.file_task import DataFileError
 
-from bench.cli import main
-from bench.core.params import SettingsError
-from bench.harness.spec import resolve_spec
-from tasks import make_task
-from tasks.file_task import DataFileError
 from tests.helpers import pairs, write_jsonl
 
 

@@ -8,8 +8,7 @@ import warnings
 
 import numpy as np
 import pytest
-
-from bench.reports.frontier import (
+from pobench.reports.frontier import (
     FrontierPoint,
     best_of_n_curve,
     best_of_n_kl_bound,
@@ -249,7 +248,7 @@ def test_frontier_reward_at():
 
 
 def test_reward_within_a_budget_stays_at_the_best_point_while_the_grid_reaches_further():
-    from bench.reports.frontier import reach_within, reward_within
+    from pobench.reports.frontier import reach_within, reward_within
 
     # (8, 0.45) is dominated by (4, 0.5): the envelope ends at KL 4, but the grid went as far as KL 8
     points = [(1.0, 0.2), (4.0, 0.5), (8.0, 0.45)]

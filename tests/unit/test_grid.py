@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import pytest
-
-from algorithms import ALGORITHMS
-from bench.cli import main
-from bench.core.params import SettingsError
-from bench.harness.grid import DEFAULT_ALGOS, SweepConfig, expand, load_config, resolve_cells
+from pobench.algorithms import ALGORITHMS
+from pobench.cli import main
+from pobench.core.params import SettingsError
+from pobench.harness.grid import DEFAULT_ALGOS, SweepConfig, expand, load_config, resolve_cells
 
 FRONTIER_SIZE_OF_BEST_OF_N = ["2", "4", "8", "16"]
 

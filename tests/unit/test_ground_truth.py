@@ -7,7 +7,7 @@ import math
 
 
 def test_validate_rejects_unknown_algorithm_and_setting(tmp_path, capsys):
-    from bench.cli import main
+    from pobench.cli import main
 
     assert main(["validate", "dpoo", "--out", str(tmp_path)]) == 2
     assert "unknown algorithm 'dpoo'" in capsys.readouterr().err
@@ -22,7 +22,7 @@ def test_validate_rejects_unknown_algorithm_and_setting(tmp_path, capsys):
 
 
 def test_a_target_distance_needs_a_target():
-    from bench.harness.validate import Check
+    from pobench.harness.validate import Check
 
     class Rec:
         status, metrics = "ok", {"exact/kl": 0.1, "eval/kl": 0.1, "eval/kl_se": 0.01, "exact/reward": 0.5,
@@ -38,7 +38,7 @@ def test_a_target_distance_needs_a_target():
 
 def test_a_kl_bound_is_checked_as_a_bound():
     """best-of-n reports KL as the bound log n − (n−1)/n: the exact KL must lie at or below it."""
-    from bench.harness.validate import Check
+    from pobench.harness.validate import Check
 
     def rec(exact_kl: float):
         metrics = {"exact/kl": exact_kl, "eval/kl": 0.636, "eval/kl_se": 0.0, "eval/kl_is_bound": 1.0,

@@ -7,12 +7,11 @@ from __future__ import annotations
 import math
 
 import pytest
+from pobench.core.inference import min_detectable_difference, seeds_needed
+from pobench.core.record import RunRecord
+from pobench.reports.frontier import FrontierPoint
+from pobench.reports.headline import Headline, algorithm_row, build_headline, pooled_reference_rewards, to_markdown
 from pytest import approx
-
-from bench.core.inference import min_detectable_difference, seeds_needed
-from bench.core.record import RunRecord
-from bench.reports.frontier import FrontierPoint
-from bench.reports.headline import Headline, algorithm_row, build_headline, pooled_reference_rewards, to_markdown
 
 
 def cell(algo, seed, kl, reward, status="ok", beta=0.1, reference_rewards=None) -> RunRecord:
@@ -189,8 +188,7 @@ def test_gain_is_the_share_of_the_optimal_gain_where_the_optimum_is_trusted():
 
 def test_two_runs_agree_or_their_disagreements_are_named():
     import pandas as pd
-
-    from bench.reports.compare_runs import disagreements
+    from pobench.reports.compare_runs import disagreements
 
     def table(rows):
         return pd.DataFrame(rows, columns=["algo", "reward@4", "low@4", "high@4"]).set_index("algo")
@@ -215,9 +213,8 @@ def test_compare_runs_names_paired_flips_and_budgets_read_in_one_run_only():
     """Run A's paired test separates dpo above ipo at KL 4 (Holm p 0.01); in run B ipo's mean difference is ahead:
     a flip. kto is read on 3/3 seeds in A and 2/3 in B: listed as a reading gap, not as a disagreement."""
     import pandas as pd
-
-    from bench.core.inference import PairedComparison
-    from bench.reports.compare_runs import paired_flips, reading_gaps
+    from pobench.core.inference import PairedComparison
+    from pobench.reports.compare_runs import paired_flips, reading_gaps
 
     def run(mean, p, kto_reached):
         h = Headline((4.0,), pd.DataFrame(), math.nan)
@@ -236,7 +233,7 @@ def test_the_page_shows_the_paired_tables_under_the_headline():
     pairs; KL 2: dpo − ipo alone)."""
     from types import SimpleNamespace
 
-    from bench.reports.html_page import headline_html
+    from pobench.reports.html_page import headline_html
 
     page = headline_html(SimpleNamespace(headline=build_headline(records(), (1.0, 2.0, 4.0))))
     assert page.count('<table class="headline"') == 1 and page.count('<table class="paired"') == 2

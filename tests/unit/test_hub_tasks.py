@@ -6,9 +6,9 @@ import json
 
 import pandas as pd
 import pytest
+from pobench.tasks import make_task
+from pobench.tasks.preference_rows import DataFileError
 
-from tasks import make_task
-from tasks.preference_rows import DataFileError
 from tests.helpers import TOPICS, hh_rows, tiny_classifier, write_imdb
 
 
@@ -104,9 +104,8 @@ def test_imdb_prompts_corpus_and_classifier_gold(tmp_path):
 
 def test_conversations_go_through_the_model_chat_template(tmp_path):
     import datasets
-
-    from bench.core.models import load_tokenizer
-    from bench.core.tokenizer import train_bpe_tokenizer
+    from pobench.core.models import load_tokenizer
+    from pobench.core.tokenizer import train_bpe_tokenizer
 
     train_bpe_tokenizer(["hello there"] * 20, 300, tmp_path / "tok")
     tokenizer = load_tokenizer(tmp_path / "tok")

@@ -10,8 +10,7 @@ import warnings
 
 import numpy as np
 import pytest
-
-from bench.core.inference import (
+from pobench.core.inference import (
     compare_all,
     holm,
     min_detectable_difference,
@@ -22,7 +21,7 @@ from bench.core.inference import (
     seeds_needed,
     t_interval,
 )
-from bench.reports.frontier import bootstrap_ci, separated_ranks
+from pobench.reports.frontier import bootstrap_ci, separated_ranks
 
 approx = pytest.approx
 T_2 = 4.302653  # t_{2,0.975}

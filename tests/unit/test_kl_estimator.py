@@ -11,12 +11,11 @@ import copy
 
 import pytest
 import torch
-
-from bench.core.generation import sample, score, score_pair
-from bench.core.metrics import analytic_kl, expected_kl_metrics, kl_metrics
-from bench.core.models import TinyLlama, load_model, load_tokenizer
-from bench.core.tokenizer import train_bpe_tokenizer
-from tasks import TASKS
+from pobench.core.generation import sample, score, score_pair
+from pobench.core.metrics import analytic_kl, expected_kl_metrics, kl_metrics
+from pobench.core.models import TinyLlama, load_model, load_tokenizer
+from pobench.core.tokenizer import train_bpe_tokenizer
+from pobench.tasks import TASKS
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,4 @@
-"""Every preference loss in algorithms/losses.py against numbers worked by hand (the arithmetic is in each docstring).
+"""Each preference loss (bench/contracts/losses.py) against hand-worked numbers (the arithmetic is in each docstring).
 
 σ(1) = 1 / (1 + e⁻¹) = 0.7310585786..., so −log σ(1) = log(1 + e⁻¹) = 0.3132616875... and −log σ(0) = ln 2.
 """
@@ -7,9 +7,7 @@ import math
 
 import pytest
 import torch
-from torch.testing import assert_close
-
-from algorithms.losses import (
+from pobench.contracts.losses import (
     cpo_loss,
     dpo_loss,
     ipo_loss,
@@ -21,6 +19,7 @@ from algorithms.losses import (
     simpo_loss,
     token_mean_nll,
 )
+from torch.testing import assert_close
 
 NEG_LOG_SIG_1 = math.log1p(math.exp(-1.0))  # 0.31326168751822286
 SIG_1 = 1 / (1 + math.exp(-1.0))  # 0.7310585786300049

@@ -4,10 +4,8 @@ import math
 
 import pytest
 import torch
-from torch.testing import assert_close
-
-from bench.core.labeling import bradley_terry_labels, bradley_terry_prob
-from bench.core.metrics import (
+from pobench.core.labeling import bradley_terry_labels, bradley_terry_prob
+from pobench.core.metrics import (
     analytic_kl,
     clustered_mean_se,
     kl_metrics,
@@ -16,6 +14,7 @@ from bench.core.metrics import (
     sequence_kl,
     win_rate,
 )
+from torch.testing import assert_close
 
 
 def test_mean_se_by_hand():
@@ -95,7 +94,7 @@ def test_bradley_terry_noise_matches_its_probability():
 
 def test_gather_token_logprobs_matches_log_softmax_by_hand():
     """logits (0, ln 3) → probs (1/4, 3/4): log-prob of token 1 is ln 0.75."""
-    from bench.core.logprobs import gather_token_logprobs
+    from pobench.core.logprobs import gather_token_logprobs
 
     logits = torch.tensor([[[0.0, math.log(3.0)]]])
     assert_close(gather_token_logprobs(logits, torch.tensor([[1]])), torch.tensor([[math.log(0.75)]]))
@@ -103,7 +102,7 @@ def test_gather_token_logprobs_matches_log_softmax_by_hand():
 
 def test_best_of_n_kl_bound_by_hand():
     """log n − (n−1)/n: n=1 → 0; n=2 → ln 2 − ½ = 0.193147...; n=4 → ln 4 − ¾ = 0.636294..."""
-    from algorithms.best_of_n import best_of_n_kl_bound
+    from pobench.algorithms.best_of_n import best_of_n_kl_bound
 
     assert best_of_n_kl_bound(1) == 0.0
     assert best_of_n_kl_bound(2) == pytest.approx(math.log(2) - 0.5)
@@ -114,8 +113,7 @@ def test_expected_kl_metrics_by_hand():
     """Per sample Σ_t KL_t: 0.1+0.2 = 0.3, 0.3, 0.0+0.4 = 0.4, 0.2; prompts (k = 2): means 0.3 and 0.3, so
     mean 0.3 with SE 0; per token: 1.2 over 6 tokens = 0.2."""
     import torch
-
-    from bench.core.metrics import expected_kl_metrics
+    from pobench.core.metrics import expected_kl_metrics
 
     kls = [torch.tensor(v, dtype=torch.float64) for v in ([0.1, 0.2], [0.3], [0.0, 0.4], [0.2])]
     out = expected_kl_metrics(kls, k=2)
@@ -126,7 +124,7 @@ def test_expected_kl_metrics_by_hand():
 def test_fixed_prompt_se_by_hand():
     """Prompt 1: 0, 1 (mean 0.5, s² 0.5); prompt 2: 2, 2 (s² 0): √((0.5 + 0) / 2) / 2 = 0.25. The clustered se over
     prompts also counts their spread (means 0.5 and 2: sd 1.0607, se 0.75)."""
-    from bench.core.metrics import fixed_prompt_se
+    from pobench.core.metrics import fixed_prompt_se
 
     assert fixed_prompt_se([0.0, 1.0, 2.0, 2.0], k=2) == pytest.approx(0.25)
     assert clustered_mean_se([0.0, 1.0, 2.0, 2.0], k=2)[1] == pytest.approx(0.75)

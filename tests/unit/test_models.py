@@ -1,9 +1,8 @@
 import pytest
 import torch
-
-from bench.core.models import ModelError, TinyLlama, load_model, load_tokenizer, resolve_model
-from bench.core.tokenizer import train_bpe_tokenizer
-from tasks import TASKS
+from pobench.core.models import ModelError, TinyLlama, load_model, load_tokenizer, resolve_model
+from pobench.core.tokenizer import train_bpe_tokenizer
+from pobench.tasks import TASKS
 
 
 @pytest.fixture(scope="module")

@@ -6,10 +6,10 @@ import math
 
 import numpy as np
 import pytest
+from pobench.core.inference import PairedComparison, min_detectable_difference, seeds_needed
+from pobench.reports.headline import Headline, power_summary
+from pobench.reports.noise import coverage_rows, eval_share_rows, power_rows, split_variance
 
-from bench.core.inference import PairedComparison, min_detectable_difference, seeds_needed
-from bench.reports.headline import Headline, power_summary
-from bench.reports.noise import coverage_rows, eval_share_rows, power_rows, split_variance
 from tests.helpers import record
 
 

@@ -1,8 +1,7 @@
 import pytest
-
-from algorithms import ALGORITHMS
-from bench.core.params import SettingsError, parse_assignments, parse_value
-from bench.harness.spec import resolve_spec
+from pobench.algorithms import ALGORITHMS
+from pobench.core.params import SettingsError, parse_assignments, parse_value
+from pobench.harness.spec import resolve_spec
 
 
 def test_parse_value_types():

@@ -7,10 +7,10 @@ from __future__ import annotations
 import math
 
 import pytest
+from pobench.harness.grid import SweepConfig, resolve_grid
+from pobench.harness.placement import DEGENERATE_TRUNCATION, Placement, proposals, reach_reason, reading_bias
+from pobench.reports.reach import is_placed
 
-from bench.harness.grid import SweepConfig, resolve_grid
-from bench.harness.placement import DEGENERATE_TRUNCATION, Placement, proposals, reach_reason, reading_bias
-from bench.reports.reach import is_placed
 from tests.helpers import record
 
 BUDGETS = (0.25, 1.0, 4.0)

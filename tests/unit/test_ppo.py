@@ -9,9 +9,8 @@ reward actually raises the gold reward of fresh samples on held-out prompts (abo
 from __future__ import annotations
 
 import pytest
-
-from algorithms.ppo import PPOParams
-from bench.core.params import SettingsError, build_settings
+from pobench.algorithms.ppo import PPOParams
+from pobench.core.params import SettingsError, build_settings
 
 GOOD, BAD = ["wonderful", "lovely", "superb", "great"], ["awful", "terrible", "boring", "dull"]
 

@@ -1,12 +1,10 @@
-"""PPO's arithmetic (algorithms/ppo_math.py) against numbers worked by hand in each docstring."""
+"""PPO's arithmetic (bench/contracts/ppo_math.py) against numbers worked by hand in each docstring."""
 
 import math
 
 import pytest
 import torch
-from torch.testing import assert_close
-
-from algorithms.ppo_math import (
+from pobench.contracts.ppo_math import (
     adaptive_kl_coef,
     approx_kl,
     clipped_surrogate_loss,
@@ -18,6 +16,7 @@ from algorithms.ppo_math import (
     masked_mean,
     masked_whiten,
 )
+from torch.testing import assert_close
 
 F64 = torch.float64
 

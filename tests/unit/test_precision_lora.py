@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 
-from bench.core.record import RunRecord
-from bench.harness.spec import resolve_spec
+from pobench.core.record import RunRecord
+from pobench.harness.spec import resolve_spec
+
 from tests.helpers import ROOT
 
 REFERENCE = ROOT / "results" / "reference" / "records"
@@ -18,8 +19,8 @@ def test_committed_reference_records_keep_their_names_and_keys():
     they change no hash, so a sweep resumes over the records and new rows rank beside them."""
     from collections import Counter
 
-    from bench.harness.grid import SweepConfig, expand, resolve_grid
-    from bench.reports.reach import is_placed
+    from pobench.harness.grid import SweepConfig, expand, resolve_grid
+    from pobench.reports.reach import is_placed
 
     paths = sorted(REFERENCE.glob("*.json"))
     records = [json.loads(path.read_text()) for path in paths]

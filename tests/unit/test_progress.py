@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 
-from bench.core.progress import SweepProgress, eta_seconds, format_duration
+from pobench.core.progress import SweepProgress, eta_seconds, format_duration
 
 
 def test_eta_by_hand():

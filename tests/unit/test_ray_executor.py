@@ -3,7 +3,7 @@ worker killed mid-cell is retried without losing finished cells."""
 
 from __future__ import annotations
 
-from bench.cli import main
+from pobench.cli import main
 
 # --no-frontier: one cell per algorithm (a sweep runs each over its frontier grid unless told otherwise)
 ONE_CELL = ["--no-frontier", "--set", "eval_prompts=16", "--set", "eval_samples=2"]

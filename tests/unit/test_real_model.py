@@ -10,13 +10,12 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
-
-from bench.cli import main
-from bench.core import models
-from bench.core.model_store import PackagedGGUF, PackagedModelError, convert_gguf
-from bench.core.presets import PRETRAINED, SMOLLM2, Preset, family
-from bench.harness.spec import resolve_spec
-from tasks import make_task
+from pobench.cli import main
+from pobench.core import models
+from pobench.core.model_store import PackagedGGUF, PackagedModelError, convert_gguf
+from pobench.core.presets import PRETRAINED, SMOLLM2, Preset, family
+from pobench.harness.spec import resolve_spec
+from pobench.tasks import make_task
 
 MISSING = PackagedGGUF("pobench-no-such-package", "0.0.1", "x/model.gguf", "0" * 64, 8192)
 
@@ -51,7 +50,7 @@ def test_a_damaged_gguf_file_is_a_clear_error_and_leaves_no_folder(tmp_path):
 
 
 def test_presets_apply_beneath_set_and_only_where_the_algorithm_has_the_setting():
-    from algorithms import ALGORITHMS
+    from pobench.algorithms import ALGORITHMS
 
     dpo, ppo, sft = (ALGORITHMS.get(a) for a in ("dpo", "ppo", "sft"))
     assert (family(dpo), family(ppo), family(sft)) == ("offline", "online", "baseline")
@@ -66,10 +65,9 @@ def test_presets_apply_beneath_set_and_only_where_the_algorithm_has_the_setting(
 
 
 def test_a_local_pretrained_folder_gets_the_pretrained_preset_and_set_wins(tmp_path):
+    from pobench.core.models import TinyLlama
+    from pobench.core.tokenizer import train_bpe_tokenizer
     from transformers import LlamaConfig, LlamaForCausalLM
-
-    from bench.core.models import TinyLlama
-    from bench.core.tokenizer import train_bpe_tokenizer
 
     texts = [e.prompt + e.completion for e in make_task("sentiment").sft_examples(500, seed=0)]
     train_bpe_tokenizer(texts, 300, tmp_path / "tok")
@@ -90,7 +88,7 @@ def test_tiny_has_no_preset_so_its_cells_keep_their_hashes():
 
 
 def test_the_sweep_takes_a_models_own_frontier_grid():
-    from bench.harness.grid import SweepConfig, expand, frontier_of
+    from pobench.harness.grid import SweepConfig, expand, frontier_of
 
     assert frontier_of("cpo", "smollm2-135m") == ("learning_rate", ("1e-5", "3e-5", "1e-4"))
     assert frontier_of("cpo", "tiny")[1] != frontier_of("cpo", "smollm2-135m")[1]

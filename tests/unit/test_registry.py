@@ -1,10 +1,9 @@
 import pytest
-
-from algorithms import ALGORITHMS
-from algorithms.base import Adapter
-from bench.core.models import resolve_model
-from bench.core.registry import Registry, RegistryError
-from tasks import TASKS
+from pobench.algorithms import ALGORITHMS
+from pobench.contracts.adapter import Adapter
+from pobench.core.models import resolve_model
+from pobench.core.registry import Registry, RegistryError
+from pobench.tasks import TASKS
 
 
 def test_duplicate_name_is_rejected():
@@ -67,7 +66,7 @@ def test_third_party_entries_load_through_entry_points(monkeypatch):
             reg.add("acme-widget", object)
 
     monkeypatch.setattr(
-        "bench.core.registry.entry_points", lambda group: [FakeEntryPoint()] if group == "pobench.widgets" else []
+        "pobench.core.registry.entry_points", lambda group: [FakeEntryPoint()] if group == "pobench.widgets" else []
     )
     assert reg.names() == ["acme-widget"] and reg.get("acme-widget") is object
 
@@ -81,6 +80,6 @@ def test_broken_plugin_is_named_in_the_error(monkeypatch):
         def load(self):
             raise ImportError("No module named 'broken_mod'")
 
-    monkeypatch.setattr("bench.core.registry.entry_points", lambda group: [Broken()])
+    monkeypatch.setattr("pobench.core.registry.entry_points", lambda group: [Broken()])
     with pytest.raises(RegistryError, match="could not load widget plugin 'broken' \\(broken_mod\\)"):
         reg.names()

@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import pytest
 import torch
+from pobench.core.generation import sampling_config
+from pobench.core.models import load_model
 from transformers import GenerationConfig, LlamaConfig, LlamaForCausalLM
-
-from bench.core.generation import sampling_config
-from bench.core.models import load_model
 
 HOSTILE = {"repetition_penalty": 1.5, "top_k": 3, "min_p": 0.3, "temperature": 0.5, "no_repeat_ngram_size": 1}
 

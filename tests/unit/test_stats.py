@@ -8,9 +8,9 @@ import io
 import math
 
 import pytest
+from pobench.core.stats import pareto_front
+from pobench.reports.leaderboard import build_boards, to_csv, to_markdown
 
-from bench.core.stats import pareto_front
-from bench.reports.leaderboard import build_boards, to_csv, to_markdown
 from tests.helpers import hand_made_records, record
 
 

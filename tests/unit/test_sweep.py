@@ -5,12 +5,12 @@ from __future__ import annotations
 import os
 
 import pytest
+from pobench.cli import main
+from pobench.core.record import write_record
+from pobench.harness.grid import SweepConfig, resolve_grid
+from pobench.harness.ray_executor import submission_order
+from pobench.harness.sweep import Queue, SweepLocked, SweepOutcome, existing_record, results_lock
 
-from bench.cli import main
-from bench.core.record import write_record
-from bench.harness.grid import SweepConfig, resolve_grid
-from bench.harness.ray_executor import submission_order
-from bench.harness.sweep import Queue, SweepLocked, SweepOutcome, existing_record, results_lock
 from tests.helpers import record
 
 

@@ -8,11 +8,11 @@ from collections import Counter
 import numpy as np
 import pytest
 import torch
+from pobench.core.enumeration import leaf_log_probs, leaves
+from pobench.core.generation import sample
+from pobench.core.models import load_model
+from pobench.core.tabular import UNKNOWN, code_of, model_classes, prefix_codes, tabulate, tree_prefixes
 
-from bench.core.enumeration import leaf_log_probs, leaves
-from bench.core.generation import sample
-from bench.core.models import load_model
-from bench.core.tabular import UNKNOWN, code_of, model_classes, prefix_codes, tabulate, tree_prefixes
 from tests.helpers import word_level_llama
 
 PROMPTS = ["go", "red"]
@@ -82,7 +82,7 @@ def test_a_gradient_moves_only_the_rows_the_batch_visits(neural_and_table):
 
 
 def test_a_critic_on_it_is_a_value_per_prefix(neural_and_table):
-    from algorithms.ppo import Critic
+    from pobench.algorithms.ppo import Critic
 
     _, table, tok = neural_and_table
     critic = Critic(table)

@@ -4,8 +4,7 @@ tasks end to end on tiny (SFT baseline and DPO) through a sweep."""
 from __future__ import annotations
 
 import pytest
-
-from tasks import TASKS
+from pobench.tasks import TASKS
 
 
 def arithmetic():

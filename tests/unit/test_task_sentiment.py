@@ -1,4 +1,4 @@
-from tasks import TASKS
+from pobench.tasks import TASKS
 
 
 def task():

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bench.kit.trl_support import _interleave_pairs
+from pobench.kit.trl_support import _interleave_pairs
 
 
 def test_kto_rows_are_ordered_so_neighbours_never_share_a_prompt():

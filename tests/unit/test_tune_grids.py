@@ -1,11 +1,11 @@
-"""How bench.harness.tune_grids picks a frontier grid from the tuning seeds' results, on numbers worked by hand."""
+"""How pobench.harness.tune_grids picks a frontier grid from the tuning seeds' results, on numbers worked by hand."""
 
 from __future__ import annotations
 
 import math
 
-from bench.core.record import RunRecord
-from bench.harness.tune_grids import Candidate, candidates_from_records, choose_grid
+from pobench.core.record import RunRecord
+from pobench.harness.tune_grids import Candidate, candidates_from_records, choose_grid
 
 
 def test_grid_keeps_the_extremes_and_the_candidates_nearest_even_steps_in_log_kl():

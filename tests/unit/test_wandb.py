@@ -3,7 +3,7 @@ a wandb that fails never costs a result."""
 
 from __future__ import annotations
 
-from bench.harness.tracking import resolve_mode
+from pobench.harness.tracking import resolve_mode
 
 
 def test_mode_defaults(monkeypatch, tmp_path):

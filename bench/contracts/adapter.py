@@ -7,11 +7,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
-from bench.core.cache import ArtifactCache
-from bench.core.curve import Curve
-from bench.core.models import load_model, load_tokenizer
-from bench.core.settings import Budget, DataSettings
-from tasks.base import Task
+from pobench.contracts.task import Task
+from pobench.core.cache import ArtifactCache
+from pobench.core.curve import Curve
+from pobench.core.models import load_model, load_tokenizer
+from pobench.core.settings import Budget, DataSettings
 
 
 @dataclass
@@ -53,7 +53,7 @@ class TrainResult:
     steps: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
     # A policy that is not a plain LM (best-of-n) samples itself: sampler(prompts, k, max_new_tokens,
-    # seed, batch_size) -> bench.core.generation.Samples, and reports an analytic KL bound instead.
+    # seed, batch_size) -> pobench.core.generation.Samples, and reports an analytic KL bound instead.
     sampler: Callable[..., Any] | None = None
     kl_bound: float | None = None
     # The adapter's reward model, scorer(prompts, completions) -> scores: gives eval/proxy_reward.
@@ -62,7 +62,7 @@ class TrainResult:
     # they estimate the optimal frontier)
     reference_samples: int = 0
     # A policy that samples itself, on an enumerable task: its exact log-probability of every response of one
-    # prompt, given that prompt's bench.kit.exact_eval.PromptTree (best-of-n), so it gets exact metrics too.
+    # prompt, given that prompt's pobench.kit.exact_eval.PromptTree (best-of-n), so it gets exact metrics too.
     exact_log_probs: Callable[[Any], Any] | None = None
 
 
@@ -85,13 +85,13 @@ class Adapter:
     # on top of a small shared budget; an adapter with its own budget (PPO's updates) sets it here.
     smoke: ClassVar[dict[str, str]] = {}
     # The setting that trades gold reward for KL to the reference, and the values the frontier benchmark sweeps
-    # (the same number for every algorithm; chosen by `python -m bench.harness.tune_grids` on tuning seeds that are
+    # (the same number for every algorithm; chosen by `python -m pobench.harness.tune_grids` on tuning seeds that are
     # never reported). ``knob_note`` says what the knob means where it differs from the paper.
     kl_knob: ClassVar[str | None] = None
     frontier_grid: ClassVar[tuple[str, ...]] = ()
     knob_note: ClassVar[str] = ""
     # `pobench validate`: --set overrides for the check on the enumerable task (on top of
-    # bench.harness.validate.SHARED),
+    # pobench.harness.validate.SHARED),
     # and the largest total-variation distance to the adapter's exact_target that passes
     validation: ClassVar[dict[str, str]] = {}
     # 0.08: between the residual of correct adapters on the tabular model (TV 0.029-0.049: DPO over 3 seeds, IPO,
@@ -107,7 +107,7 @@ class Adapter:
         raise NotImplementedError
 
     def exact_target(self, params: Any, data: DataSettings):
-        """The policy this adapter converges to in the population limit, as a bench.kit.exact_eval.Target, or None
+        """The policy this adapter converges to in the population limit, as a pobench.kit.exact_eval.Target, or None
         where the literature gives none. On an enumerable task the evaluator records the distance to it, and
         ``pobench validate`` checks it."""
         return None
@@ -117,7 +117,7 @@ class Adapter:
         return False
 
     def reward_model_settings(self, params: Any) -> Any | None:
-        """The bench.kit.reward_model.RewardModelSettings this cell's reward model is trained with, or None
+        """The pobench.kit.reward_model.RewardModelSettings this cell's reward model is trained with, or None
         if it uses none. The pipeline builds (or reuses) that reward model in the prepare stage, so its
         training never counts as the cell's train time; the adapter then finds it in the cache."""
         return None

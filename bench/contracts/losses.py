@@ -1,9 +1,14 @@
 """The offline preference losses as pure functions of log-probabilities, computed as TRL 1.16 computes them.
 
+**A test oracle, not the implementation**: no adapter calls these; the TRL-backed adapters' losses are computed
+inside TRL's trainers. These functions state what each loss should be, so that tests can check them against
+hand-worked numbers (tests/unit/test_losses.py) and TRL's loss on the same batch against them
+(tests/integration/test_trl_parity.py).
+
 Each function takes per-sequence (or per-token) log-probabilities and returns the scalar loss of a
 batch. They hold no trainer state, so they can be checked against numbers worked by hand
-(tests/test_losses.py) and against the loss TRL's trainers compute on the same batch
-(tests/test_trl_parity.py): together these show that each adapter configured TRL as intended.
+and against the loss TRL's trainers compute on the same batch: together these show that each adapter
+configured TRL as intended.
 
 Conventions. ``*_logps`` are log-probabilities of a completion given its prompt, summed over its
 tokens (``sequence_logps``); ``*_avg_logps`` are the same divided by the number of completion
