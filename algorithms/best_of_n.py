@@ -147,8 +147,8 @@ class SharedPool:
 @dataclass(frozen=True)
 class BestOfNParams:
     n: int = param(4, "samples drawn from the SFT model per completion; the reward model keeps one", ge=1)
-    rm_learning_rate: float = rm_learning_rate_param("the reward model that picks")
-    rm_epochs: int = rm_epochs_param("the reward model that picks")
+    rm_learning_rate: float = rm_learning_rate_param("the reward model that picks", later=True)
+    rm_epochs: int = rm_epochs_param("the reward model that picks", later=True)
 
 
 @register("best-of-n")

@@ -60,47 +60,41 @@ DIAGNOSTICS = ("policy_loss", "value_loss", "clip_frac", "approx_kl", "entropy")
 
 @dataclass(frozen=True)
 class PPOParams:
-    learning_rate: float = param(3e-4, "actor (policy) peak learning rate, linearly annealed to 0 over the updates")
-    critic_learning_rate: float = param(1e-3, "critic (value model) peak learning rate, annealed likewise")
-    updates: int = param(60, "PPO iterations: each samples a fresh batch, then optimizes on it")
-    rollout_prompts: int = param(32, "train prompts per update, one sampled response each")
-    ppo_epochs: int = param(2, "passes over each sampled batch")
-    minibatch_size: int = param(16, "responses per optimizer step within a pass")
-    clip_eps: float = param(0.2, "ε: the policy ratio is clipped to [1−ε, 1+ε]")
-    value_clip: float = param(0.2, "ε_v: how far a value may move from its old value before its loss is clipped")
-    gamma: float = param(1.0, "γ: discount per token")
-    lam: float = param(0.95, "λ: GAE's bias/variance trade-off")
-    kl_coef: float = param(0.05, "β: per-token KL penalty coefficient (initial value when target_kl > 0)")
-    target_kl: float = param(0.0, "target sequence KL for the adaptive β controller; 0 keeps β fixed")
-    kl_horizon: int = param(10_000, "adaptive controller horizon in samples (Ziegler et al.: 10,000)")
-    vf_coef: float = param(0.1, "weight of the value loss in the total loss")
-    entropy_coef: float = param(0.0, "weight of the entropy bonus (0: none)")
-    max_grad_norm: float = param(1.0, "gradient norm clip, per model")
+    learning_rate: float = param(3e-4, "actor (policy) peak learning rate, annealed linearly to 0", gt=0)
+    critic_learning_rate: float = param(1e-3, "critic (value model) peak learning rate, annealed likewise", gt=0)
+    updates: int = param(60, "PPO iterations: each samples a fresh batch, then optimizes on it", gt=0)
+    rollout_prompts: int = param(32, "train prompts per update, one sampled response each", gt=0)
+    ppo_epochs: int = param(2, "passes over each sampled batch", gt=0)
+    minibatch_size: int = param(16, "responses per optimizer step within a pass (at most rollout_prompts)", gt=0)
+    clip_eps: float = param(0.2, "ε: the policy ratio is clipped to [1−ε, 1+ε]", gt=0)
+    value_clip: float = param(0.2, "ε_v: how far a value may move from its old value before its loss is clipped", gt=0)
+    gamma: float = param(1.0, "γ: discount per token", ge=0, le=1)
+    lam: float = param(0.95, "λ: GAE's bias/variance trade-off", ge=0, le=1)
+    kl_coef: float = param(0.05, "β: per-token KL penalty coefficient (initial value when target_kl > 0)", ge=0)
+    target_kl: float = param(0.0, "target sequence KL for the adaptive β controller; 0 keeps β fixed", ge=0)
+    kl_horizon: int = param(10_000, "adaptive controller horizon in samples (Ziegler et al.: 10,000)", gt=0)
+    vf_coef: float = param(0.1, "weight of the value loss in the total loss", ge=0)
+    entropy_coef: float = param(0.0, "weight of the entropy bonus (0: none)", ge=0)
+    max_grad_norm: float = param(1.0, "gradient norm clip, per model", gt=0)
     reward: str = param("model", "score source: the trained reward model, or the task's gold reward", ("model", "gold"))
     critic_init: str = param(
         "reward_model",
         "the critic's start: the reward model (body and head, its score normalized as PPO's rewards are; the seed "
         "notes, InstructGPT, DeepSpeed-Chat), or the SFT body with a zero head",
         ("reward_model", "sft"),
+        legacy="sft",  # PPO's critic before it could start from the reward model
     )
     # defaults shared with every adapter that uses the reward model, so they all reuse one artifact
     rm_learning_rate: float = rm_learning_rate_param("reward=model or critic_init=reward_model")
     rm_epochs: int = rm_epochs_param("reward=model or critic_init=reward_model")
 
     def validate(self) -> None:
-        for name in ("learning_rate", "critic_learning_rate", "updates", "rollout_prompts", "ppo_epochs"):
-            if getattr(self, name) <= 0:
-                raise SettingsError(f"{name}={getattr(self, name)}: must be > 0")
-        if not 0 < self.minibatch_size <= self.rollout_prompts:
-            raise SettingsError(f"minibatch_size={self.minibatch_size}: must be in [1, rollout_prompts]")
-        for name in ("clip_eps", "value_clip", "kl_horizon", "max_grad_norm", "rm_learning_rate", "rm_epochs"):
-            if getattr(self, name) <= 0:
-                raise SettingsError(f"{name}={getattr(self, name)}: must be > 0")
-        for name in ("kl_coef", "target_kl", "vf_coef", "entropy_coef"):
-            if getattr(self, name) < 0:
-                raise SettingsError(f"{name}={getattr(self, name)}: must be >= 0")
-        if not (0 <= self.gamma <= 1 and 0 <= self.lam <= 1):
-            raise SettingsError(f"gamma={self.gamma}, lam={self.lam}: both must be in [0, 1]")
+        """The one limit that relates two fields (each field's own bounds are declared on it)."""
+        if self.minibatch_size > self.rollout_prompts:
+            raise SettingsError(
+                f"minibatch_size={self.minibatch_size}: must be in [1, rollout_prompts] "
+                f"(rollout_prompts={self.rollout_prompts})"
+            )
 
 
 class Critic(nn.Module):

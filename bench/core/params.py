@@ -28,6 +28,9 @@ BOUNDS = {
 }
 
 
+NO_LEGACY = object()  # the field has existed since the first records
+
+
 def param(
     default: Any,
     help: str,
@@ -37,12 +40,24 @@ def param(
     ge: float | None = None,
     lt: float | None = None,
     le: float | None = None,
+    legacy: Any = NO_LEGACY,
 ) -> Any:
-    """A settable field: its default, help text, and what it accepts (``choices``, or bounds such as ``gt=0``)."""
+    """A settable field: its default, help text, and what it accepts (``choices``, or bounds such as ``gt=0``).
+
+    ``legacy``: for a setting added after records existed, the value that reproduces the behaviour from before
+    it. At that value the setting is left out of the cell's identity (the spec hash and the comparability key), so
+    earlier records keep their names (a sweep resumes over them) and rank beside new ones; any other value
+    changes both, as a setting should."""
     bounds = {name: bound for name, bound in (("gt", gt), ("ge", ge), ("lt", lt), ("le", le)) if bound is not None}
-    return dataclasses.field(
-        default=default, metadata={"help": help, "choices": tuple(choices or ()), "bounds": bounds}
-    )
+    metadata = {"help": help, "choices": tuple(choices or ()), "bounds": bounds}
+    if legacy is not NO_LEGACY:
+        metadata["legacy"] = legacy
+    return dataclasses.field(default=default, metadata=metadata)
+
+
+def legacy_values(cls: type) -> dict[str, Any]:
+    """Field name → its declared ``legacy`` value, for the fields of a settings dataclass that have one."""
+    return {f.name: f.metadata["legacy"] for f in dataclasses.fields(cls) if "legacy" in f.metadata}
 
 
 def check_bounds(cls: type, instance: Any, where: str, owner: str = "") -> None:
@@ -59,8 +74,14 @@ def check_bounds(cls: type, instance: Any, where: str, owner: str = "") -> None:
 
 
 def bounds_text(f: dataclasses.Field) -> str:
-    """``> 0``, ``>= 0 and <= 1``: what a field's bounds accept, for help and errors."""
-    return " and ".join(f"{BOUNDS[name][1]} {bound:g}" for name, bound in f.metadata.get("bounds", {}).items())
+    """``> 0``, ``in [0, 1)``: what a field's bounds accept, for help and errors."""
+    bounds = f.metadata.get("bounds", {})
+    low = [name for name in ("gt", "ge") if name in bounds]
+    high = [name for name in ("lt", "le") if name in bounds]
+    if len(low) == 1 and len(high) == 1:
+        opening, closing = "(" if low[0] == "gt" else "[", ")" if high[0] == "lt" else "]"
+        return f"in {opening}{bounds[low[0]]:g}, {bounds[high[0]]:g}{closing}"
+    return " and ".join(f"{BOUNDS[name][1]} {bound:g}" for name, bound in bounds.items())
 
 
 def field_type(cls: type, f: dataclasses.Field) -> type:

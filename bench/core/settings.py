@@ -7,9 +7,9 @@ and wandb configs can use flat keys.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass, fields
 
-from pobench.core.params import SettingsError, param
+from pobench.core.params import param
 
 
 @dataclass(frozen=True)
@@ -17,15 +17,11 @@ class SFTSettings:
     """How the reference (SFT) model is made from the base model on the task's corpus."""
 
     sft_steps: int = param(
-        600, "optimizer steps of supervised fine-tuning on the task corpus (0: use the base model as is)"
+        600, "optimizer steps of supervised fine-tuning on the task corpus (0: use the base model as is)", ge=0
     )
-    sft_batch_size: int = param(32, "sequences per SFT step")
-    sft_lr: float = param(3e-3, "peak SFT learning rate (linear warm-up 5%, then linear decay)")
+    sft_batch_size: int = param(32, "sequences per SFT step", gt=0)
+    sft_lr: float = param(3e-3, "peak SFT learning rate (linear warm-up 5%, then linear decay)", gt=0)
     sft_seed: int = param(0, "seed of the SFT corpus and of SFT training")
-
-    def validate(self) -> None:
-        _positive(self, "sft_batch_size", "sft_lr")
-        _non_negative(self, "sft_steps")
 
 
 @dataclass(frozen=True)
@@ -35,71 +31,60 @@ class DataSettings:
     data_seed: int = param(
         0, "base seed of the preference data; a cell draws its completions and labels with (data_seed, cell seed)"
     )
-    data_pairs: int = param(1024, "preference pairs to make (train prompts are cycled)")
+    data_pairs: int = param(1024, "preference pairs to make (train prompts are cycled)", gt=0)
     labeler: str = param("bradley-terry", "who picks the winner of a pair", choices=("bradley-terry",))
     labeler_temperature: float = param(
-        0.1, "Bradley-Terry temperature T: P(a beats b) = sigmoid((gold_a - gold_b) / T); larger is noisier"
+        0.1, "Bradley-Terry temperature T: P(a beats b) = sigmoid((gold_a - gold_b) / T); larger is noisier", gt=0
     )
-
-    def validate(self) -> None:
-        _positive(self, "data_pairs", "labeler_temperature")
 
 
 @dataclass(frozen=True)
 class Budget:
     """The training budget, identical for every offline algorithm so that their results compare."""
 
-    train_examples: int = param(0, "training examples (pairs, or prompts) used per epoch; 0 means all")
-    epochs: int = param(1, "passes over the training examples")
-    batch_size: int = param(8, "examples per optimizer step")
+    train_examples: int = param(0, "training examples (pairs, or prompts) used per epoch; 0 means all", ge=0)
+    epochs: int = param(1, "passes over the training examples", gt=0)
+    batch_size: int = param(8, "examples per optimizer step", gt=0)
     lr_schedule: str = param("linear", "learning-rate schedule after warm-up", choices=("linear", "cosine", "constant"))
-    warmup_ratio: float = param(0.1, "fraction of steps with linear learning-rate warm-up")
-    max_length: int = param(64, "maximum prompt + completion tokens in training")
+    warmup_ratio: float = param(0.1, "fraction of steps with linear learning-rate warm-up", ge=0, lt=1)
+    max_length: int = param(64, "maximum prompt + completion tokens in training", gt=0)
     dtype: str = param(
         "auto",
         "training precision: auto (bf16 mixed precision on CUDA, fp32 on CPU), float32, bfloat16 or float16 (CUDA)",
         choices=("auto", "float32", "bfloat16", "float16"),
+        legacy="auto",
     )
-    lora_r: int = param(0, "LoRA rank through peft (0: train every weight); for models too large to train fully")
-    lora_alpha: int = param(0, "LoRA scale alpha (0: 2 × lora_r)")
-    lora_dropout: float = param(0.0, "dropout on the LoRA branch")
+    lora_r: int = param(
+        0, "LoRA rank through peft (0: train every weight); for models too large to train fully", ge=0, legacy=0
+    )
+    lora_alpha: int = param(0, "LoRA scale alpha (0: 2 × lora_r)", ge=0, legacy=0)
+    lora_dropout: float = param(0.0, "dropout on the LoRA branch", ge=0, lt=1, legacy=0.0)
     train_seed: int = param(
         -1,
         "seed of training alone (batch order, new heads, the trainer's own sampling) when >= 0, the data and eval "
         "draws still following the cell seed; -1: the cell seed (pobench noise varies it to split the variance)",
         ge=-1,
+        legacy=-1,  # training followed the cell seed before it could be set apart
     )
 
     def training_seed(self, cell_seed: int) -> int:
         """The seed training runs with: ``train_seed`` where set, else the cell's."""
         return cell_seed if self.train_seed < 0 else self.train_seed
 
-    def validate(self) -> None:
-        _positive(self, "epochs", "batch_size", "max_length")
-        _non_negative(self, "train_examples", "lora_r", "lora_alpha")
-        if not 0.0 <= self.lora_dropout < 1.0:
-            raise SettingsError(f"lora_dropout={self.lora_dropout}: must be in [0, 1)")
-        if not 0.0 <= self.warmup_ratio < 1.0:
-            raise SettingsError(f"warmup_ratio={self.warmup_ratio}: must be in [0, 1)")
-
 
 @dataclass(frozen=True)
 class EvalSettings:
     """How every policy is measured (README, "Metrics"): temperature 1, no top-k/top-p."""
 
-    eval_prompts: int = param(128, "held-out prompts to evaluate on (0: all the task has)")
-    eval_samples: int = param(4, "samples per prompt from the policy (and from the reference, for win rate)")
-    eval_batch_size: int = param(128, "sequences per generation / scoring batch")
+    eval_prompts: int = param(128, "held-out prompts to evaluate on (0: all the task has)", ge=0)
+    eval_samples: int = param(4, "samples per prompt from the policy (and from the reference, for win rate)", gt=0)
+    eval_batch_size: int = param(128, "sequences per generation / scoring batch", gt=0)
     eval_noise: str = param(
         "common",
         "the policy's sampling noise: common (Gumbel-max with noise keyed by seed, prompt and sample, the same for "
         "every policy of a seed: paired comparisons on matched draws) or independent (torch's sampler)",
         choices=("common", "independent"),
     )
-
-    def validate(self) -> None:
-        _positive(self, "eval_samples", "eval_batch_size")
-        _non_negative(self, "eval_prompts")
 
 
 COMMON_SETTINGS: dict[str, type] = {
@@ -113,19 +98,3 @@ COMMON_SETTINGS: dict[str, type] = {
 def common_keys() -> dict[str, str]:
     """Flat key → the settings group it belongs to."""
     return {f.name: group for group, cls in COMMON_SETTINGS.items() for f in fields(cls)}
-
-
-def _positive(settings: object, *names: str) -> None:
-    for name in names:
-        if getattr(settings, name) <= 0:
-            raise SettingsError(f"{name}={getattr(settings, name)}: must be > 0")
-
-
-def _non_negative(settings: object, *names: str) -> None:
-    for name in names:
-        if getattr(settings, name) < 0:
-            raise SettingsError(f"{name}={getattr(settings, name)}: must be >= 0")
-
-
-def as_dict(settings: object) -> dict:
-    return asdict(settings)

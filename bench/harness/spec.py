@@ -14,7 +14,7 @@ from pobench.algorithms import ALGORITHMS
 from pobench.contracts.adapter import Adapter
 from pobench.core.hashing import content_hash
 from pobench.core.models import ModelSource, resolve_model
-from pobench.core.params import SettingsError, build_settings, describe_field, ordered_fields
+from pobench.core.params import SettingsError, build_settings, legacy_values, ordered_fields
 from pobench.core.settings import COMMON_SETTINGS, Budget, DataSettings, EvalSettings, SFTSettings, common_keys
 from pobench.tasks import Task, make_task
 
@@ -56,7 +56,7 @@ class CellSpec:
         return out
 
     def hash(self) -> str:
-        return content_hash({"spec_version": SPEC_VERSION, **without_later_defaults(self.flat())})
+        return spec_hash_of(self.flat())
 
     def shared_settings(self) -> dict[str, Any]:
         """What must match for two cells to be compared (all but algorithm, hyperparameters, seed)."""
@@ -64,33 +64,27 @@ class CellSpec:
             "task": self.task,
             "task_version": self.task_version,
             "model": self.model,
-            **{group: without_later_defaults(asdict(getattr(self, group))) for group in COMMON_SETTINGS},
+            **{
+                group: without_legacy(asdict(getattr(self, group)), COMMON_SETTINGS[group]) for group in COMMON_SETTINGS
+            },
         }
 
 
-# Settings added after records already existed, with the value that reproduces the old behaviour. At that
-# value they are left out of the spec hash and the comparability key, so earlier records keep their names
-# (resume) and still rank beside new ones; any other value changes both, as a setting should.
-LATER_DEFAULTS: dict[str, Any] = {
-    "dtype": "auto",
-    "lora_r": 0,
-    "lora_alpha": 0,
-    "lora_dropout": 0.0,
-    "critic_init": "sft",  # PPO's critic before it could start from the reward model
-    "train_seed": -1,  # training followed the cell seed before it could be set apart
-}
+def without_legacy(values: dict[str, Any], *classes: type) -> dict[str, Any]:
+    """``values`` without the settings at the ``legacy`` value their field in ``classes`` declares (settings added
+    after records existed: bench/core/params.py ``param``)."""
+    legacy = {k: v for cls in classes for k, v in legacy_values(cls).items()}
+    return {k: v for k, v in values.items() if not (k in legacy and v == legacy[k])}
 
 
-# The same, for settings an algorithm gained later that another algorithm has had from the start (the reward
-# model's learning rate and epochs were PPO's alone, and stay in PPO's hash).
-LATER_DEFAULTS_OF: dict[str, dict[str, Any]] = {
-    algo: {"rm_learning_rate": 1e-3, "rm_epochs": 4} for algo in ("best-of-n", "grpo", "rloo")
-}
+def identity_of(flat: dict[str, Any]) -> dict[str, Any]:
+    """A cell's flat spec (``CellSpec.flat``, or a record's ``spec``) as it names the cell."""
+    return without_legacy(flat, ALGORITHMS.get(flat["algo"]).hparams, *COMMON_SETTINGS.values())
 
 
-def without_later_defaults(values: dict[str, Any]) -> dict[str, Any]:
-    later = {**LATER_DEFAULTS, **LATER_DEFAULTS_OF.get(values.get("algo", ""), {})}
-    return {k: v for k, v in values.items() if not (k in later and v == later[k])}
+def spec_hash_of(flat: dict[str, Any]) -> str:
+    """The hash a record is named by, from a flat spec: a record's own ``spec`` gives its ``spec_hash``."""
+    return content_hash({"spec_version": SPEC_VERSION, **identity_of(flat)})
 
 
 def resolve_spec(
@@ -156,10 +150,6 @@ def unknown_setting_message(key: str, algo: str, hparams_cls: type) -> str:
         f"--set {key}: algorithm {algo!r} has no setting {key!r}{hint} "
         f"({algo} settings: {own_text}; shared settings: {', '.join(shared)})"
     )
-
-
-def settings_help(hparams_cls: type) -> list[str]:
-    return [describe_field(hparams_cls, f) for f in ordered_fields(hparams_cls)]
 
 
 def parse_seed(seed: Any) -> int:

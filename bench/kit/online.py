@@ -28,8 +28,8 @@ class OnlineParams(TRLParams):
         choices=("model", "gold"),
     )
     learning_rate: float = param(ONLINE_LR, "peak learning rate", gt=0)  # TRLParams's, at the online default
-    rm_learning_rate: float = rm_learning_rate_param("reward=model")
-    rm_epochs: int = rm_epochs_param("reward=model")
+    rm_learning_rate: float = rm_learning_rate_param("reward=model", later=True)
+    rm_epochs: int = rm_epochs_param("reward=model", later=True)
 
 
 def prompt_dataset(ctx: TrainContext, prompts_needed: int):

@@ -23,7 +23,7 @@ import torch
 from pobench.core.cache import Artifact, ArtifactCache
 from pobench.core.generation import pad_right
 from pobench.core.models import ModelError, load_tokenizer
-from pobench.core.params import param
+from pobench.core.params import check_bounds, param
 from pobench.kit.preference import PAIRS, read_jsonl
 from pobench.kit.trl_support import runtime_args
 
@@ -35,26 +35,28 @@ Scorer = Callable[[Sequence[str], Sequence[str]], list[float]]
 class RewardModelSettings:
     """How the reward model is trained: part of its cache key."""
 
-    learning_rate: float = 1e-3
-    epochs: int = 4
-    batch_size: int = 16
-    heldout_fraction: float = 0.1
-    seed: int = 0
+    learning_rate: float = param(1e-3, "reward model learning rate", gt=0)
+    epochs: int = param(4, "epochs over the training pairs", gt=0)
+    batch_size: int = param(16, "pairs per step", gt=0)
+    heldout_fraction: float = param(0.1, "share of the pairs kept out of training to measure the model", gt=0, lt=1)
+    seed: int = param(0, "seed of the head and the batch order")
 
     def validate(self) -> None:
-        if self.learning_rate <= 0 or self.epochs <= 0 or self.batch_size <= 0:
-            raise ValueError(f"reward model settings must be positive: {self}")
-        if not 0.0 < self.heldout_fraction < 1.0:
-            raise ValueError(f"heldout_fraction={self.heldout_fraction}: must be in (0, 1)")
+        check_bounds(RewardModelSettings, self, "reward model")
 
 
-def rm_learning_rate_param(when: str):
-    """The reward model's learning rate as an adapter setting (its default: every adapter shares one model)."""
-    return param(RewardModelSettings.learning_rate, f"reward model learning rate ({when})", gt=0)
+def rm_learning_rate_param(when: str, later: bool = False):
+    """The reward model's learning rate as an adapter setting (its default: every adapter shares one model).
+    ``later``: the adapter gained the setting after its first records (at the default it leaves their names)."""
+    default = RewardModelSettings.learning_rate
+    legacy = {"legacy": default} if later else {}
+    return param(default, f"reward model learning rate ({when})", gt=0, **legacy)
 
 
-def rm_epochs_param(when: str):
-    return param(RewardModelSettings.epochs, f"reward model epochs over the pairs ({when})", gt=0)
+def rm_epochs_param(when: str, later: bool = False):
+    default = RewardModelSettings.epochs
+    legacy = {"legacy": default} if later else {}
+    return param(default, f"reward model epochs over the pairs ({when})", gt=0, **legacy)
 
 
 def settings_of(params) -> RewardModelSettings:

@@ -33,7 +33,9 @@ def test_list_shows_each_registry_with_descriptions(capsys):
         assert line in out
     assert "300 train / 100 eval prompts" in out and "  concise " in out and "  file:PATH " in out  # size, format
     assert main(["list", "settings"]) == 0
-    assert "labeler_temperature (float, default 0.1)" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "labeler_temperature (float, > 0, default 0.1)" in out  # every single-field limit is shown
+    assert "warmup_ratio (float, in [0, 1), default 0.1)" in out
 
 
 def test_show_without_records_says_where_it_looked(tmp_path, capsys):
