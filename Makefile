@@ -44,7 +44,7 @@ bench: setup
 
 # How much a sweep saves over running its cells one by one (figures, not a test).
 perf-sweep: setup
-	$(BIN)/python -m pobench.harness.perf_sweep $(PERF_ARGS)
+	$(BIN)/pobench perf-sweep $(PERF_ARGS)
 
 # The test suite, all three tiers (tests/unit, tests/integration, tests/system). pytest's exit code 5, "no tests
 # collected", means the suite is broken, so it fails here rather than passing silently.

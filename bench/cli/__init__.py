@@ -27,6 +27,18 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "dashboard",
         "create a wandb report comparing the algorithms of a results folder (--dry-run: print it)",
     ),
+    "compare": (
+        "compare",
+        "do two runs of the same benchmark reach the same conclusions? (another machine, another thread count)",
+    ),
+    "tune-grids": (
+        "tune_grids",
+        "choose each algorithm's frontier grid on tuning seeds, never on the seeds the benchmark reports",
+    ),
+    "perf-sweep": (
+        "perf_sweep",
+        "time a sweep against the same cells run one by one, each `pobench run` in a fresh process",
+    ),
 }
 
 

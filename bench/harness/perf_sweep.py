@@ -1,6 +1,6 @@
 """Benchmark: a sweep against the same cells run one by one, each `pobench run` in a fresh process.
 
-    python -m pobench.harness.perf_sweep [--seeds 0,1,2] [--algos a,b] [--baseline cold,warm] [--dir DIR]
+    pobench perf-sweep [--seeds 0,1,2] [--algos a,b] [--baseline cold,warm] [--dir DIR]
 
 Prints the sweep's wall time split by stage, then for each baseline the sum of the one-by-one wall
 times and the ratio sweep / baseline. Baselines:
@@ -16,17 +16,22 @@ Run nothing else heavy on the machine meanwhile: on 2 cores a second process hal
 
 from __future__ import annotations
 
-import argparse
 import json
 import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
+from pobench.algorithms import ALGORITHMS
+from pobench.core.params import SettingsError
 from pobench.core.record import read_records
 from pobench.harness.grid import DEFAULT_ALGOS
+from pobench.harness.spec import parse_seed
 from pobench.harness.sweep import stage_totals
+
+BASELINES = ("cold", "warm")
 
 
 def timed(command: list[str], label: str) -> float:
@@ -43,30 +48,35 @@ def stage_split(out: Path) -> dict[str, float]:
     return stage_totals(read_records(out))
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m pobench.harness.perf_sweep", description=__doc__.splitlines()[0])
-    parser.add_argument("--algos", default=",".join(DEFAULT_ALGOS))
-    parser.add_argument("--seeds", default="0,1,2")
-    parser.add_argument("--baseline", default="cold,warm", help="cold, warm or both (comma-separated)")
-    parser.add_argument("--dir", default="results/perf-sweep", help="scratch folder (emptied first)")
-    args = parser.parse_args(argv)
-
-    root = Path(args.dir)
+def perf_sweep(algos: Sequence[str], seeds: Sequence[str], baselines: Sequence[str], folder: Path) -> int:
+    """Time a sweep of one cell per algorithm and seed against the same cells run one by one for each of
+    ``baselines`` (cold, warm), in ``folder`` (emptied first), print the times and write them to folder/perf.json.
+    A bad algorithm, seed or baseline is a SettingsError (or RegistryError) before anything is emptied or run."""
+    for kind in baselines:
+        if kind not in BASELINES:
+            raise SettingsError(f"--baseline {kind!r}: use {' and/or '.join(BASELINES)}, e.g. --baseline cold,warm")
+    if not algos:
+        raise SettingsError(f"--algos: name at least one algorithm, e.g. --algos {DEFAULT_ALGOS[0]}")
+    for algo in algos:
+        ALGORITHMS.get(algo)  # an unknown name: RegistryError, with the registered ones
+    if not seeds:
+        raise SettingsError("--seeds: give at least one seed, e.g. --seeds 0,1,2")
+    for seed in seeds:
+        parse_seed(seed)
+    root = Path(folder)
     shutil.rmtree(root, ignore_errors=True)
-    algos, seeds = args.algos.split(","), args.seeds.split(",")
+    algos_text, seeds_text = ",".join(algos), ",".join(seeds)
     cli = [sys.executable, "-m", "pobench.cli"]
 
-    print(f"sweep: {len(algos)} algorithms × seeds {args.seeds}, empty cache", flush=True)
+    print(f"sweep: {len(algos)} algorithms × seeds {seeds_text}, empty cache", flush=True)
     sweep_out = root / "sweep"
     # one cell per algorithm and seed at its defaults, as the one-by-one baseline runs them
-    sweep_s = timed([*cli, "sweep", "--algos", args.algos, "--seeds", args.seeds, "--no-frontier",
+    sweep_s = timed([*cli, "sweep", "--algos", algos_text, "--seeds", seeds_text, "--no-frontier",
                      "--out", str(sweep_out), "--quiet"], "sweep")  # fmt: skip
     stages = stage_split(sweep_out)
     result = {"cells": len(algos) * len(seeds), "sweep_s": sweep_s, "sweep_stages_s": stages, "baselines": {}}
 
-    for kind in [b for b in args.baseline.split(",") if b]:
-        if kind not in ("cold", "warm"):
-            parser.error(f"--baseline {kind!r}: use cold and/or warm")
+    for kind in baselines:
         print(f"one by one ({kind}): `pobench run` per cell in a fresh process", flush=True)
         total = 0.0
         for seed in seeds:
@@ -77,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
         result["baselines"][kind] = {"sum_s": total, "ratio": sweep_s / total}
 
     print()
-    print(f"cells: {result['cells']}  ({args.algos}; seeds {args.seeds})")
+    print(f"cells: {result['cells']}  ({algos_text}; seeds {seeds_text})")
     print(f"sweep wall: {sweep_s:.1f}s")
     other = sweep_s - stages.get("total_s", 0.0)
     print(
@@ -89,7 +99,3 @@ def main(argv: list[str] | None = None) -> int:
         print(f"one by one, {kind}: {figures['sum_s']:.1f}s  →  ratio sweep / one-by-one = {figures['ratio']:.2f}")
     (root / "perf.json").write_text(json.dumps(result, indent=2))
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,6 +1,6 @@
 """Choose each algorithm's frontier grid on tuning seeds, never on the seeds the benchmark reports.
 
-    python -m pobench.harness.tune_grids [--algos dpo,ipo] [--seeds 100,101] [--out results/tuning] [--executor ray]
+    pobench tune-grids [--algos dpo,ipo] [--seeds 100,101] [--out results/tuning] [--executor ray]
 
 Every algorithm gets the same tuning effort: the same number of candidate values of its KL knob
 (``CANDIDATES``, log-spaced over the range the knob is used in), each run on the same tuning seeds
@@ -14,7 +14,6 @@ into the adapters' ``FRONTIER_GRID``; the table behind them is printed too.
 
 from __future__ import annotations
 
-import argparse
 import math
 import sys
 from collections.abc import Sequence
@@ -22,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pobench.algorithms import ALGORITHMS
-from pobench.core.environment import quiet_libraries
+from pobench.core.params import SettingsError
 from pobench.core.record import read_records
 from pobench.harness.grid import SweepConfig, resolve_grid
 from pobench.harness.sweep import run_sweep
@@ -92,46 +91,40 @@ def candidates_from_records(records, algo: str, knob: str) -> list[Candidate]:
     return sorted(out, key=lambda c: float(c.value))
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m pobench.harness.tune_grids", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--algos", default=",".join(CANDIDATES))
-    parser.add_argument("--seeds", default=",".join(map(str, TUNING_SEEDS)))
-    parser.add_argument("--out", default="results/tuning")
-    parser.add_argument("--cache", default=None)
-    parser.add_argument("--executor", choices=("local", "ray"), default="local")
-    parser.add_argument("--cpus-per-cell", type=int, default=1)
-    args = parser.parse_args(argv)
-    quiet_libraries(verbose=False)
-    algos = [a.strip() for a in args.algos.split(",") if a.strip()]
+def tune(
+    algos: Sequence[str], seeds: Sequence[str], out: Path, cache: Path | None, executor: str, cpus_per_cell: int
+) -> int:
+    """Run every candidate of each of ``algos`` on the tuning ``seeds`` into ``out`` (resumable), then print each
+    algorithm's candidates and the grid chosen from them. An algorithm without candidates is a SettingsError
+    before any cell runs."""
+    if not algos:
+        raise SettingsError(f"--algos: name at least one algorithm (tuned here: {', '.join(CANDIDATES)})")
     unknown = [a for a in algos if a not in CANDIDATES]
     if unknown:
-        parser.error(f"no candidates for {unknown[0]!r} (tuned here: {', '.join(CANDIDATES)})")
-    config = SweepConfig(algos=algos, seeds=args.seeds.split(","), name="tuning", frontier=False)
+        raise SettingsError(f"--algos: no candidates for {unknown[0]!r} (tuned here: {', '.join(CANDIDATES)})")
+    shown = ",".join(seeds)
+    config = SweepConfig(algos=list(algos), seeds=list(seeds), name="tuning", frontier=False)
     for algo in algos:
         config.add_values(f"{algo}.{ALGORITHMS.get(algo).kl_knob}", list(CANDIDATES[algo]), "tuning")
-    out = Path(args.out)
+    out = Path(out)
     resolved = resolve_grid(config)
-    print(f"tuning: {len(resolved)} cells on seeds {args.seeds} → {out}", file=sys.stderr)
+    print(f"tuning: {len(resolved)} cells on seeds {shown} → {out}", file=sys.stderr)
     run_sweep(
         resolved,
         out,
-        Path(args.cache) if args.cache else None,
+        Path(cache) if cache else None,
         progress_mode="quiet",
-        executor=args.executor,
-        cpus_per_cell=args.cpus_per_cell,
+        executor=executor,
+        cpus_per_cell=cpus_per_cell,
     )
     records = read_records(out)
     for algo in algos:
         knob = ALGORITHMS.get(algo).kl_knob
         wanted = {float(v) for v in CANDIDATES[algo]}  # a folder may hold records of earlier candidate lists
         candidates = [c for c in candidates_from_records(records, algo, knob) if float(c.value) in wanted]
-        print(f"\n{algo} ({knob}), means over seeds {args.seeds}:")
+        print(f"\n{algo} ({knob}), means over seeds {shown}:")
         for c in candidates:
             flag = "" if c.usable else ("  (not usable: a seed failed)" if not c.all_ok else "  (not usable)")
             print(f"  {knob}={c.value:>6}  KL {c.kl:8.3f}  reward {c.reward:+.3f}  truncated {c.truncation:.2f}{flag}")
         print(f"  FRONTIER_GRID = {tuple(choose_grid(candidates))!r}")
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,6 +1,6 @@
 """Do two runs of the same benchmark reach the same conclusions? (another machine, another thread count)
 
-    python -m pobench.reports.compare_runs RESULTS_A RESULTS_B
+    pobench compare RESULTS_A RESULTS_B
 
 Floats differ between CPU models and thread counts (another reduction order), and a policy sampled
 from other floats draws other tokens, so two machines never give the same records. What must hold is
@@ -14,13 +14,12 @@ whether two machines read the same budgets).
 
 from __future__ import annotations
 
-import argparse
 import math
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
+from pobench.core.params import SettingsError
 from pobench.core.record import read_records
 from pobench.reports.headline import Headline, to_markdown
 from pobench.reports.leaderboard import build_boards
@@ -79,21 +78,24 @@ def reading_gaps(a: Headline, b: Headline) -> list[str]:
     return out
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m pobench.reports.compare_runs", description=__doc__.split("\n\n")[0]
-    )
-    parser.add_argument("a", type=Path)
-    parser.add_argument("b", type=Path)
-    args = parser.parse_args(argv)
+def compare(a: Path, b: Path) -> int:
+    """Print the headlines of the results folders ``a`` and ``b`` side by side, then every disagreement and every
+    budget one run reads on every seed and the other does not; 1 if they disagree, else 0. A folder that does not
+    exist, or that holds the records of no benchmark or of several, is a SettingsError before anything prints."""
+    for folder in (a, b):
+        if not Path(folder).is_dir():
+            raise SettingsError(f"{folder}: no such results folder (give two folders written by `pobench sweep`)")
     boards = {}
-    for name, folder in (("A", args.a), ("B", args.b)):
-        found = [b for b in build_boards(read_records(folder)) if b.headline is not None and len(b.headline.rows)]
+    for name, folder in (("A", a), ("B", b)):
+        found = [x for x in build_boards(read_records(folder)) if x.headline is not None and len(x.headline.rows)]
         if len(found) != 1:
-            parser.error(f"{folder}: expected the records of one benchmark (one comparability key), found {len(found)}")
+            raise SettingsError(
+                f"{folder}: expected the records of one benchmark (one comparability key), found {len(found)}"
+            )
         boards[name] = found[0]
-        machines = sorted({r.environment.get("device_name", "?") for r in found[0].records})
-        print(f"## run {name}: {folder} ({'; '.join(machines)})\n\n{to_markdown(found[0].headline)}")
+    for name, folder in (("A", a), ("B", b)):
+        machines = sorted({r.environment.get("device_name", "?") for r in boards[name].records})
+        print(f"## run {name}: {folder} ({'; '.join(machines)})\n\n{to_markdown(boards[name].headline)}")
     if boards["A"].key != boards["B"].key:
         print(f"note: the comparability keys differ ({boards['A'].key} vs {boards['B'].key})")
     budgets = boards["A"].headline.budgets
@@ -107,7 +109,3 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"budget {line}")
     print("the two runs agree within their intervals" if not problems else f"{len(problems)} disagreement(s)")
     return 1 if problems else 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
