@@ -11,7 +11,7 @@ from pobench.cli.options import stderr_log as log
 from pobench.core.params import parse_assignments
 from pobench.harness.pipeline import CellFailed, run_cell
 from pobench.harness.spec import resolve_spec
-from pobench.reports.report import records_table
+from pobench.reports.report import records_table, settings_lines
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -31,12 +31,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--cache", default=None, help="artifact cache folder (default: OUT/cache)")
     parser.add_argument("--device", default=None, help="cpu or cuda (default: cuda when available)")
     parser.add_argument("--verbose", action="store_true", help="show library warnings and progress bars")
+    parser.add_argument(
+        "--explain", action="store_true", help="print every setting's value and where it came from, then stop"
+    )
     add_precision_arg(parser)
     add_wandb_args(parser)
 
 
 def run(args: argparse.Namespace) -> int:
     spec, source = resolve_spec(args.algo, args.task, args.model, args.seed, parse_assignments(assignments(args)))
+    if args.explain:
+        print(f"{spec.algo} | {spec.task} | {spec.model} | seed {spec.seed}  (spec hash {spec.hash()})")
+        print("\n".join(settings_lines(spec.flat(), spec.sources)))
+        return 0
     tracker = make_tracker(args, Path(args.out), group="runs")
     try:
         record, path = run_cell(

@@ -1,13 +1,17 @@
-"""``pobench show [OUT]``: the records of a results folder, one row per cell, by comparability key."""
+"""``pobench show [OUT | RECORD.json]``: the records of a results folder, one row per cell, by comparability key;
+or one record in full: its row, every setting with where its value came from, and what its adapter reported."""
 
 from __future__ import annotations
 
 import argparse
+import json
+import sys
 from pathlib import Path
 
 from pobench.cli.options import add_out_arg, records_of
 from pobench.core.record import RunRecord
-from pobench.reports.report import records_table
+from pobench.harness.spec import IDENTITY_KEYS
+from pobench.reports.report import records_table, settings_lines
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -15,6 +19,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if Path(args.out).is_file():
+        return show_record(Path(args.out))
     records = records_of(Path(args.out))
     if not records:
         return 1
@@ -25,4 +31,26 @@ def run(args: argparse.Namespace) -> int:
         first = group[0]
         print(f"\n{first.task} v{first.task_version} · {first.model} · comparability key {key}")
         print(records_table(sorted(group, key=lambda r: (r.algo, r.seed))))
+    return 0
+
+
+def show_record(path: Path) -> int:
+    try:
+        record = RunRecord.from_json(json.loads(path.read_text()))
+    except (ValueError, TypeError) as exc:
+        print(f"pobench: {path} is not a readable record ({exc})", file=sys.stderr)
+        return 1
+    print(records_table([record]))
+    print(f"\nspec hash {record.spec_hash} · comparability key {record.comparability_key or '-'}")
+    print("settings (value, and where it came from):")
+    if record.settings_source:
+        print("\n".join(settings_lines(record.spec, record.settings_source)))
+    else:  # a record written before sources were kept
+        keys = {k: "(source not recorded)" for k in record.spec if k not in IDENTITY_KEYS}
+        print("\n".join(settings_lines(record.spec, keys)))
+    if record.train_extra:
+        print("reported by the adapter:")
+        print("\n".join(f"  {k}: {json.dumps(v, default=str)}" for k, v in record.train_extra.items()))
+    if record.error:
+        print(f"error: {record.error}")
     return 0

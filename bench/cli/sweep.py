@@ -13,6 +13,7 @@ from pobench.harness.grid import DEFAULT_ALGOS, DEFAULT_SEEDS, SweepConfig, load
 from pobench.harness.placement import Placement
 from pobench.harness.sweep import run_sweep, stage_totals
 from pobench.reports.publish import write_outputs
+from pobench.reports.report import settings_lines
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -66,6 +67,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--cpus-per-cell", type=int, default=1, help="Ray: CPUs (torch threads) per cell (default 1)")
     parser.add_argument("--quiet", action="store_true", help="plain log lines (one per cell and stage), no bar")
     parser.add_argument("--verbose", action="store_true", help="show library warnings and progress bars")
+    parser.add_argument(
+        "--explain",
+        action="store_true",
+        help="print each cell's settings that are not at their default, with where each came from, then stop",
+    )
     add_precision_arg(parser)
     add_wandb_args(parser)
 
@@ -74,6 +80,12 @@ def run(args: argparse.Namespace) -> int:
     config = build_sweep_config(args)
     out = Path(args.out or config.out or DEFAULT_OUT)
     resolved = resolve_grid(config)  # every problem in the grid, before any work
+    if args.explain:
+        for cell, spec, _ in resolved:
+            print(f"{cell.label}  (spec hash {spec.hash()})")
+            print("\n".join(settings_lines(spec.flat(), spec.sources, only_given=True)))
+        print(f"{len(resolved)} cells; every setting not listed is at its default (pobench list settings)")
+        return 0
     print(f"sweep {config.name!r}: {len(resolved)} cells → {out}", file=sys.stderr)
     tracker = make_tracker(args, out, group=config.name)
 

@@ -15,8 +15,6 @@ from dataclasses import dataclass, field, fields
 
 from pobench.core.settings import common_keys
 
-FAMILIES = ("offline", "online")  # trained from fixed preference data; trained on its own samples
-
 
 def family(adapter_cls: type) -> str:
     """``online`` for adapters that train on their own samples (PPO, GRPO, RLOO), ``offline`` for the rest
@@ -39,12 +37,17 @@ class Preset:
 
     def overrides(self, algo: str, adapter_cls: type) -> dict[str, str]:
         """The values this preset gives one algorithm's cell: the settings it has, nothing else."""
+        return {k: value for k, (value, _) in self.sourced(algo, adapter_cls).items()}
+
+    def sourced(self, algo: str, adapter_cls: type, model: str = "") -> dict[str, tuple[str, str]]:
+        """``overrides`` with where in the preset (of model ``model``) each value comes from."""
         own = {f.name for f in fields(adapter_cls.hparams)}
-        out = {k: v for k, v in self.settings.items() if k in own or k in common_keys()}
-        rate = self.learning_rates.get(algo, self.learning_rates.get(family(adapter_cls)))
-        if rate is not None and "learning_rate" in own:
-            out["learning_rate"] = rate
-        out.update(self.algo_settings.get(algo, {}))
+        where = f"model preset {model}".rstrip()
+        out = {k: (v, where) for k, v in self.settings.items() if k in own or k in common_keys()}
+        named = algo if algo in self.learning_rates else family(adapter_cls)
+        if named in self.learning_rates and "learning_rate" in own:
+            out["learning_rate"] = (self.learning_rates[named], f"{where}, learning rate of {named}")
+        out.update({k: (v, f"{where}, {algo}'s settings") for k, v in self.algo_settings.get(algo, {}).items()})
         return out
 
     def frontier_grid(self, algo: str, adapter_cls: type) -> tuple[str, ...]:

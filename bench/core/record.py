@@ -39,6 +39,8 @@ class RunRecord:
     error: str | None = None  # one line: "stage: ExceptionType: message"
     traceback: str | None = None
     environment: dict[str, Any] = field(default_factory=dict)
+    settings_source: dict[str, str] = field(default_factory=dict)  # setting -> where its value came from
+    train_extra: dict[str, Any] = field(default_factory=dict)  # what the adapter reported (TrainResult.extra)
     created_at: str = ""
     schema_version: int = SCHEMA_VERSION
 

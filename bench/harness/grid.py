@@ -35,6 +35,8 @@ class Cell:
     seed: int
     overrides: tuple[tuple[str, str], ...] = ()
     varying: frozenset[str] = frozenset()  # keys the grid gives several values: the ones a label shows
+    # where each override came from (spec.SOURCES, with the flag or file): pobench sweep --explain, the record
+    sources: tuple[tuple[str, str], ...] = field(default=(), compare=False)
 
     @property
     def label(self) -> str:
@@ -58,6 +60,8 @@ class SweepConfig:
     # after the grid, at most this many extra cells per (algorithm, task, model, seed), the same for every
     # algorithm, placed where a KL budget has no reading (bench/harness/placement.py); 0: none
     extra_cells: int = 2
+    # (target, key) -> where its values were given ("--set", "FILE: set")
+    origins: dict[tuple[str, str], str] = field(default_factory=dict)
 
     def add_assignment(self, text: str, where: str) -> None:
         """``KEY=v1,v2`` (every algorithm that has KEY) or ``ALGO.KEY=v1,v2`` (that algorithm only)."""
@@ -78,9 +82,10 @@ class SweepConfig:
         if name in slot:
             raise SettingsError(f"{where} {key} given twice")
         slot[name] = [_as_text(v) for v in values]
+        self.origins[target, name] = where
 
 
-CONFIG_KEYS = {f.name for f in fields(SweepConfig)} - {"grid"} | {"set"}
+CONFIG_KEYS = {f.name for f in fields(SweepConfig)} - {"grid", "origins"} | {"set"}
 
 
 def load_config(path: str | Path) -> SweepConfig:
@@ -148,9 +153,24 @@ def expand(config: SweepConfig) -> list[Cell]:
         for algo in config.algos:
             own = grids[algo, model]
             keys = sorted(own)
+            sources = tuple(sorted(grid_sources(config, algo, model, keys).items()))
             for values in itertools.product(*(own[k] for k in keys)):
-                cells.append(Cell(algo, task, model, seed, tuple(zip(keys, values)), varying))
+                cells.append(Cell(algo, task, model, seed, tuple(zip(keys, values)), varying, sources))
     return cells
+
+
+def grid_sources(config: SweepConfig, algo: str, model: str, keys: list[str]) -> dict[str, str]:
+    """Where each of ``algo_grid``'s keys came from: the sweep's own values (flag or file), or a frontier grid."""
+    out = {}
+    for key in keys:
+        for target, label in ((algo, f"{algo}.{key}"), (ALL, key)):
+            if key in config.grid.get(target, {}):
+                out[key] = f"sweep grid ({config.origins.get((target, key), '--set')} {label})"
+                break
+        else:
+            whose = f"model preset {model}" if algo in preset_of(model).frontier_grids else f"adapter {algo}"
+            out[key] = f"frontier grid ({whose})"
+    return out
 
 
 def algo_grid(config: SweepConfig, algo: str, model: str = "tiny") -> dict[str, list[str]]:
@@ -216,7 +236,9 @@ def resolve_cells(
     resolved = []
     for cell in cells:
         try:
-            spec, source = resolve_spec(cell.algo, cell.task, cell.model, cell.seed, dict(cell.overrides))
+            spec, source = resolve_spec(
+                cell.algo, cell.task, cell.model, cell.seed, dict(cell.overrides), dict(cell.sources)
+            )
         except (RegistryError, SettingsError, ModelError) as exc:
             if str(exc) not in problems:
                 problems.append(str(exc))

@@ -242,9 +242,15 @@ class Placement:
         cells, labels = [], []
         for value, budget in proposals(group.points, self.budgets, bounds, True, integer)[:left]:
             text = str(int(value)) if integer else f"{value:g}"
-            overrides = tuple(sorted((*((k, v) for k, v in cell.overrides if k != knob), (knob, text))))
-            cells.append(Cell(cell.algo, cell.task, cell.model, cell.seed, overrides, cell.varying | {knob}))
+            cells.append(placed_cell(cell, knob, text))
             labels.append(
                 f"{cell.algo} seed {cell.seed} {knob}={text} (for {budget:g} nat{'' if budget == 1 else 's'})"
             )
         return cells, labels
+
+
+def placed_cell(cell: Cell, knob: str, value: str) -> Cell:
+    """``cell`` with its KL knob at ``value``: an extra cell, whose knob's source says it was placed."""
+    overrides = tuple(sorted((*((k, v) for k, v in cell.overrides if k != knob), (knob, value))))
+    sources = tuple(sorted({**dict(cell.sources), knob: "extra cell (placed after the grid)"}.items()))
+    return Cell(cell.algo, cell.task, cell.model, cell.seed, overrides, cell.varying | {knob}, sources)

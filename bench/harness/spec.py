@@ -7,7 +7,7 @@ the bad value and what is accepted. The resolved spec is hashed: the hash names 
 from __future__ import annotations
 
 import difflib
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
 from pobench.algorithms import ALGORITHMS
@@ -36,6 +36,8 @@ class CellSpec:
     # The task as resolution built it (files read and validated, datasets loaded), so a cell builds it once.
     # Not part of the spec's identity: ``task`` and ``task_version`` are.
     built_task: Task | None = field(default=None, compare=False, repr=False)
+    # where each setting's value came from (SOURCES), by flat key; not part of the identity either
+    sources: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     def task_object(self, chat_tokenizer=None) -> Task:
         """The built task; a spec made by hand without one builds it here."""
@@ -87,16 +89,32 @@ def spec_hash_of(flat: dict[str, Any]) -> str:
     return content_hash({"spec_version": SPEC_VERSION, **identity_of(flat)})
 
 
+# Where a setting's value can come from, lowest first; each later one wins over those before it.
+SOURCES = (
+    "default",  # the field's own default
+    "model preset",  # the model's preset: shared settings, a learning rate per family or algorithm, its own
+    "validation recipe",  # pobench validate's settings (bench/harness/validate.py), beneath the user's
+    "frontier grid",  # a sweep's values of an algorithm's KL knob (the adapter's, or the model preset's)
+    "sweep grid",  # a sweep's --set / YAML set: values (bare keys or ALGO.KEY)
+    "extra cell",  # a knob value a sweep placed after its grid (bench/harness/placement.py)
+    "--set",  # pobench run's --set
+)
+
+
 def resolve_spec(
-    algo: str, task: str, model: str, seed: Any, overrides: dict[str, str]
+    algo: str, task: str, model: str, seed: Any, overrides: dict[str, str], sources: dict[str, str] | None = None
 ) -> tuple[CellSpec, ModelSource]:
-    """Validate everything a cell needs; raises RegistryError or SettingsError with a one-line message."""
+    """Validate everything a cell needs; raises RegistryError or SettingsError with a one-line message.
+    ``sources``: where each of ``overrides`` came from (SOURCES, with detail); "--set" for any not named. The model
+    preset's values lie beneath ``overrides``, and every other setting is at its default."""
     adapter_cls = ALGORITHMS.get(algo)
     source = resolve_model(model)
     source.check_available()
     task_obj = make_task(task, source.chat_tokenizer())
     seed = parse_seed(seed)
-    overrides = {**source.preset.overrides(algo, adapter_cls), **overrides}  # the user's --set wins
+    preset = source.preset.sourced(algo, adapter_cls, model)
+    origin = {k: where for k, (_, where) in preset.items()} | {k: (sources or {}).get(k, "--set") for k in overrides}
+    overrides = {**{k: value for k, (value, _) in preset.items()}, **overrides}  # the user's values win
     hparam_names = {f.name for f in fields(adapter_cls.hparams)}
     common = common_keys()
     unknown = [k for k in overrides if k not in hparam_names and k not in common]
@@ -119,7 +137,11 @@ def resolve_spec(
         **groups,
         built_task=task_obj,
     )
-    return spec, source
+    keys = [k for k in spec.flat() if k not in IDENTITY_KEYS]
+    return replace(spec, sources={k: origin.get(k, "default") for k in keys}), source
+
+
+IDENTITY_KEYS = ("algo", "task", "task_version", "model", "seed")  # a cell's names, not settings
 
 
 def check_task_fits(task: Task, algo: str, adapter: Adapter, hparams, budget: Budget) -> None:

@@ -70,3 +70,15 @@ def format_table(rows: Sequence[Sequence[str]], header: Sequence[str] = COLUMNS)
 
 def records_table(records: Sequence[RunRecord]) -> str:
     return format_table([record_row(r) for r in records])
+
+
+def settings_lines(flat: dict, sources: dict[str, str], only_given: bool = False) -> list[str]:
+    """One line per setting: its value and where the value came from (``CellSpec.sources``, a record's
+    ``settings_source``); ``only_given``: only those not at their default."""
+    keys = [k for k in sources if not (only_given and sources[k] == "default")]
+    if not keys:
+        return ["  every setting at its default"]
+    width = max(len(k) for k in keys)
+    values = {k: repr(flat.get(k)) for k in keys}
+    value_width = max(len(v) for v in values.values())
+    return [f"  {k:<{width}}  {values[k]:<{value_width}}  {sources[k]}" for k in keys]
