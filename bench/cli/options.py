@@ -8,7 +8,7 @@ from pathlib import Path
 
 from pobench.core.atomic import write_text_atomic
 from pobench.core.record import RunRecord, read_records
-from pobench.harness.tracking import Tracker, resolve_mode
+from pobench.harness.tracking import MODES, Tracker, resolve_mode
 
 DEFAULT_OUT = "results"
 
@@ -30,7 +30,7 @@ def assignments(args: argparse.Namespace) -> list[str]:
 def add_wandb_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--wandb",
-        choices=("online", "offline", "disabled"),
+        choices=MODES,
         default=None,
         help="wandb mode (default: WANDB_MODE if set, else online when logged in, else offline; "
         "offline runs are written under OUT/wandb/ for `wandb sync`)",

@@ -14,8 +14,6 @@ from pobench.reports.html_page import page
 from pobench.reports.leaderboard import GROUP_BY, Board, build_boards, headline_csv, to_csv, to_markdown
 from pobench.reports.plots import plot_files
 
-FILES = ("leaderboard.md", "leaderboard.csv", "headline.csv", "leaderboard.html")
-
 
 def board_plots(boards: list[Board]) -> dict[str, dict[str, bytes]]:
     return {b.key: plot_files(b) for b in boards if (b.rows["seeds"] > 0).any()}
