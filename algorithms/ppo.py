@@ -20,7 +20,9 @@ The maths is in bench/contracts/ppo_math.py.
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 from pobench.algorithms import register
@@ -134,6 +136,129 @@ def token_logprobs(model, input_ids: torch.Tensor, attention: torch.Tensor) -> t
     return gather_token_logprobs(logits, input_ids[:, 1:]), logits
 
 
+@dataclass
+class PPOModels:
+    """What one PPO run trains and scores with."""
+
+    actor: nn.Module
+    critic: Critic
+    reference: nn.Module
+    tokenizer: Any
+    score_fn: Callable  # score(prompts, completions, truncated) -> list[float]
+    optimizer: torch.optim.Optimizer
+
+
+@dataclass
+class Rollout:
+    """One update's batch, scored without gradients: (N, L) ids and attention, (N, L−1) per-token tensors, (N,)
+    scores and sequence KL estimates."""
+
+    input_ids: torch.Tensor
+    attention: torch.Tensor
+    mask: torch.Tensor
+    old_logprobs: torch.Tensor
+    old_values: torch.Tensor
+    advantages: torch.Tensor
+    returns: torch.Tensor
+    scores: torch.Tensor
+    kl: torch.Tensor
+    size: int  # sequences sampled
+
+
+def collect_rollout(models: PPOModels, ctx: TrainContext, prompts: list[str], seed: int, beta: float) -> Rollout:
+    """Sample one response per prompt, score everything without gradients, then KL-shaped rewards, GAE and
+    whitened advantages."""
+    hp: PPOParams = ctx.params
+    tokenizer = models.tokenizer
+    drawn = sample(models.actor, tokenizer, prompts, 1, ctx.task.max_new_tokens, seed, hp.rollout_prompts)
+    seqs = [p + r for p, r in zip(drawn.prompt_ids, drawn.response_ids)]
+    input_ids, attention = pad_right(seqs, tokenizer.pad_token_id, ctx.device)  # (N, L)
+    mask = torch.zeros(input_ids.shape[0], input_ids.shape[1] - 1, device=ctx.device)  # (N, L−1)
+    for i, (p, r) in enumerate(zip(drawn.prompt_ids, drawn.response_ids)):
+        mask[i, len(p) - 1 : len(p) - 1 + len(r)] = 1.0
+    with torch.no_grad():
+        old_logprobs, _ = token_logprobs(models.actor, input_ids, attention)  # (N, L−1)
+        ref_logprobs, _ = token_logprobs(models.reference, input_ids, attention)  # (N, L−1)
+        old_values = models.critic(input_ids, attention)  # (N, L−1)
+    scores = torch.tensor(models.score_fn(prompts, drawn.texts, drawn.truncated), device=ctx.device)  # (N,)
+    kl = ((old_logprobs - ref_logprobs) * mask).sum(dim=1)  # (N,): sequence KL estimate
+    rewards = kl_shaped_rewards(old_logprobs, ref_logprobs, scores, mask, beta)  # (N, L−1)
+    advantages, returns = gae(rewards, old_values, mask, hp.gamma, hp.lam)  # (N, L−1) each
+    advantages = masked_whiten(advantages, mask)
+    return Rollout(input_ids, attention, mask, old_logprobs, old_values, advantages, returns, scores, kl, len(seqs))
+
+
+def ppo_epoch(
+    models: PPOModels,
+    hp: PPOParams,
+    rollout: Rollout,
+    shuffle: torch.Generator,
+    device: str,
+    stats: dict[str, list[float]],
+    grad_norms: list[float],
+) -> int:
+    """One pass over the batch in shuffled minibatches, one optimizer step each; appends each step's diagnostics to
+    ``stats`` and the actor's gradient norm to ``grad_norms``, and returns the tokens trained on."""
+    actor, critic, optimizer = models.actor, models.critic, models.optimizer
+    tokens = 0
+    order = torch.randperm(rollout.input_ids.shape[0], generator=shuffle)
+    for start in range(0, len(order), hp.minibatch_size):
+        idx = order[start : start + hp.minibatch_size].to(device)
+        ids, att, m = rollout.input_ids[idx], rollout.attention[idx], rollout.mask[idx]
+        old_logprobs = rollout.old_logprobs[idx]
+        logprobs, logits = token_logprobs(actor, ids, att)  # (b, L−1), (b, L−1, V)
+        values = critic(ids, att)  # (b, L−1)
+        policy_loss, clip_frac = clipped_surrogate_loss(logprobs, old_logprobs, rollout.advantages[idx], m, hp.clip_eps)
+        value_loss = clipped_value_loss(values, rollout.old_values[idx], rollout.returns[idx], m, hp.value_clip)
+        entropy = masked_mean(entropy_from_logits(logits if hp.entropy_coef else logits.detach()), m)
+        loss = policy_loss + hp.vf_coef * value_loss - hp.entropy_coef * entropy
+        optimizer.zero_grad()
+        loss.backward()
+        grad_norms.append(float(nn.utils.clip_grad_norm_(actor.parameters(), hp.max_grad_norm)))
+        nn.utils.clip_grad_norm_(critic.parameters(), hp.max_grad_norm)
+        optimizer.step()
+        tokens += int(att.sum())
+        kl_step = approx_kl(logprobs.detach(), old_logprobs, m)
+        for name, value in zip(DIAGNOSTICS, (policy_loss, value_loss, clip_frac, kl_step, entropy)):
+            stats[name].append(float(value))
+    return tokens
+
+
+def log_update(
+    ctx: TrainContext,
+    update: int,
+    every: int,
+    rollout: Rollout,
+    stats: dict[str, list[float]],
+    grad_norms: list[float],
+    beta: float,
+    optimizer: torch.optim.Optimizer,
+) -> None:
+    """One update's curve row (the diagnostics' means over its minibatches), and a log line every ``every``."""
+    hp: PPOParams = ctx.params
+    scores, kl = rollout.scores, rollout.kl
+    means = {f"train/{name}": sum(v) / len(v) for name, v in stats.items()}
+    ctx.curve.log(
+        update,
+        {
+            **means,
+            "train/loss": means["train/policy_loss"] + hp.vf_coef * means["train/value_loss"],
+            "train/score": float(scores.mean()),
+            "train/kl": float(kl.mean()),
+            "train/kl_penalty": float(beta * kl.mean()),
+            "train/kl_coef": beta,
+            "train/length": float(rollout.mask.sum(dim=1).mean()),
+            "train/learning_rate": optimizer.param_groups[0]["lr"],  # the actor's, this update
+            "train/grad_norm": sum(grad_norms) / len(grad_norms),
+        },
+    )
+    if update % every == 0 or update == hp.updates:
+        ctx.log(
+            f"  update {update}/{hp.updates} score {scores.mean():+.3f} kl {kl.mean():.2f} "
+            f"β {beta:.4f} loss {ctx.curve.last['train/loss']:.4f}"
+        )
+
+
 @register("ppo")
 class PPO(Adapter):
     description = "Proximal Policy Optimization with a critic and a per-token KL penalty (pobench's own)"
@@ -166,6 +291,41 @@ class PPO(Adapter):
         hp: PPOParams = ctx.params
         torch.manual_seed(ctx.seed)
         rng = random.Random(ctx.seed)
+        models, proxy, extra = self._setup_models(ctx)
+        prompts = ctx.task.train_prompts()
+        rng.shuffle(prompts)
+        shuffle = torch.Generator().manual_seed(ctx.seed)
+        beta, train_tokens, cursor = hp.kl_coef, 0, 0
+        every = max(1, hp.updates // 10)
+
+        for update in range(1, hp.updates + 1):
+            for group in models.optimizer.param_groups:  # linear annealing, as in CleanRL
+                group["lr"] = group["base_lr"] * (1.0 - (update - 1) / hp.updates)
+            batch_prompts = [prompts[(cursor + i) % len(prompts)] for i in range(hp.rollout_prompts)]
+            cursor += hp.rollout_prompts
+            rollout = collect_rollout(models, ctx, batch_prompts, rng.randrange(2**31), beta)
+            stats: dict[str, list[float]] = {name: [] for name in DIAGNOSTICS}
+            grad_norms: list[float] = []  # the actor's, before clipping (what TRL logs as grad_norm)
+            for _ in range(hp.ppo_epochs):
+                train_tokens += ppo_epoch(models, hp, rollout, shuffle, ctx.device, stats, grad_norms)
+            log_update(ctx, update, every, rollout, stats, grad_norms, beta, models.optimizer)
+            if hp.target_kl > 0:  # adapt β to the KL this batch showed
+                beta = adaptive_kl_coef(beta, float(rollout.kl.mean()), hp.target_kl, rollout.size, hp.kl_horizon)
+
+        models.actor.eval()
+        return TrainResult(
+            policy=models.actor,
+            train_tokens=train_tokens,
+            train_samples=hp.updates * hp.rollout_prompts,
+            steps=hp.updates,
+            extra={**extra, "final_kl_coef": beta},
+            proxy_scorer=proxy,  # the reward model, if any: eval/proxy_reward beside the gold reward
+        )
+
+    def _setup_models(self, ctx: TrainContext) -> tuple[PPOModels, object, dict]:
+        """The actor, critic, reference, scorer and optimizer (in this order: the torch RNG draws follow it), the
+        proxy scorer and the run's extra record fields."""
+        hp: PPOParams = ctx.params
         tokenizer = ctx.load_tokenizer()
         actor, reference = ctx.load_policy(), ctx.load_reference()
         score_fn, proxy, extra = self._scorer(ctx)
@@ -183,98 +343,7 @@ class PPO(Adapter):
             ],
             ctx.device,
         )
-        prompts = ctx.task.train_prompts()
-        rng.shuffle(prompts)
-        shuffle = torch.Generator().manual_seed(ctx.seed)
-        beta, train_tokens, cursor = hp.kl_coef, 0, 0
-        every = max(1, hp.updates // 10)
-
-        for update in range(1, hp.updates + 1):
-            for group in optimizer.param_groups:  # linear annealing, as in CleanRL
-                group["lr"] = group["base_lr"] * (1.0 - (update - 1) / hp.updates)
-
-            # --- rollout: sample, then score everything without gradients
-            batch_prompts = [prompts[(cursor + i) % len(prompts)] for i in range(hp.rollout_prompts)]
-            cursor += hp.rollout_prompts
-            drawn = sample(
-                actor, tokenizer, batch_prompts, 1, ctx.task.max_new_tokens, rng.randrange(2**31), hp.rollout_prompts
-            )
-            seqs = [p + r for p, r in zip(drawn.prompt_ids, drawn.response_ids)]
-            input_ids, attention = pad_right(seqs, tokenizer.pad_token_id, ctx.device)  # (N, L)
-            mask = torch.zeros(input_ids.shape[0], input_ids.shape[1] - 1, device=ctx.device)  # (N, L−1)
-            for i, (p, r) in enumerate(zip(drawn.prompt_ids, drawn.response_ids)):
-                mask[i, len(p) - 1 : len(p) - 1 + len(r)] = 1.0
-            with torch.no_grad():
-                old_logprobs, _ = token_logprobs(actor, input_ids, attention)  # (N, L−1)
-                ref_logprobs, _ = token_logprobs(reference, input_ids, attention)  # (N, L−1)
-                old_values = critic(input_ids, attention)  # (N, L−1)
-            scores = torch.tensor(score_fn(batch_prompts, drawn.texts, drawn.truncated), device=ctx.device)  # (N,)
-            kl = ((old_logprobs - ref_logprobs) * mask).sum(dim=1)  # (N,): sequence KL estimate
-
-            # --- advantages: KL-shaped rewards, GAE, whitening
-            rewards = kl_shaped_rewards(old_logprobs, ref_logprobs, scores, mask, beta)  # (N, L−1)
-            advantages, returns = gae(rewards, old_values, mask, hp.gamma, hp.lam)  # (N, L−1) each
-            advantages = masked_whiten(advantages, mask)
-
-            # --- optimization: ppo_epochs passes over the batch in minibatches
-            stats: dict[str, list[float]] = {name: [] for name in DIAGNOSTICS}
-            grad_norms: list[float] = []  # the actor's, before clipping (what TRL logs as grad_norm)
-            for _ in range(hp.ppo_epochs):
-                order = torch.randperm(input_ids.shape[0], generator=shuffle)
-                for start in range(0, len(order), hp.minibatch_size):
-                    idx = order[start : start + hp.minibatch_size].to(ctx.device)
-                    ids, att, m = input_ids[idx], attention[idx], mask[idx]
-                    logprobs, logits = token_logprobs(actor, ids, att)  # (b, L−1), (b, L−1, V)
-                    values = critic(ids, att)  # (b, L−1)
-                    policy_loss, clip_frac = clipped_surrogate_loss(
-                        logprobs, old_logprobs[idx], advantages[idx], m, hp.clip_eps
-                    )
-                    value_loss = clipped_value_loss(values, old_values[idx], returns[idx], m, hp.value_clip)
-                    entropy = masked_mean(entropy_from_logits(logits if hp.entropy_coef else logits.detach()), m)
-                    loss = policy_loss + hp.vf_coef * value_loss - hp.entropy_coef * entropy
-                    optimizer.zero_grad()
-                    loss.backward()
-                    grad_norms.append(float(nn.utils.clip_grad_norm_(actor.parameters(), hp.max_grad_norm)))
-                    nn.utils.clip_grad_norm_(critic.parameters(), hp.max_grad_norm)
-                    optimizer.step()
-                    train_tokens += int(att.sum())
-                    kl_step = approx_kl(logprobs.detach(), old_logprobs[idx], m)
-                    for name, value in zip(DIAGNOSTICS, (policy_loss, value_loss, clip_frac, kl_step, entropy)):
-                        stats[name].append(float(value))
-
-            # --- log, then adapt β to the KL this batch showed
-            means = {f"train/{name}": sum(v) / len(v) for name, v in stats.items()}
-            ctx.curve.log(
-                update,
-                {
-                    **means,
-                    "train/loss": means["train/policy_loss"] + hp.vf_coef * means["train/value_loss"],
-                    "train/score": float(scores.mean()),
-                    "train/kl": float(kl.mean()),
-                    "train/kl_penalty": float(beta * kl.mean()),
-                    "train/kl_coef": beta,
-                    "train/length": float(mask.sum(dim=1).mean()),
-                    "train/learning_rate": optimizer.param_groups[0]["lr"],  # the actor's, this update
-                    "train/grad_norm": sum(grad_norms) / len(grad_norms),
-                },
-            )
-            if update % every == 0 or update == hp.updates:
-                ctx.log(
-                    f"  update {update}/{hp.updates} score {scores.mean():+.3f} kl {kl.mean():.2f} "
-                    f"β {beta:.4f} loss {ctx.curve.last['train/loss']:.4f}"
-                )
-            if hp.target_kl > 0:
-                beta = adaptive_kl_coef(beta, float(kl.mean()), hp.target_kl, len(seqs), hp.kl_horizon)
-
-        actor.eval()
-        return TrainResult(
-            policy=actor,
-            train_tokens=train_tokens,
-            train_samples=hp.updates * hp.rollout_prompts,
-            steps=hp.updates,
-            extra={**extra, "final_kl_coef": beta},
-            proxy_scorer=proxy,  # the reward model, if any: eval/proxy_reward beside the gold reward
-        )
+        return PPOModels(actor, critic, reference, tokenizer, score_fn, optimizer), proxy, extra
 
     def exact_target(self, params: PPOParams, data: DataSettings) -> Target | None:
         """π*_β on the gold reward with a fixed β; on the reward model's scores, or with β adapting, none here."""

@@ -93,21 +93,7 @@ def parse_label(value) -> bool | None:
 
 def validate_rows(path: Path, rows: list[tuple[int, dict]]) -> tuple[str, list[dict]]:
     """("paired" | "unpaired", clean rows) or a DataFileError naming each bad row by line number."""
-    if not rows:
-        raise DataFileError(f"{path}: no rows (an empty prompt set); expected columns {', '.join(PAIRED)} or "
-                            f"{', '.join(UNPAIRED)}")  # fmt: skip
-    first = set(rows[0][1])
-    kind, columns = ("paired", PAIRED) if set(PAIRED) <= first else ("unpaired", UNPAIRED)
-    if not set(columns) <= first:
-        missing = (
-            [c for c in PAIRED if c not in first]
-            if "chosen" in first or "rejected" in first
-            else [c for c in UNPAIRED if c not in first]
-        )
-        raise DataFileError(
-            f"{path}: missing column(s) {', '.join(missing)} (found: {', '.join(sorted(first))}; accepted: "
-            f"{', '.join(PAIRED)} for pairs, or {', '.join(UNPAIRED)} for unpaired rows)"
-        )
+    kind, columns = _kind_of(path, rows)
     problems, clean, seen = [], [], {}
     for number, row in rows:
         where = f"{path}:{number}"
@@ -152,6 +138,26 @@ def validate_rows(path: Path, rows: list[tuple[int, dict]]) -> tuple[str, list[d
         more = f"\n  ... and {len(problems) - MAX_LISTED} more" if len(problems) > MAX_LISTED else ""
         raise DataFileError(f"{path}: {len(problems)} bad row(s); nothing was trained:\n  {listed}{more}")
     return kind, clean
+
+
+def _kind_of(path: Path, rows: list[tuple[int, dict]]) -> tuple[str, tuple[str, ...]]:
+    """The file's kind and columns, read off its first row; a DataFileError if it has no rows or lacks a column."""
+    if not rows:
+        raise DataFileError(f"{path}: no rows (an empty prompt set); expected columns {', '.join(PAIRED)} or "
+                            f"{', '.join(UNPAIRED)}")  # fmt: skip
+    first = set(rows[0][1])
+    kind, columns = ("paired", PAIRED) if set(PAIRED) <= first else ("unpaired", UNPAIRED)
+    if not set(columns) <= first:
+        missing = (
+            [c for c in PAIRED if c not in first]
+            if "chosen" in first or "rejected" in first
+            else [c for c in UNPAIRED if c not in first]
+        )
+        raise DataFileError(
+            f"{path}: missing column(s) {', '.join(missing)} (found: {', '.join(sorted(first))}; accepted: "
+            f"{', '.join(PAIRED)} for pairs, or {', '.join(UNPAIRED)} for unpaired rows)"
+        )
+    return kind, columns
 
 
 class FileTask(PreferenceRowsTask):

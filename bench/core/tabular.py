@@ -79,8 +79,17 @@ def lookup(table: torch.Tensor, rows: torch.Tensor) -> torch.Tensor:
 def model_classes() -> tuple[type, type]:
     """(TabularConfig, TabularLM), defined and registered with transformers' Auto classes on first use, so that
     importing this module (every command does, through pobench.core.models) loads no transformers model code."""
-    from transformers import AutoConfig, AutoModelForCausalLM, GenerationMixin, PretrainedConfig, PreTrainedModel
-    from transformers.modeling_outputs import BaseModelOutput, CausalLMOutput
+    from transformers import AutoConfig, AutoModelForCausalLM
+
+    config_cls = _config_class()
+    model_cls = _model_class(config_cls, _body_class())
+    AutoConfig.register(MODEL_TYPE, config_cls)
+    AutoModelForCausalLM.register(config_cls, model_cls)
+    return config_cls, model_cls
+
+
+def _config_class() -> type:
+    from transformers import PretrainedConfig
 
     class TabularConfig(PretrainedConfig):
         model_type = MODEL_TYPE
@@ -92,10 +101,17 @@ def model_classes() -> tuple[type, type]:
             self.vocab_size, self.num_rows, self.max_prefix = vocab_size, num_rows, max_prefix
             self.hidden_size = num_rows  # a one-hot row per position
 
+    return TabularConfig
+
+
+def _body_class() -> type:
+    from transformers import PretrainedConfig
+    from transformers.modeling_outputs import BaseModelOutput
+
     class TabularBody(nn.Module):
         """The prefix table's index (sorted codes); its hidden state is each position's one-hot row: ``base_model``."""
 
-        def __init__(self, config: TabularConfig) -> None:
+        def __init__(self, config: PretrainedConfig) -> None:  # a TabularConfig
             super().__init__()
             self.config = config
             self.register_buffer("codes", torch.zeros(config.num_rows, dtype=torch.long))
@@ -110,14 +126,21 @@ def model_classes() -> tuple[type, type]:
             hidden = nn.functional.one_hot(rows.clamp(min=0), self.config.num_rows).float()
             return BaseModelOutput(last_hidden_state=hidden * (rows >= 0)[..., None])
 
+    return TabularBody
+
+
+def _model_class(config_cls: type, body_cls: type) -> type:
+    from transformers import GenerationMixin, PretrainedConfig, PreTrainedModel
+    from transformers.modeling_outputs import CausalLMOutput
+
     class TabularLM(PreTrainedModel, GenerationMixin):
-        config_class = TabularConfig
+        config_class = config_cls
         base_model_prefix = "body"
         main_input_name = "input_ids"
 
-        def __init__(self, config: TabularConfig) -> None:
+        def __init__(self, config: PretrainedConfig) -> None:  # a TabularConfig
             super().__init__(config)
-            self.body = TabularBody(config)
+            self.body = body_cls(config)
             self.lm_head = nn.Linear(config.num_rows, config.vocab_size, bias=False)  # weight: the table, (V, rows)
             self.post_init()
 
@@ -147,9 +170,7 @@ def model_classes() -> tuple[type, type]:
         def get_output_embeddings(self) -> nn.Linear:
             return self.lm_head
 
-    AutoConfig.register(MODEL_TYPE, TabularConfig)
-    AutoModelForCausalLM.register(TabularConfig, TabularLM)
-    return TabularConfig, TabularLM
+    return TabularLM
 
 
 def tree_prefixes(tokenizer, prompts: Sequence[str], max_new_tokens: int) -> list[tuple[int, ...]]:

@@ -111,28 +111,65 @@ def evaluate(
     """
     start = time.perf_counter()
     prompts = eval_prompts(task, settings)
-    k, bs, pad = settings.eval_samples, settings.eval_batch_size, tokenizer.pad_token_id
-    if result.sampler is not None:
-        drawn = result.sampler(prompts, k, task.max_new_tokens, seed, bs)
-    else:
-        common = settings.eval_noise == "common"
-        drawn = sample(result.policy, tokenizer, prompts, k, task.max_new_tokens, seed, bs, common_noise=common)
+    k, bs = settings.eval_samples, settings.eval_batch_size
+    drawn = _draw(result, tokenizer, task, prompts, settings, seed)
     gen_s = time.perf_counter() - start
     repeated = _repeat(prompts, k)
     gold = task.gold(repeated, drawn.texts, drawn.truncated)
     lengths = [_content_length(r, tokenizer.eos_token_id) for r in drawn.response_ids]
+    kl, sample_kl = _kl_readings(result, reference, drawn, tokenizer.pad_token_id, k, bs)
+    metrics = _sample_metrics(result, drawn, gold, ref_gold, lengths, kl, k, gen_s)
+    if result.proxy_scorer is not None:
+        metrics["eval/proxy_reward"] = mean_se(result.proxy_scorer(repeated, drawn.texts))[0]
+    if enumerable(reference, tokenizer, task.max_new_tokens):
+        metrics |= _exact(result, reference, tokenizer, task, prompts, target)
+    frontier = []
+    if result.reference_samples:
+        frontier = reference_rewards(reference, tokenizer, task, prompts, result.reference_samples, seed, bs)
+    metrics["perf/eval_time_s"] = time.perf_counter() - start
+    kept = [
+        {"prompt": p, "completion": c, "gold": g, "length": n, "kl": kl_i}
+        for p, c, g, n, kl_i in zip(repeated, drawn.texts, gold, lengths, sample_kl)
+    ][:KEPT_SAMPLES]
+    return Evaluation(metrics, kept, frontier)
+
+
+def _draw(result: TrainResult, tokenizer, task: Task, prompts: list[str], settings: EvalSettings, seed: int):
+    """The policy's ``eval_samples`` completions per prompt: from its own sampler, if it brings one."""
+    k, bs = settings.eval_samples, settings.eval_batch_size
+    if result.sampler is not None:
+        return result.sampler(prompts, k, task.max_new_tokens, seed, bs)
+    common = settings.eval_noise == "common"
+    return sample(result.policy, tokenizer, prompts, k, task.max_new_tokens, seed, bs, common_noise=common)
+
+
+def _kl_readings(result: TrainResult, reference, drawn, pad: int, k: int, batch_size: int) -> tuple[dict, list]:
+    """KL(π‖π_ref) on the samples (``kl``, ``kl_se``, ``kl_per_token``, and the sampled log-ratio beside them) and
+    each kept sample's own; for a policy without log-probs, its analytic bound, and no per-sample values."""
     if result.kl_bound is None:
         policy_logps, ref_logps, token_kls = score_pair(
-            result.policy, reference, drawn.prompt_ids, drawn.response_ids, pad, bs
+            result.policy, reference, drawn.prompt_ids, drawn.response_ids, pad, batch_size
         )
         kl = expected_kl_metrics(token_kls, k)
         sampled = kl_metrics(policy_logps, ref_logps, k)
         kl |= {"kl_sampled": sampled["kl"], "kl_sampled_se": sampled["kl_se"]}
-        sample_kl = sequence_kl(policy_logps[:KEPT_SAMPLES], ref_logps[:KEPT_SAMPLES])
-    else:
-        tokens = sum(len(r) for r in drawn.response_ids)
-        kl = {"kl": result.kl_bound, "kl_se": 0.0, "kl_per_token": result.kl_bound * len(lengths) / max(1, tokens)}
-        sample_kl = [None] * KEPT_SAMPLES  # no per-sample log-probs for such a policy
+        return kl, sequence_kl(policy_logps[:KEPT_SAMPLES], ref_logps[:KEPT_SAMPLES])
+    samples, tokens = len(drawn.response_ids), sum(len(r) for r in drawn.response_ids)
+    kl = {"kl": result.kl_bound, "kl_se": 0.0, "kl_per_token": result.kl_bound * samples / max(1, tokens)}
+    return kl, [None] * KEPT_SAMPLES  # no per-sample log-probs for such a policy
+
+
+def _sample_metrics(
+    result: TrainResult,
+    drawn,
+    gold: list[float],
+    ref_gold: Sequence[float],
+    lengths: list[int],
+    kl: dict,
+    k: int,
+    gen_s: float,
+) -> dict[str, float]:
+    """The metrics read off the samples: reward, KL, length, truncation, win rate, generation speed."""
     reward, reward_se = clustered_mean_se(gold, k)
     if any(math.isnan(g) for g in [*gold, *ref_gold]):  # a task without a gold reward: nothing to compare
         wins, wins_se = math.nan, math.nan
@@ -157,19 +194,7 @@ def evaluate(
         metrics |= {"eval/kl_sampled": kl["kl_sampled"], "eval/kl_sampled_se": kl["kl_sampled_se"]}
     if k > 1:  # the error from sampling alone needs two samples of a prompt
         metrics["eval/reward_sampling_se"] = fixed_prompt_se(gold, k)
-    if result.proxy_scorer is not None:
-        metrics["eval/proxy_reward"] = mean_se(result.proxy_scorer(repeated, drawn.texts))[0]
-    if enumerable(reference, tokenizer, task.max_new_tokens):
-        metrics |= _exact(result, reference, tokenizer, task, prompts, target)
-    frontier = []
-    if result.reference_samples:
-        frontier = reference_rewards(reference, tokenizer, task, prompts, result.reference_samples, seed, bs)
-    metrics["perf/eval_time_s"] = time.perf_counter() - start
-    kept = [
-        {"prompt": p, "completion": c, "gold": g, "length": n, "kl": kl_i}
-        for p, c, g, n, kl_i in zip(repeated, drawn.texts, gold, lengths, sample_kl)
-    ][:KEPT_SAMPLES]
-    return Evaluation(metrics, kept, frontier)
+    return metrics
 
 
 def _exact(result: TrainResult, reference, tokenizer, task: Task, prompts: list[str], target: Target | None) -> dict:

@@ -7,12 +7,13 @@ import tempfile
 import time
 import traceback
 from collections.abc import Callable
-from dataclasses import asdict
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import torch
 from pobench.algorithms import ALGORITHMS
-from pobench.contracts.adapter import TrainContext
+from pobench.contracts.adapter import Adapter, TrainContext, TrainResult
+from pobench.contracts.task import Task
 from pobench.core.cache import ArtifactCache
 from pobench.core.curve import Curve, DivergedError
 from pobench.core.environment import (
@@ -26,7 +27,7 @@ from pobench.core.environment import (
 from pobench.core.models import ModelSource
 from pobench.core.record import RunRecord, comparability_key, write_record
 from pobench.harness.evaluate import evaluate, scanned_target
-from pobench.harness.prepare import prepare
+from pobench.harness.prepare import Prepared, prepare
 from pobench.harness.spec import CellSpec
 from pobench.harness.tracking import Tracker
 from pobench.kit.reward_model import prepare_reward_model
@@ -58,125 +59,177 @@ def run_cell(
     ``on_stage`` is told each stage as it starts (prepare, train, evaluate): the sweep's progress bar.
     ``tracker`` (wandb) gets a run for the cell, its curve live and its final record; it never raises.
     """
-    from transformers.trainer_utils import set_seed
+    import transformers.trainer_utils  # noqa: F401 - train_stage's set_seed: imported before the clock starts
 
     out_dir = Path(out_dir)
     device = device or pick_device()
     cache = ArtifactCache(cache_dir or out_dir / "cache", log=log)
-    flat = spec.flat()
     record = new_record(spec, device)
     tracker = tracker or Tracker("disabled", out_dir, group="")
-    tracker.start_cell(flat)
+    tracker.start_cell(spec.flat())
     curve = Curve(sinks=[tracker.log_curve])
-    timings: dict[str, float] = {}
-    failure: BaseException | None = None
-    stage = "prepare"
     work_dir = Path(tempfile.mkdtemp(prefix=f"pobench-{spec.algo}-"))
+    cell = Cell(spec, source, cache, device, log, tracker, record, curve, work_dir)
+    failure: BaseException | None = None
     start = time.perf_counter()
     try:
-        on_stage(stage)
-        log(f"[{spec.algo} | {spec.task} | {spec.model} | seed {spec.seed}] prepare")
-        adapter = ALGORITHMS.get(spec.algo)()  # inside the try: an adapter that fails to build is recorded
-        task = spec.task_object(source.chat_tokenizer())
-        # The preference data is prepared for every cell, baselines included: its fingerprint is part of
-        # the comparability key, so the SFT row ranks beside the algorithms trained on that data.
-        with main_process_first():  # one process builds shared work; under DDP the others then reuse it
-            prepared = prepare(task, source, spec.sft, spec.data, spec.eval, cache, device, log, spec.seed)
-        record.artifacts = prepared.info()
-        record.comparability_key = comparability_key(
-            {**spec.shared_settings(), **adapter.comparability_extra(spec.hparams)},
-            prepared.data_identity,
-            prepared.reference.key,
-        )
-        tracker.set_config({"comparability_key": record.comparability_key})
-        rm_settings = adapter.reward_model_settings(spec.hparams)
-        if rm_settings is not None and world_size() > 1:
-            raise RuntimeError("adapters with a reward model do not run on several processes yet; run them in one")
-        if rm_settings is not None:  # shared work too: never counted as this cell's train time
-            reward_model = prepare_reward_model(
-                cache, prepared.reference.path, prepared.data.path, rm_settings, device, log
-            )
-            record.artifacts["reward_model"] = reward_model.info
-        timings["prepare_s"] = time.perf_counter() - start
-
-        stage = "train"
-        on_stage(stage)
-        log(f"[{spec.algo}] train")
-        train_seed = spec.budget.training_seed(spec.seed)  # the cell seed unless train_seed splits them
-        set_seed(train_seed)
-        if device.startswith("cuda"):
-            torch.cuda.reset_peak_memory_stats()
-        ctx = TrainContext(
-            params=spec.hparams,
-            budget=spec.budget,
-            task=task,
-            reference_dir=prepared.reference.path,
-            data_dir=prepared.data.path,
-            work_dir=work_dir,
-            device=device,
-            seed=train_seed,
-            curve=curve,
-            cache=cache,
-            log=log,
-        )
-        t0 = time.perf_counter()
-        result = adapter.train(ctx)
-        # shared work an adapter built through the cache (reference log-probs) belongs to prepare
-        timings["train_s"] = train_s = time.perf_counter() - t0 - ctx.shared_s
-        timings["prepare_s"] += ctx.shared_s
-
+        on_stage(cell.stage)
+        adapter, task, prepared = prepare_stage(cell)
+        cell.timings["prepare_s"] = time.perf_counter() - start
+        cell.stage = "train"
+        on_stage(cell.stage)
+        ctx, result = train_stage(cell, adapter, task, prepared)
         if not is_main_process():  # DDP: every process trained; the main one evaluates and records
             shutil.rmtree(work_dir, ignore_errors=True)
             return record, None
-        stage = "evaluate"
-        on_stage(stage)
-        log(f"[{spec.algo}] evaluate")
-        t0, shared_before = time.perf_counter(), ctx.shared_s
-        evaluation = evaluate(
-            result,
-            ctx.load_reference(),
-            ctx.load_tokenizer(),
-            task,
-            spec.eval,
-            spec.seed,
-            prepared.ref_gold(),
-            target=scanned_target(adapter, spec.hparams, spec.data),
-        )
-        # shared work a sampler built through the cache (best-of-n's pool of draws) belongs to prepare too
-        eval_shared_s = ctx.shared_s - shared_before
-        timings["eval_s"] = time.perf_counter() - t0 - eval_shared_s
-        timings["prepare_s"] += eval_shared_s
-        record.metrics = {
-            **evaluation.metrics,
-            "perf/eval_time_s": evaluation.metrics["perf/eval_time_s"] - eval_shared_s,
-            "perf/train_time_s": train_s,
-            "perf/train_tokens_per_s": result.train_tokens / train_s if train_s > 0 else 0.0,
-            "perf/train_samples_per_s": result.train_samples / train_s if train_s > 0 else 0.0,
-            "perf/train_tokens": float(result.train_tokens),
-            "perf/train_steps": float(result.steps),
-            "perf/peak_mem_mb": peak_memory_mb(device),  # CUDA: since train began; CPU: the process's peak
-        }
-        record.samples = evaluation.samples
-        record.reference_rewards = evaluation.reference_rewards
+        cell.stage = "evaluate"
+        on_stage(cell.stage)
+        evaluate_stage(cell, adapter, task, prepared, ctx, result)
         record.status = "ok"
     except BaseException as exc:  # every way a cell can end is recorded, then passed on
         failure = exc
-        record.status = status_of(exc)
-        record.error = f"{stage}: {type(exc).__name__}: {exc}"
-        record.traceback = traceback.format_exc(limit=8)
-        if curve.rows:  # the last training metrics seen, with the step they were seen at
-            record.metrics = {("train/step" if k == "step" else k): float(v) for k, v in curve.last.items()}
+        record_failure(cell, exc)
     shutil.rmtree(work_dir, ignore_errors=True)
-    record.curve = curve.rows
-    timings["total_s"] = time.perf_counter() - start
-    record.timings = {k: round(v, 3) for k, v in timings.items()}
-    path = write_record(out_dir, record)
-    tracker.finish_cell(record)  # after the record is safe on disk
+    path = record_stage(cell, out_dir, start)
     if isinstance(failure, KeyboardInterrupt):
         raise failure
     if failure is not None:
         raise CellFailed(record, path) from failure
     return record, path
+
+
+@dataclass
+class Cell:
+    """A running cell: what its stages share, and the record and timings they fill in."""
+
+    spec: CellSpec
+    source: ModelSource
+    cache: ArtifactCache
+    device: str
+    log: Callable[[str], None]
+    tracker: Tracker
+    record: RunRecord
+    curve: Curve
+    work_dir: Path
+    timings: dict[str, float] = field(default_factory=dict)
+    stage: str = "prepare"  # the stage running, named in the record's error if it fails
+
+
+def prepare_stage(cell: Cell) -> tuple[Adapter, Task, Prepared]:
+    """The adapter, the task and the shared work (reference, preference data, reference samples, and the reward
+    model where the adapter has one), built or reused; sets the record's artifacts and comparability key."""
+    spec, record = cell.spec, cell.record
+    cell.log(f"[{spec.algo} | {spec.task} | {spec.model} | seed {spec.seed}] prepare")
+    adapter = ALGORITHMS.get(spec.algo)()  # inside run_cell's try: an adapter that fails to build is recorded
+    task = spec.task_object(cell.source.chat_tokenizer())
+    # The preference data is prepared for every cell, baselines included: its fingerprint is part of
+    # the comparability key, so the SFT row ranks beside the algorithms trained on that data.
+    with main_process_first():  # one process builds shared work; under DDP the others then reuse it
+        prepared = prepare(spec, task=task, source=cell.source, cache=cell.cache, device=cell.device, log=cell.log)
+    record.artifacts = prepared.info()
+    record.comparability_key = comparability_key(
+        {**spec.shared_settings(), **adapter.comparability_extra(spec.hparams)},
+        prepared.data_identity,
+        prepared.reference.key,
+    )
+    cell.tracker.set_config({"comparability_key": record.comparability_key})
+    rm_settings = adapter.reward_model_settings(spec.hparams)
+    if rm_settings is not None and world_size() > 1:
+        raise RuntimeError("adapters with a reward model do not run on several processes yet; run them in one")
+    if rm_settings is not None:  # shared work too: never counted as this cell's train time
+        reward_model = prepare_reward_model(
+            cell.cache, prepared.reference.path, prepared.data.path, rm_settings, cell.device, cell.log
+        )
+        record.artifacts["reward_model"] = reward_model.info
+    return adapter, task, prepared
+
+
+def train_stage(cell: Cell, adapter: Adapter, task: Task, prepared: Prepared) -> tuple[TrainContext, TrainResult]:
+    """Seed, then train; times it as ``train_s``, less the shared work the adapter built (counted as prepare)."""
+    from transformers.trainer_utils import set_seed
+
+    spec, device = cell.spec, cell.device
+    cell.log(f"[{spec.algo}] train")
+    train_seed = spec.budget.training_seed(spec.seed)  # the cell seed unless train_seed splits them
+    set_seed(train_seed)
+    if device.startswith("cuda"):
+        torch.cuda.reset_peak_memory_stats()
+    ctx = TrainContext(
+        params=spec.hparams,
+        budget=spec.budget,
+        task=task,
+        reference_dir=prepared.reference.path,
+        data_dir=prepared.data.path,
+        work_dir=cell.work_dir,
+        device=device,
+        seed=train_seed,
+        curve=cell.curve,
+        cache=cell.cache,
+        log=cell.log,
+    )
+    t0 = time.perf_counter()
+    result = adapter.train(ctx)
+    # shared work an adapter built through the cache (reference log-probs) belongs to prepare
+    cell.timings["train_s"] = time.perf_counter() - t0 - ctx.shared_s
+    cell.timings["prepare_s"] += ctx.shared_s
+    return ctx, result
+
+
+def evaluate_stage(
+    cell: Cell, adapter: Adapter, task: Task, prepared: Prepared, ctx: TrainContext, result: TrainResult
+) -> None:
+    """Evaluate the trained policy and put its metrics, samples and reference rewards in the record."""
+    spec, record, timings = cell.spec, cell.record, cell.timings
+    cell.log(f"[{spec.algo}] evaluate")
+    t0, shared_before = time.perf_counter(), ctx.shared_s
+    evaluation = evaluate(
+        result,
+        ctx.load_reference(),
+        ctx.load_tokenizer(),
+        task,
+        spec.eval,
+        spec.seed,
+        prepared.ref_gold(),
+        target=scanned_target(adapter, spec.hparams, spec.data),
+    )
+    # shared work a sampler built through the cache (best-of-n's pool of draws) belongs to prepare too
+    eval_shared_s = ctx.shared_s - shared_before
+    timings["eval_s"] = time.perf_counter() - t0 - eval_shared_s
+    timings["prepare_s"] += eval_shared_s
+    train_s = timings["train_s"]
+    record.metrics = {
+        **evaluation.metrics,
+        "perf/eval_time_s": evaluation.metrics["perf/eval_time_s"] - eval_shared_s,
+        "perf/train_time_s": train_s,
+        "perf/train_tokens_per_s": result.train_tokens / train_s if train_s > 0 else 0.0,
+        "perf/train_samples_per_s": result.train_samples / train_s if train_s > 0 else 0.0,
+        "perf/train_tokens": float(result.train_tokens),
+        "perf/train_steps": float(result.steps),
+        "perf/peak_mem_mb": peak_memory_mb(cell.device),  # CUDA: since train began; CPU: the process's peak
+    }
+    record.samples = evaluation.samples
+    record.reference_rewards = evaluation.reference_rewards
+
+
+def record_failure(cell: Cell, exc: BaseException) -> None:
+    """Put how the cell ended in its record: status, the error and where (called while ``exc`` is handled)."""
+    record = cell.record
+    record.status = status_of(exc)
+    record.error = f"{cell.stage}: {type(exc).__name__}: {exc}"
+    record.traceback = traceback.format_exc(limit=9)  # run_cell, the stage, then 7 frames of the failing code
+    if cell.curve.rows:  # the last training metrics seen, with the step they were seen at
+        record.metrics = {("train/step" if k == "step" else k): float(v) for k, v in cell.curve.last.items()}
+
+
+def record_stage(cell: Cell, out_dir: Path, start: float) -> Path:
+    """Complete the record (curve, timings), write it, then hand it to the tracker; the record's path."""
+    record = cell.record
+    record.curve = cell.curve.rows
+    cell.timings["total_s"] = time.perf_counter() - start
+    record.timings = {k: round(v, 3) for k, v in cell.timings.items()}
+    path = write_record(out_dir, record)
+    cell.tracker.finish_cell(record)  # after the record is safe on disk
+    return path
 
 
 def new_record(spec: CellSpec, device: str, status: str = "failed", error: str | None = None) -> RunRecord:

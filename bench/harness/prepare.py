@@ -18,9 +18,10 @@ from pobench.core.cache import Artifact, ArtifactCache
 from pobench.core.environment import package_versions
 from pobench.core.hashing import file_hash
 from pobench.core.models import ModelSource, load_model, load_tokenizer
-from pobench.core.settings import DataSettings, EvalSettings, SFTSettings
+from pobench.core.settings import SFTSettings
 from pobench.core.tokenizer import train_bpe_tokenizer, word_level_tokenizer
 from pobench.harness.evaluate import reference_gold
+from pobench.harness.spec import CellSpec
 from pobench.kit.preference import PAIRS, build_pairs, write_given_rows
 from pobench.kit.sft import sft_train
 
@@ -108,17 +109,17 @@ def prepare_reference(
 
 
 def prepare(
+    spec: CellSpec,
+    *,
     task: Task,
     source: ModelSource,
-    sft: SFTSettings,
-    data: DataSettings | None,
-    eval_settings: EvalSettings,
     cache: ArtifactCache,
     device: str,
     log: Callable[[str], None],
-    seed: int = 0,
 ) -> Prepared:
-    """Build or reuse everything a cell needs; ``seed`` (the cell's) draws its preference pairs."""
+    """Build or reuse everything ``spec``'s cell needs, by its SFT, data and eval settings; its seed draws the
+    preference pairs. ``task``: the spec's task, built (``spec.task_object``)."""
+    sft, data, eval_settings, seed = spec.sft, spec.data, spec.eval, spec.seed
     reference = prepare_reference(task, source, sft, cache, device, log)
     loaded: dict = {}
 

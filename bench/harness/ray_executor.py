@@ -51,7 +51,7 @@ def _prepare_task(spec, source, cache_dir: str, device: str, threads: int) -> No
     torch.set_num_threads(threads)
     task = spec.task_object(source.chat_tokenizer())
     cache = ArtifactCache(cache_dir, log=lambda _: None)
-    prepare(task, source, spec.sft, spec.data, spec.eval, cache, device, print, spec.seed)
+    prepare(spec, task=task, source=source, cache=cache, device=device, log=print)
 
 
 def run_on_ray(
@@ -84,40 +84,18 @@ def run_on_ray(
     cell_task = ray.remote(max_retries=1)(_cell_task).options(**options)
     prepare_task = ray.remote(max_retries=1)(_prepare_task).options(**options)
     pending: dict = {}
-    finished = 0
     try:
         prepare_groups(list(queue.todo), prepare_task, cache, device, cpus_per_cell, note)
         queue.todo = collections.deque(submission_order(list(queue.todo)))
         slots = max(1, int(ray.cluster_resources().get("GPU" if gpus else "CPU", 1) // max(gpus, cpus_per_cell)))
         wandb = tracker.worker_settings() if tracker is not None and tracker.enabled else None
 
-        def submit() -> None:
-            while len(pending) < slots and (item := queue.pop()) is not None:
-                _, spec, source = item
-                ref = cell_task.remote(
-                    spec, source, str(out_dir), str(cache_dir) if cache_dir else None, device, cpus_per_cell, wandb
-                )
-                pending[ref] = spec
-
-        submit()
-        while pending:
-            (ref,), _ = ray.wait(list(pending), num_returns=1)
-            spec = pending.pop(ref)
-            try:
-                result = ray.get(ref)
-                record = RunRecord.from_json(result["record"])
-                if tracker is not None:
-                    tracker.run_dirs += result["run_dirs"]
-            except Exception as exc:  # noqa: BLE001 - the worker died twice: record it, go on
-                record = new_record(spec, device, error=f"ray: {type(exc).__name__}: {str(exc).splitlines()[0]}")
-                write_record(Path(out_dir), record)
-            finished += 1
-            queue.done(record)
-            note(
-                f"cell {finished}/{finished + len(pending) + len(queue.todo)} {record.status}: "
-                f"{record.algo} seed {record.seed} ({record.task})"
+        def launch(spec, source):
+            return cell_task.remote(
+                spec, source, str(out_dir), str(cache_dir) if cache_dir else None, device, cpus_per_cell, wandb
             )
-            submit()
+
+        run_cells(queue, pending, slots, launch, Path(out_dir), device, note, tracker)
         return False
     except KeyboardInterrupt:
         for ref in pending:
@@ -126,6 +104,47 @@ def run_on_ray(
     finally:
         if started_here:
             ray.shutdown()
+
+
+def run_cells(queue, pending: dict, slots: int, launch, out_dir: Path, device: str, note, tracker) -> None:
+    """Keep ``slots`` cells in flight (``launch(spec, source)`` submits one, ``pending`` maps each in flight to its
+    spec) and hand the queue each record as its cell ends, until the queue and ``pending`` are empty."""
+    import ray
+
+    finished = 0
+
+    def submit() -> None:
+        while len(pending) < slots and (item := queue.pop()) is not None:
+            _, spec, source = item
+            pending[launch(spec, source)] = spec
+
+    submit()
+    while pending:
+        (ref,), _ = ray.wait(list(pending), num_returns=1)
+        record = cell_record(ref, pending.pop(ref), out_dir, device, tracker)
+        finished += 1
+        queue.done(record)
+        note(
+            f"cell {finished}/{finished + len(pending) + len(queue.todo)} {record.status}: "
+            f"{record.algo} seed {record.seed} ({record.task})"
+        )
+        submit()
+
+
+def cell_record(ref, spec, out_dir: Path, device: str, tracker) -> RunRecord:
+    """The record of the cell ``ref`` ran, with its wandb run folders added to ``tracker``'s; where the worker died
+    twice, a ``failed`` record with the error, written here."""
+    import ray
+
+    try:
+        result = ray.get(ref)
+        record = RunRecord.from_json(result["record"])
+        if tracker is not None:
+            tracker.run_dirs += result["run_dirs"]
+    except Exception as exc:  # noqa: BLE001 - the worker died twice: record it, go on
+        record = new_record(spec, device, error=f"ray: {type(exc).__name__}: {str(exc).splitlines()[0]}")
+        write_record(out_dir, record)
+    return record
 
 
 def prepare_groups(todo: Sequence[tuple[Any, Any, Any]], prepare_task, cache: str, device: str, threads: int, note):

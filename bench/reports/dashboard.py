@@ -43,6 +43,13 @@ def specification(
     filters = {k: v for k, v in (("group", sweep), ("task", task), ("model", model)) if v is not None}
     cells = {"filters": filters, "exclude_job_type": LEADERBOARD_JOB}
     board = {"filters": {k: v for k, v in filters.items() if k == "group"}, "job_type": LEADERBOARD_JOB}
+    title = "pobench: " + " · ".join([sweep or "all sweeps", task or "all tasks", model or "all models"])
+    sections = _sections(chosen, cells, board, frontier_plots)
+    return {"title": title, "project": project, "entity": entity, "filters": filters, "sections": sections}
+
+
+def _sections(chosen: list[RunRecord], cells: dict, board: dict, frontier_plots: list[str]) -> list[dict[str, Any]]:
+    """The report's sections: ``cells`` and ``board`` are the runsets of the cells' runs and the leaderboard run."""
     algos = sorted({r.algo for r in chosen})
     sections = [
         {
@@ -84,8 +91,7 @@ def specification(
                 "panels": [{"type": "media", "keys": [f"frontier/{name}" for name in frontier_plots]}],
             }
         )
-    title = "pobench: " + " · ".join([sweep or "all sweeps", task or "all tasks", model or "all models"])
-    return {"title": title, "project": project, "entity": entity, "filters": filters, "sections": sections}
+    return sections
 
 
 def varying_hyperparameters(records: list[RunRecord]) -> list[str]:

@@ -251,6 +251,24 @@ def test_an_old_name_is_refused_with_the_new_one(tmp_path):
     assert out.stdout.strip() == "another tasks package"
 
 
+MAX_FUNCTION_LINES = 60  # a longer function is split into named stages (bench/ARCHITECTURE.md, "A cell")
+
+
+def long_functions(sources: dict[str, str], limit: int = MAX_FUNCTION_LINES) -> list[str]:
+    """Functions (and methods) longer than ``limit`` lines, from ``def`` to their last line."""
+    return [
+        f"{name}:{node.lineno} {node.name}() has {node.end_lineno - node.lineno + 1} lines"
+        for name, src in sources.items()
+        for node in ast.walk(ast.parse(src))
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.end_lineno - node.lineno + 1 > limit
+    ]
+
+
+def test_no_function_is_longer_than_the_limit():
+    assert long_functions({"m": "def f():\n    a = 1\n    return a\n"}, limit=2) == ["m:1 f() has 3 lines"]
+    assert long_functions(module_sources()) == []
+
+
 def test_every_module_is_in_a_layer():
     for name in module_sources():
         layer_of(name)
