@@ -11,6 +11,10 @@ from pobench.core.record import RunRecord, read_records
 from pobench.harness.tracking import MODES, Tracker, resolve_mode
 
 DEFAULT_OUT = "results"
+KEEP_POLICY_HELP = (
+    "keep each trained policy (and its tokenizer), saved with save_pretrained under OUT/policies/RECORD-NAME/, "
+    "to sample or inspect later (default: the cell's work folder is deleted)"
+)
 
 
 def add_precision_arg(parser: argparse.ArgumentParser) -> None:

@@ -4,9 +4,18 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import replace
 from pathlib import Path
 
-from pobench.cli.options import DEFAULT_OUT, add_precision_arg, add_wandb_args, assignments, make_tracker, report_wandb
+from pobench.cli.options import (
+    DEFAULT_OUT,
+    KEEP_POLICY_HELP,
+    add_precision_arg,
+    add_wandb_args,
+    assignments,
+    make_tracker,
+    report_wandb,
+)
 from pobench.cli.options import stderr_log as log
 from pobench.core.params import parse_assignments
 from pobench.harness.pipeline import CellFailed, run_cell
@@ -34,12 +43,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--explain", action="store_true", help="print every setting's value and where it came from, then stop"
     )
+    parser.add_argument("--keep-policy", action="store_true", help=KEEP_POLICY_HELP)
     add_precision_arg(parser)
     add_wandb_args(parser)
 
 
 def run(args: argparse.Namespace) -> int:
     spec, source = resolve_spec(args.algo, args.task, args.model, args.seed, parse_assignments(assignments(args)))
+    spec = replace(spec, keep_policy=args.keep_policy)
     if args.explain:
         print(f"{spec.algo} | {spec.task} | {spec.model} | seed {spec.seed}  (spec hash {spec.hash()})")
         print("\n".join(settings_lines(spec.flat(), spec.sources)))

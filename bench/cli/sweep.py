@@ -6,7 +6,15 @@ import argparse
 import sys
 from pathlib import Path
 
-from pobench.cli.options import DEFAULT_OUT, add_precision_arg, add_wandb_args, assignments, make_tracker, report_wandb
+from pobench.cli.options import (
+    DEFAULT_OUT,
+    KEEP_POLICY_HELP,
+    add_precision_arg,
+    add_wandb_args,
+    assignments,
+    make_tracker,
+    report_wandb,
+)
 from pobench.core.params import SettingsError
 from pobench.core.record import read_records
 from pobench.harness.grid import DEFAULT_ALGOS, DEFAULT_SEEDS, SweepConfig, load_config, resolve_grid
@@ -72,6 +80,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="print each cell's settings that are not at their default, with where each came from, then stop",
     )
+    parser.add_argument("--keep-policy", action="store_true", help=KEEP_POLICY_HELP)
     add_precision_arg(parser)
     add_wandb_args(parser)
 
@@ -145,6 +154,7 @@ def build_sweep_config(args: argparse.Namespace) -> SweepConfig:
         config.name = args.name
     if args.frontier is not None:
         config.frontier = args.frontier
+    config.keep_policy = args.keep_policy
     if args.extra_cells is not None:
         if args.extra_cells < 0:
             raise SettingsError(f"--extra-cells {args.extra_cells}: must be a whole number >= 0")

@@ -62,6 +62,7 @@ class SweepConfig:
     extra_cells: int = 2
     # (target, key) -> where its values were given ("--set", "FILE: set")
     origins: dict[tuple[str, str], str] = field(default_factory=dict)
+    keep_policy: bool = False  # every cell saves its trained policy (pobench sweep --keep-policy)
 
     def add_assignment(self, text: str, where: str) -> None:
         """``KEY=v1,v2`` (every algorithm that has KEY) or ``ALGO.KEY=v1,v2`` (that algorithm only)."""
@@ -85,7 +86,7 @@ class SweepConfig:
         self.origins[target, name] = where
 
 
-CONFIG_KEYS = {f.name for f in fields(SweepConfig)} - {"grid", "origins"} | {"set"}
+CONFIG_KEYS = {f.name for f in fields(SweepConfig)} - {"grid", "origins", "keep_policy"} | {"set"}
 
 
 def load_config(path: str | Path) -> SweepConfig:
@@ -243,7 +244,7 @@ def resolve_cells(
             if str(exc) not in problems:
                 problems.append(str(exc))
             continue
-        resolved.append((cell, spec, source))
+        resolved.append((cell, replace(spec, keep_policy=config.keep_policy), source))
     if not config.algos or not config.tasks or not config.models or not config.seeds:
         problems.append("the grid is empty: give at least one algorithm, task, model and seed")
     hashes: dict[str, Cell] = {}

@@ -25,7 +25,7 @@ from pobench.core.environment import (
     world_size,
 )
 from pobench.core.models import ModelSource
-from pobench.core.record import RunRecord, comparability_key, write_record
+from pobench.core.record import RunRecord, comparability_key, record_path, write_record
 from pobench.harness.evaluate import evaluate, scanned_target
 from pobench.harness.prepare import Prepared, prepare
 from pobench.harness.spec import CellSpec
@@ -82,6 +82,9 @@ def run_cell(
         if not is_main_process():  # DDP: every process trained; the main one evaluates and records
             shutil.rmtree(work_dir, ignore_errors=True)
             return record, None
+        record.train_extra = json_safe(result.extra)
+        if spec.keep_policy:
+            record.artifacts["policy"] = save_policy(result, ctx, policy_dir(out_dir, record))
         cell.stage = "evaluate"
         on_stage(cell.stage)
         evaluate_stage(cell, adapter, task, prepared, ctx, result)
@@ -211,6 +214,40 @@ def evaluate_stage(
     record.reference_rewards = evaluation.reference_rewards
 
 
+def policy_dir(out_dir: Path, record: RunRecord) -> Path:
+    """Where a kept policy goes: OUT/policies/ under its record's name."""
+    return Path(out_dir) / "policies" / record_path(out_dir, record.spec, record.spec_hash).stem
+
+
+def save_policy(result: TrainResult, ctx: TrainContext, folder: Path) -> str:
+    """The trained policy and its tokenizer saved (save_pretrained) into ``folder``, whole or not at all: written
+    beside it, then renamed. Returns the folder, or why nothing was saved (a policy that samples itself)."""
+    if not hasattr(result.policy, "save_pretrained"):
+        return "not saved: this adapter's policy samples itself (no single model to save)"
+    partial = folder.with_name(folder.name + ".partial")
+    shutil.rmtree(partial, ignore_errors=True)
+    result.policy.save_pretrained(partial)
+    ctx.load_tokenizer().save_pretrained(partial)
+    shutil.rmtree(folder, ignore_errors=True)
+    partial.rename(folder)
+    ctx.log(f"policy saved to {folder}")
+    return str(folder)
+
+
+def json_safe(value):
+    """``value`` as JSON can hold it (what an adapter reports in TrainResult.extra): dicts, lists, numbers, text;
+    tensors and numpy numbers as numbers; anything else as its text."""
+    if isinstance(value, dict):
+        return {str(k): json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(v) for v in value]
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    if hasattr(value, "item") and getattr(value, "ndim", 1) == 0:
+        return value.item()
+    return str(value)
+
+
 def record_failure(cell: Cell, exc: BaseException) -> None:
     """Put how the cell ended in its record: status, the error and where (called while ``exc`` is handled)."""
     record = cell.record
@@ -236,6 +273,7 @@ def new_record(spec: CellSpec, device: str, status: str = "failed", error: str |
     """A cell's record before it has results (status ``failed`` until the cell ends otherwise)."""
     return RunRecord(
         spec=spec.flat(),
+        settings_source=dict(spec.sources),
         spec_hash=spec.hash(),
         algo=spec.algo,
         hparams=asdict(spec.hparams),

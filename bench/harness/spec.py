@@ -38,6 +38,9 @@ class CellSpec:
     built_task: Task | None = field(default=None, compare=False, repr=False)
     # where each setting's value came from (SOURCES), by flat key; not part of the identity either
     sources: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
+    # save the trained policy under OUT/policies/ (pobench run/sweep --keep-policy): what the cell keeps, not what
+    # it computes, so not part of the identity
+    keep_policy: bool = field(default=False, compare=False, repr=False)
 
     def task_object(self, chat_tokenizer=None) -> Task:
         """The built task; a spec made by hand without one builds it here."""
