@@ -187,7 +187,7 @@ def float64_curve(name: str, reference_dir: Path, data_dir: Path, work: Path) ->
 
 def pinned_adapters() -> list[str]:
     """pobench's own adapters (a plugin's curve is its own package's business)."""
-    return [name for name in ALGORITHMS.names() if ALGORITHMS.get(name).__module__.startswith("algorithms.")]
+    return [name for name in ALGORITHMS.names() if ALGORITHMS.get(name).__module__.startswith("pobench.algorithms.")]
 
 
 def float64_curves(root: Path, threads: int | None = None) -> dict[str, dict[str, list[float]]]:
