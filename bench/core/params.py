@@ -139,7 +139,7 @@ def build_settings(cls: type, overrides: dict[str, str], where: str, owner: str 
     values = {}
     for key, text in overrides.items():
         f = fields[key]
-        values[key] = parse_value(text, field_type(cls, f), f.metadata.get("choices", ()), f"{where}.{key}")
+        values[key] = parse_value(text, field_type(cls, f), f.metadata.get("choices", ()), f"{where} {key}")
     instance = cls(**values)
     check_bounds(cls, instance, where, owner)
     check = getattr(instance, "validate", None)

@@ -13,7 +13,7 @@ from tests.helpers import hand_made_records
         (["run", "dpo", "--task", "sentimnt"], "unknown task 'sentimnt'; did you mean 'sentiment'?"),
         (["run", "dpo", "--model", "tinyy"], "unknown model 'tinyy'; did you mean 'tiny'?"),
         (["run", "dpo", "--set", "betta=0.2"], "algorithm 'dpo' has no setting 'betta'; did you mean 'beta'?"),
-        (["run", "dpo", "--set", "beta=high"], "--set.beta='high': not a valid float"),
+        (["run", "dpo", "--set", "beta=high"], "--set beta='high': not a valid float"),
         (["run", "dpo", "--seed", "one"], "--seed 'one': must be a non-negative integer"),
         (["run", "dpo", "--set", "beta"], "expected KEY=VALUE"),
         (["run", "dpo", "--model", "some-org/some-model"], "the hub cannot be reached: this machine looks offline"),
