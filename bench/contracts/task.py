@@ -89,6 +89,11 @@ class Task:
         """Anything beyond name and version that determines the task's data (e.g. a lexicon hash)."""
         return {}
 
+    def data_stats(self) -> dict:
+        """What building the task did to the rows it was given, for the record's data artifact (read by prepare after
+        the cache, so a reused artifact reports this run's numbers); e.g. ``{"duplicate_rows_dropped": 3}``."""
+        return {}
+
 
 def _floor_truncated(scores: list[float], truncated: Sequence[bool], floor: float | None) -> list[float]:
     if len(scores) != len(truncated):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from pobench.contracts.task import Task
@@ -143,6 +143,8 @@ def prepare(
         data_inputs["seed"] = seed
     what = f"{task.name} preference data" + ("" if given else f" (seed {seed})")
     data_art = cache.get_or_build("data", data_inputs, build_data, what)
+    if task.data_stats():  # e.g. duplicate rows dropped: this run's, so added after the cache
+        data_art = replace(data_art, extra={**data_art.extra, **task.data_stats()})
 
     def build_ref_eval(folder: Path) -> dict:
         gold = reference_gold(*ref_model(), task, eval_settings)

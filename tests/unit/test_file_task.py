@@ -16,7 +16,7 @@ from pobench.tasks.file_task import DataFileError
 from tests.helpers import pairs, write_jsonl
 
 
-def test_every_bad_row_is_named_by_line_and_nothing_runs(tmp_path):
+def test_every_bad_row_is_named_by_line_and_nothing_runs(tmp_path, capsys):
     path = write_jsonl(
         tmp_path / "bad.jsonl",
         [
@@ -24,20 +24,20 @@ def test_every_bad_row_is_named_by_line_and_nothing_runs(tmp_path):
             {"prompt": "b", "chosen": " ", "rejected": "y"},
             {"prompt": "c", "chosen": 3, "rejected": "y"},
             {"prompt": "d", "chosen": "x"},
-            {"prompt": "a", "chosen": "x", "rejected": "y"},
+            {"prompt": "a", "chosen": "x", "rejected": "y"},  # a duplicate of line 1: dropped, not a bad row
             {"prompt": "e", "chosen": "same", "rejected": "same"},
         ],
     )
     with pytest.raises(DataFileError) as err:
         resolve_spec("dpo", f"file:{path}", "tiny", 0, {})
     assert str(err.value).splitlines() == [
-        f"{path}: 5 bad row(s); nothing was trained:",
+        f"{path}: 4 bad row(s); nothing was trained:",
         f"  {path}:2: empty chosen",
         f"  {path}:3: chosen must be text, got int 3",
         f"  {path}:4: missing rejected",
-        f"  {path}:5: duplicate of line 1",
         f"  {path}:6: chosen and rejected are the same text",
     ]
+    assert capsys.readouterr().err == ""  # refused: no warning about the duplicate either
 
 
 def test_csv_and_parquet_unpaired_rows_and_their_errors(tmp_path):
