@@ -6,7 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from pobench.core.atomic import write_text_atomic
+from pobench.core.atomic import StorageError, check_writable_folder, write_text_atomic
+from pobench.core.params import SettingsError
 from pobench.core.record import RunRecord, read_records
 from pobench.harness.tracking import MODES, Tracker, resolve_mode
 
@@ -59,11 +60,34 @@ def add_out_arg(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("out", nargs="?", default=DEFAULT_OUT, help=f"results folder (default: {DEFAULT_OUT}/)")
 
 
+def check_folders(out: Path, cache: str | None) -> None:
+    """The results folder (and the cache, if given) exist or can be made, and take a file: checked before any
+    work, so nothing trains whose results cannot be written. A problem is bad input (exit 2), one line."""
+    try:
+        check_writable_folder(out, "--out")
+        if cache:
+            check_writable_folder(cache, "--cache")
+    except StorageError as exc:
+        raise SettingsError(str(exc)) from None
+
+
 def records_of(out: Path) -> list[RunRecord]:
-    """The records of a results folder; an empty list after saying there are none."""
-    records = read_records(out)
-    if not records:
+    """The readable records of a results folder, each unreadable one named on stderr; an empty list after saying
+    there are none (and how many files could not be read)."""
+    skipped: list[str] = []
+
+    def warn(text: str) -> None:
+        skipped.append(text)
+        print(text, file=sys.stderr)
+
+    records = read_records(out, warn)
+    if not records and skipped:
+        print(f"pobench: no readable records in {out / 'records'}: {len(skipped)} file(s) could not be read "
+              "(named above)", file=sys.stderr)  # fmt: skip
+    elif not records:
         print(f"pobench: no records in {out / 'records'}", file=sys.stderr)
+    elif skipped:
+        print(f"pobench: warning: {len(skipped)} unreadable record file(s) left out", file=sys.stderr)
     return records
 
 

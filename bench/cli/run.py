@@ -13,6 +13,7 @@ from pobench.cli.options import (
     add_precision_arg,
     add_wandb_args,
     assignments,
+    check_folders,
     make_tracker,
     report_wandb,
 )
@@ -55,6 +56,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"{spec.algo} | {spec.task} | {spec.model} | seed {spec.seed}  (spec hash {spec.hash()})")
         print("\n".join(settings_lines(spec.flat(), spec.sources)))
         return 0
+    check_folders(Path(args.out), args.cache)
     tracker = make_tracker(args, Path(args.out), group="runs")
     try:
         record, path = run_cell(

@@ -12,6 +12,7 @@ from pobench.cli.options import (
     add_precision_arg,
     add_wandb_args,
     assignments,
+    check_folders,
     make_tracker,
     report_wandb,
 )
@@ -96,6 +97,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"{len(resolved)} cells; every setting not listed is at its default (pobench list settings)")
         return 0
     print(f"sweep {config.name!r}: {len(resolved)} cells → {out}", file=sys.stderr)
+    check_folders(out, args.cache)
     tracker = make_tracker(args, out, group=config.name)
 
     outcome = run_sweep(

@@ -14,6 +14,7 @@ import torch
 from pobench.algorithms import ALGORITHMS
 from pobench.contracts.adapter import Adapter, TrainContext, TrainResult
 from pobench.contracts.task import Task
+from pobench.core.atomic import RECURRING, StorageError, storage_error
 from pobench.core.cache import ArtifactCache
 from pobench.core.curve import Curve, DivergedError
 from pobench.core.environment import (
@@ -82,9 +83,7 @@ def run_cell(
         if not is_main_process():  # DDP: every process trained; the main one evaluates and records
             shutil.rmtree(work_dir, ignore_errors=True)
             return record, None
-        record.train_extra = json_safe(result.extra)
-        if spec.keep_policy:
-            record.artifacts["policy"] = save_policy(result, ctx, policy_dir(out_dir, record))
+        keep_what_training_gave(cell, out_dir, ctx, result)
         cell.stage = "evaluate"
         on_stage(cell.stage)
         evaluate_stage(cell, adapter, task, prepared, ctx, result)
@@ -93,9 +92,11 @@ def run_cell(
         failure = exc
         record_failure(cell, exc)
     shutil.rmtree(work_dir, ignore_errors=True)
-    path = record_stage(cell, out_dir, start)
+    path = record_stage(cell, out_dir, start)  # a StorageError here (the record cannot be written) stops the caller
     if isinstance(failure, KeyboardInterrupt):
         raise failure
+    if isinstance(failure, OSError) and recurring(failure):  # a full disk, a read-only cache: every cell would fail
+        raise failure if isinstance(failure, StorageError) else storage_error(failure.filename, "write", failure)
     if failure is not None:
         raise CellFailed(record, path) from failure
     return record, path
@@ -214,6 +215,13 @@ def evaluate_stage(
     record.reference_rewards = evaluation.reference_rewards
 
 
+def keep_what_training_gave(cell: Cell, out_dir: Path, ctx: TrainContext, result: TrainResult) -> None:
+    """What the adapter reported goes into the record; the trained policy is saved where the spec asks to keep it."""
+    cell.record.train_extra = json_safe(result.extra)
+    if cell.spec.keep_policy:
+        cell.record.artifacts["policy"] = save_policy(result, ctx, policy_dir(out_dir, cell.record))
+
+
 def policy_dir(out_dir: Path, record: RunRecord) -> Path:
     """Where a kept policy goes: OUT/policies/ under its record's name."""
     return Path(out_dir) / "policies" / record_path(out_dir, record.spec, record.spec_hash).stem
@@ -267,6 +275,11 @@ def record_stage(cell: Cell, out_dir: Path, start: float) -> Path:
     path = write_record(out_dir, record)
     cell.tracker.finish_cell(record)  # after the record is safe on disk
     return path
+
+
+def recurring(exc: OSError) -> bool:
+    """A fault of the disk or the folder that every later cell would meet too."""
+    return exc.recurring if isinstance(exc, StorageError) else exc.errno in RECURRING
 
 
 def new_record(spec: CellSpec, device: str, status: str = "failed", error: str | None = None) -> RunRecord:

@@ -24,6 +24,7 @@ from typing import Any
 
 import torch
 from pobench.algorithms import ALGORITHMS
+from pobench.core.atomic import StorageError
 from pobench.core.cache import ArtifactCache
 from pobench.core.params import SettingsError
 from pobench.core.record import RunRecord, write_record
@@ -141,6 +142,8 @@ def cell_record(ref, spec, out_dir: Path, device: str, tracker) -> RunRecord:
         record = RunRecord.from_json(result["record"])
         if tracker is not None:
             tracker.run_dirs += result["run_dirs"]
+    except StorageError:  # the record could not be written, nor will the next one be: stop the sweep
+        raise
     except Exception as exc:  # noqa: BLE001 - the worker died twice: record it, go on
         record = new_record(spec, device, error=f"ray: {type(exc).__name__}: {str(exc).splitlines()[0]}")
         write_record(out_dir, record)

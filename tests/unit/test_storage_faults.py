@@ -1,0 +1,63 @@
+"""Faults of the disk and the folders: one line naming the path, the operation and what to do; nothing half-written
+(README, "When the disk or a folder fails")."""
+
+from __future__ import annotations
+
+import errno
+import os
+
+import pytest
+from pobench.cli import main
+from pobench.core import atomic
+from pobench.core.atomic import StorageError, check_writable_folder, storage_error, write_text_atomic
+
+
+def full_disk(*args, **kwargs):
+    raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+
+def test_a_full_disk_is_one_line_and_leaves_nothing(tmp_path, monkeypatch):
+    target = tmp_path / "records" / "r.json"
+    write_text_atomic(target, "old")
+    monkeypatch.setattr(atomic.os, "fsync", full_disk)
+    with pytest.raises(StorageError) as caught:
+        write_text_atomic(target, "new")
+    assert str(caught.value) == (
+        f"cannot write {target}: No space left on device (ENOSPC); free space on that disk, or give a folder on "
+        "another disk (--out, --cache)"
+    )
+    assert caught.value.recurring and "\n" not in str(caught.value)
+    assert target.read_text() == "old" and [p.name for p in target.parent.iterdir()] == ["r.json"]  # no temp file
+
+
+def test_a_file_where_the_results_folder_belongs_is_refused_before_any_work(tmp_path, capsys):
+    afile = tmp_path / "afile"
+    afile.write_text("not a folder")
+    with pytest.raises(StorageError, match=r"cannot use --out .*afile: Not a directory \(ENOTDIR\); a file is where"):
+        check_writable_folder(afile, "--out")
+    assert main(["run", "sft", "--out", str(afile)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [f"pobench: error: cannot use --out {afile}: Not a directory (ENOTDIR); a file is where a folder "
+                   "belongs on that path: move it, or give another folder"]  # fmt: skip
+    assert afile.read_text() == "not a folder"
+    assert main(["sweep", "--algos", "sft", "--seeds", "0", "--out", str(tmp_path), "--cache", str(afile)]) == 2
+    assert "cannot use --cache" in capsys.readouterr().err
+    assert not (tmp_path / "records").exists()
+
+
+def test_a_folder_that_takes_no_file_is_refused(tmp_path, monkeypatch):
+    """Permission denied (tests run as root here, so the refusal is injected where the probe file is made)."""
+
+    def denied(*args, **kwargs):
+        raise PermissionError(errno.EACCES, os.strerror(errno.EACCES))
+
+    monkeypatch.setattr(atomic.tempfile, "mkstemp", denied)
+    with pytest.raises(StorageError, match=r"Permission denied \(EACCES\); make the folder writable") as caught:
+        check_writable_folder(tmp_path / "out", "--out")
+    assert caught.value.recurring
+
+
+def test_which_faults_recur():
+    assert storage_error("p", "write", OSError(errno.EROFS, "Read-only file system")).recurring
+    assert not storage_error("p", "write", OSError(errno.EIO, "Input/output error")).recurring
+    assert "check the disk" in str(storage_error("p", "write", OSError(errno.EIO, "Input/output error")))
