@@ -39,6 +39,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "perf_sweep",
         "time a sweep against the same cells run one by one, each `pobench run` in a fresh process",
     ),
+    "cache": ("cache", "list the artifact cache's entries; --check verifies them, --prune removes damaged ones"),
 }
 
 
