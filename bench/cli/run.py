@@ -78,6 +78,8 @@ def run(args: argparse.Namespace) -> int:
     report_wandb(tracker)
     t = record.timings
     print(records_table([record]))
+    if record.status != "ok":  # finished, but degenerate: recorded and flagged like a diverged cell
+        print(f"pobench: warning: cell {record.status}: {record.error}", file=sys.stderr)
     print(
         f"record: {path}  (prepare {t['prepare_s']:.1f}s, train {t['train_s']:.1f}s, "
         f"evaluate {t['eval_s']:.1f}s, total {t['total_s']:.1f}s)"

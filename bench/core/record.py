@@ -14,7 +14,31 @@ from pobench.core.atomic import TMP_PREFIX, write_json_atomic
 from pobench.core.hashing import content_hash
 
 SCHEMA_VERSION = 1
-STATUSES = ("ok", "failed", "diverged", "interrupted")
+STATUSES = ("ok", "failed", "diverged", "interrupted", "degenerate")
+# A cell that finished but whose policy no longer ends its text: at least this share of its evaluation samples cut at
+# the task's length limit. What is scored is then a cut-off string, not a completion; the cell counts like diverged.
+DEGENERATE_TRUNCATION = 0.95
+
+
+def degenerate_reason(metrics: dict[str, float]) -> str | None:
+    """Why a finished cell is degenerate (DEGENERATE_TRUNCATION), or None."""
+    rate = metrics.get("eval/truncation_rate")
+    if rate is None or not rate >= DEGENERATE_TRUNCATION:
+        return None
+    kl = metrics.get("eval/kl", float("nan"))
+    return (
+        f"{rate:.0%} of the evaluation samples cut at the length limit (KL {kl:.3g}): the policy no longer ends its "
+        f"text (rule: at least {DEGENERATE_TRUNCATION:.0%})"
+    )
+
+
+def judged(record: RunRecord) -> RunRecord:
+    """``record`` with status ``degenerate`` where an ``ok`` cell meets the rule: applied when a cell is recorded and
+    when a record written before the rule is read."""
+    reason = degenerate_reason(record.metrics) if record.status == "ok" else None
+    if reason is not None:
+        record.status, record.error = "degenerate", f"evaluate: degenerate: {reason}"
+    return record
 
 
 @dataclass
@@ -74,7 +98,8 @@ def write_record(out_dir: Path, record: RunRecord) -> Path:
 
 def read_records(out_dir: Path, warn: Callable[[str], None] | None = None) -> list[RunRecord]:
     """Every finished record under ``out_dir/records``. Temporary files from a crash are not records; a file
-    that does not parse (edited by hand, another schema version) is skipped with a warning naming it."""
+    that does not parse (edited by hand, another schema version) or cannot be read is skipped with a warning naming
+    it, and the rest are read."""
     folder = Path(out_dir) / "records"
     if not folder.is_dir():
         return []
@@ -84,7 +109,9 @@ def read_records(out_dir: Path, warn: Callable[[str], None] | None = None) -> li
         if path.name.startswith(TMP_PREFIX):
             continue
         try:
-            records.append(RunRecord.from_json(json.loads(path.read_text())))
-        except (ValueError, TypeError) as exc:
+            records.append(judged(RunRecord.from_json(json.loads(path.read_text(encoding="utf-8")))))
+        except (ValueError, TypeError) as exc:  # not JSON, not UTF-8, another schema, missing fields
             warn(f"pobench: warning: skipping {path}: not a readable record ({exc})")
+        except OSError as exc:  # permission denied, a folder named like a record, an I/O error
+            warn(f"pobench: warning: skipping {path}: cannot be read ({exc.strerror or exc})")
     return records

@@ -26,7 +26,7 @@ from pobench.core.environment import (
     world_size,
 )
 from pobench.core.models import ModelSource
-from pobench.core.record import RunRecord, comparability_key, record_path, write_record
+from pobench.core.record import RunRecord, comparability_key, judged, record_path, write_record
 from pobench.harness.evaluate import evaluate, scanned_target
 from pobench.harness.prepare import Prepared, prepare
 from pobench.harness.spec import CellSpec
@@ -88,6 +88,7 @@ def run_cell(
         on_stage(cell.stage)
         evaluate_stage(cell, adapter, task, prepared, ctx, result)
         record.status = "ok"
+        judged(record)  # finished, but degenerate where its text no longer ends
     except BaseException as exc:  # every way a cell can end is recorded, then passed on
         failure = exc
         record_failure(cell, exc)

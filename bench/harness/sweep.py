@@ -43,7 +43,8 @@ class SweepOutcome:
 
     @property
     def failures(self) -> list[RunRecord]:
-        return [r for r in self.records if r.status != "ok"]
+        """Cells that did not finish (a degenerate cell finished: it is a result, flagged on the leaderboard)."""
+        return [r for r in self.records if r.status not in FINISHED]
 
 
 @contextlib.contextmanager
@@ -83,10 +84,13 @@ def existing_record(path: Path, note=print) -> RunRecord | None:
         return None
 
 
+FINISHED = ("ok", "degenerate")
+
+
 def should_skip(record: RunRecord | None, retry_failed: bool) -> bool:
     if record is None or record.status == "interrupted":
         return False
-    if record.status == "ok":
+    if record.status in FINISHED:  # a degenerate cell would degenerate again: the same seed, the same floats
         return True
     return not retry_failed  # failed / diverged
 

@@ -31,7 +31,7 @@ from pobench.core.inference import (
     t_interval,
     t_quantile,
 )
-from pobench.core.record import RunRecord
+from pobench.core.record import STATUSES, RunRecord
 from pobench.reports.frontier import (
     FrontierPoint,
     best_of_n_curve,
@@ -163,6 +163,7 @@ def algorithm_row(algo: str, records: list[RunRecord], seeds: dict, headline: He
         "failed": statuses["failed"],
         "diverged": statuses["diverged"],
         "interrupted": statuses["interrupted"],
+        "degenerate": statuses["degenerate"],
         "flagged": "; ".join(flagged),
         # ok cells whose knob value lies outside the frontier grid: placed after it (bench/harness/placement.py)
         "extra_cells": sum(r.status == "ok" and is_placed(r) for r in records),
@@ -228,7 +229,7 @@ def _reading(row, k: float) -> str:
 
 def _cells(row) -> str:
     parts = [f"{row['ok']}/{row['cells']} ok"] + ([f"{row['extra_cells']} placed"] if row.get("extra_cells") else [])
-    parts += [f"{row[s]} {s}" for s in ("failed", "diverged", "interrupted") if row[s]]
+    parts += [f"{row[s]} {s}" for s in STATUSES[1:] if row[s]]
     text = ", ".join(parts)
     return f"{text} ⚠ {row['flagged']}" if row["flagged"] else text
 
@@ -285,7 +286,8 @@ def legend(headline: Headline) -> str:
         "every seed are ranked). Gain: (R − R_sft) / (R* − R_sft), the share of the "
         "optimal gain over SFT, where the optimum's estimate is trusted (median effective sample size ≥ "
         f"{MIN_ESS:g}); low ESS: an estimate from too few effective samples. ⚠ names configurations with a "
-        "failed or diverged cell: they are counted, and a seed whose cell failed has no point there."
+        "failed, diverged or degenerate cell (degenerate: ≥ 95% of its samples cut at the length limit): they are "
+        "counted, and a seed whose cell did not end ok has no point there."
     )
 
 

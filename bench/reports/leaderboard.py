@@ -21,7 +21,7 @@ from typing import Any
 import pandas as pd
 from pobench.core.inference import t_interval
 from pobench.core.params import SettingsError
-from pobench.core.record import RunRecord
+from pobench.core.record import STATUSES, RunRecord
 from pobench.core.stats import pareto_front
 from pobench.reports import headline as hl
 from pobench.reports.frontier import rank_labels, separated_ranks
@@ -117,8 +117,7 @@ def aggregate(frame: pd.DataFrame) -> pd.DataFrame:
 
 def status_counts(statuses: pd.Series) -> str:
     counts = Counter(statuses)
-    order = ("ok", "failed", "diverged", "interrupted")
-    return ", ".join(f"{counts[s]} {s}" for s in order if counts[s])
+    return ", ".join(f"{counts[s]} {s}" for s in STATUSES if counts[s])
 
 
 def build_boards(records: list[RunRecord], by: tuple[str, ...] = GROUP_BY) -> list[Board]:
@@ -210,7 +209,7 @@ LEGEND = (
     f"{FRONTIER_MARK} on the reward-vs-KL Pareto frontier (no other row has both higher gold reward and lower KL). "
     "Intervals are 95% Student-t intervals of the mean over seeds (mean ± t·sd/√n; t = 4.30 with 3 seeds; none "
     "with one seed). Rank: 1 + the rows whose reward interval lies entirely above (=N: a tie). "
-    f"{FLAG}: a seed failed or diverged; the row shows its ok seeds and is not ranked. "
+    f"{FLAG}: a seed failed, diverged or degenerated; the row shows its ok seeds and is not ranked. "
     "≤: KL is an analytic upper bound (best-of-n). truncated: share of samples cut at the length limit."
 )
 
