@@ -37,7 +37,7 @@ def judged(record: RunRecord) -> RunRecord:
     when a record written before the rule is read."""
     reason = degenerate_reason(record.metrics) if record.status == "ok" else None
     if reason is not None:
-        record.status, record.error = "degenerate", f"evaluate: degenerate: {reason}"
+        record.status, record.error = "degenerate", f"evaluate: {reason}"
     return record
 
 

@@ -22,7 +22,7 @@ def test_the_rule():
     assert judged(record("dpo", 0, -1.0, 174.0)).status == "ok"  # every sample ended (truncation 0)
     cut = record("dpo", 1, -1.0, 174.0)
     cut.metrics["eval/truncation_rate"] = 0.99
-    assert judged(cut).status == "degenerate" and cut.error.startswith("evaluate: degenerate: 99% of the")
+    assert judged(cut).status == "degenerate" and cut.error.startswith("evaluate: 99% of the")
     failed = record("dpo", 2, 0.0, 0.0, status="failed")
     failed.metrics["eval/truncation_rate"] = 1.0
     assert judged(failed).status == "failed"  # only a finished cell is judged
