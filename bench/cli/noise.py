@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from pobench.cli.options import add_out_arg, add_precision_arg, assignments, records_of
+from pobench.cli.options import add_out_arg, add_precision_arg, assignments, check_folders, records_of
 from pobench.core.params import SettingsError, parse_assignments
 from pobench.harness.grid import DEFAULT_SEEDS
 from pobench.harness.noise import noise_configs, readings, run_noise
@@ -64,7 +64,10 @@ def run(args: argparse.Namespace) -> int:
     if not args.delta > 0:
         raise SettingsError(f"--delta {args.delta}: must be > 0, e.g. --delta 0.03")
     out = Path(args.out)
-    for algo in [a.strip() for a in (args.algo or "").split(",") if a.strip()]:
+    algos = [a.strip() for a in (args.algo or "").split(",") if a.strip()]
+    if algos:  # cells will run: their records and cache need folders that take a file
+        check_folders(out, args.cache)
+    for algo in algos:
         split_section(args, algo, out)
     records = records_of(out)
     if not records:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from pobench.cli.options import check_folders
 from pobench.cli.options import stderr_log as log
 from pobench.core.params import parse_assignments
 from pobench.harness.spec import parse_seed
@@ -30,6 +31,7 @@ def run(args: argparse.Namespace) -> int:
     overrides = parse_assignments(args.sets)
     # every algorithm and setting checked before any runs
     plans = [plan(a, seeds, overrides, args.model) for a in args.algos]
+    check_folders(Path(args.out), args.cache)
     cache = Path(args.cache) if args.cache else None
     checks = [run_check(p, Path(args.out), cache, log=log) for p in plans]
     print(markdown(checks))
