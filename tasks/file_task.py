@@ -152,14 +152,6 @@ def refuse(path: Path, problems: list[str]) -> None:
         raise DataFileError(f"{path}: {len(problems)} bad row(s); nothing was trained:\n  {listed}{more}")
 
 
-def validate_rows(path: Path, rows: list[tuple[int, dict]]) -> tuple[str, list[dict]]:
-    """("paired" | "unpaired", clean rows) or a DataFileError naming each bad row by line number; a row that repeats
-    an earlier one is a bad row too (a hub dataset's rows, tasks/hub.py)."""
-    kind, clean, problems = screen_rows(path, rows)
-    refuse(path, [message for _, message, _ in problems])
-    return kind, clean
-
-
 def usable_rows(path: Path, rows: list[tuple[int, dict]]) -> tuple[str, list[dict], list[int]]:
     """("paired" | "unpaired", clean rows, line numbers of the rows dropped as exact duplicates of an earlier row),
     or a DataFileError naming each bad row by line number. A file's rows: the first of each duplicate is kept."""

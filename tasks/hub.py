@@ -10,11 +10,12 @@ conversations are rendered with the model's chat template when it has one (``ren
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import ClassVar
 
 from pobench.core.models import hub_unavailable
-from pobench.tasks.file_task import validate_rows
+from pobench.tasks.file_task import dropped_warning, usable_rows
 from pobench.tasks.preference_rows import DataFileError, PreferenceRowsTask
 
 LOCAL_FORMATS = {".jsonl": "json", ".json": "json", ".parquet": "parquet", ".csv": "csv"}
@@ -82,12 +83,17 @@ class HubPreferenceTask(PreferenceRowsTask):
             raise DataFileError(
                 f"{source}: {len(problems)} row(s) could not be converted; nothing was trained:\n  {listed}"
             )
-        kind, rows = validate_rows(Path(f"{source} row"), converted)
+        kind, rows, self.duplicates_dropped = usable_rows(Path(f"{source} row"), converted)
+        if self.duplicates_dropped:  # public sets often carry them: the first of each is kept
+            print(dropped_warning(source, self.duplicates_dropped), file=sys.stderr)
         self.setup(f"{self.registered_name}{':' + where if where else ''}", source, kind, rows, gold or None)
         if gold:
             self.name += "@" + gold
 
     registered_name: ClassVar[str]  # the name in the task registry (``name`` becomes NAME[:PATH][@gold])
+
+    def data_stats(self) -> dict:
+        return {"duplicate_rows_dropped": len(self.duplicates_dropped)}
 
     def convert(self, row: dict) -> dict:
         """One dataset row → {"prompt", "chosen", "rejected"}; raises on a row not in the schema."""

@@ -13,7 +13,7 @@ from pobench.core.cache import Artifact, ArtifactCache
 from pobench.harness import prepare as prepare_module
 from pobench.harness.spec import resolve_spec
 from pobench.tasks import make_task
-from pobench.tasks.file_task import DataFileError, validate_rows
+from pobench.tasks.file_task import DataFileError
 
 from tests.helpers import pairs
 
@@ -142,11 +142,22 @@ def test_a_repeated_pair_with_equal_sides_is_reported_each_time(tmp_path):
     ]
 
 
-def test_validate_rows_still_refuses_a_repeated_row():
-    """A hub dataset's rows (tasks/hub.py) are validated as before: a repeat is a bad row."""
-    row = {"prompt": "a", "chosen": "x", "rejected": "y"}
-    with pytest.raises(DataFileError, match=r"x row:2: duplicate of line 1"):
-        validate_rows(Path("x row"), [(1, row), (2, dict(row))])
+def test_a_hub_dataset_drops_its_duplicates_too(tmp_path, capsys):
+    """A public dataset's local copy (tasks/hub.py): the same rule, one warning, the count in data_stats."""
+    rows = tldr_like(12)
+    path = tmp_path / "tldr.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows + rows[:2]))
+    task = make_task(f"tldr:{path}")
+    assert len(task.rows) == 12 and task.data_stats() == {"duplicate_rows_dropped": 2}
+    assert capsys.readouterr().err.strip().splitlines()[-1] == (
+        f"pobench: warning: {path}: dropped 2 duplicate rows (first at lines 13, 14; each repeats an earlier row)"
+    )
+
+
+def tldr_like(n: int) -> list[dict]:
+    return [
+        {"prompt": f"POST: story {i} .\nTL;DR:", "chosen": f" story {i} .", "rejected": " stuff ."} for i in range(n)
+    ]
 
 
 def prepare_data(monkeypatch, tmp_path: Path, task) -> Artifact:
