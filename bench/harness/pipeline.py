@@ -96,8 +96,8 @@ def run_cell(
     path = record_stage(cell, out_dir, start)  # a StorageError here (the record cannot be written) stops the caller
     if isinstance(failure, KeyboardInterrupt):
         raise failure
-    if isinstance(failure, OSError) and recurring(failure):  # a full disk, a read-only cache: every cell would fail
-        raise failure if isinstance(failure, StorageError) else storage_error(failure.filename, "write", failure)
+    if (stop := stopping_fault(failure, out_dir)) is not None:  # a full disk, a read-only cache: every cell would fail
+        raise stop
     if failure is not None:
         raise CellFailed(record, path) from failure
     return record, path
@@ -278,9 +278,14 @@ def record_stage(cell: Cell, out_dir: Path, start: float) -> Path:
     return path
 
 
-def recurring(exc: OSError) -> bool:
-    """A fault of the disk or the folder that every later cell would meet too."""
-    return exc.recurring if isinstance(exc, StorageError) else exc.errno in RECURRING
+def stopping_fault(exc: BaseException | None, where: Path) -> StorageError | None:
+    """``exc`` as a StorageError where it is a fault of the disk or a folder that every later cell would meet too
+    (its record says where it happened); None for any other outcome."""
+    if isinstance(exc, StorageError):
+        return exc if exc.recurring else None
+    if isinstance(exc, OSError) and exc.errno in RECURRING:
+        return storage_error(exc.filename or where, "write", exc)
+    return None
 
 
 def new_record(spec: CellSpec, device: str, status: str = "failed", error: str | None = None) -> RunRecord:

@@ -10,6 +10,7 @@ import pytest
 from pobench.cli import main
 from pobench.core import atomic
 from pobench.core.atomic import StorageError, check_writable_folder, storage_error, write_text_atomic
+from pobench.harness.pipeline import stopping_fault
 
 
 def full_disk(*args, **kwargs):
@@ -64,3 +65,17 @@ def test_which_faults_recur():
     assert storage_error("p", "write", OSError(errno.EROFS, "Read-only file system")).recurring
     assert not storage_error("p", "write", OSError(errno.EIO, "Input/output error")).recurring
     assert "check the disk" in str(storage_error("p", "write", OSError(errno.EIO, "Input/output error")))
+
+
+def test_a_cell_stops_its_sweep_only_for_a_fault_that_recurs(tmp_path):
+    """A cache write that fails for lack of space (raised by a library, a plain OSError) stops the sweep, named
+    where it happened; an I/O error of one file, or any other failure, is the cell's own."""
+    full = OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(tmp_path / "cache" / "reference" / "model.safetensors"))
+    stop = stopping_fault(full, tmp_path)
+    assert isinstance(stop, StorageError) and stop.recurring
+    assert str(stop).startswith(f"cannot write {tmp_path / 'cache' / 'reference' / 'model.safetensors'}: No space")
+    assert str(stopping_fault(OSError(errno.EROFS, "Read-only file system"), tmp_path)).startswith(
+        f"cannot write {tmp_path}:"
+    )
+    assert stopping_fault(OSError(errno.EIO, "Input/output error"), tmp_path) is None
+    assert stopping_fault(ValueError("a bug"), tmp_path) is None and stopping_fault(None, tmp_path) is None
