@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from pobench.cli.options import add_out_arg, records_of
-from pobench.core.record import RunRecord
+from pobench.core.record import RunRecord, read_record
 from pobench.harness.spec import IDENTITY_KEYS
 from pobench.reports.report import records_table, settings_lines
 
@@ -36,7 +36,7 @@ def run(args: argparse.Namespace) -> int:
 
 def show_record(path: Path) -> int:
     try:
-        record = RunRecord.from_json(json.loads(path.read_text()))
+        record = read_record(path)
     except (ValueError, TypeError) as exc:
         print(f"pobench: {path} is not a readable record ({exc})", file=sys.stderr)
         return 1

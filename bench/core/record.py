@@ -96,6 +96,12 @@ def write_record(out_dir: Path, record: RunRecord) -> Path:
     return path
 
 
+def read_record(path: Path) -> RunRecord:
+    """The record in ``path``, judged by the rules of now (``judged``: a cell recorded before the degenerate rule is
+    read as one); ValueError or TypeError if it does not parse, OSError if it cannot be read."""
+    return judged(RunRecord.from_json(json.loads(Path(path).read_text(encoding="utf-8"))))
+
+
 def read_records(out_dir: Path, warn: Callable[[str], None] | None = None) -> list[RunRecord]:
     """Every finished record under ``out_dir/records``. Temporary files from a crash are not records; a file
     that does not parse (edited by hand, another schema version) or cannot be read is skipped with a warning naming
@@ -109,7 +115,7 @@ def read_records(out_dir: Path, warn: Callable[[str], None] | None = None) -> li
         if path.name.startswith(TMP_PREFIX):
             continue
         try:
-            records.append(judged(RunRecord.from_json(json.loads(path.read_text(encoding="utf-8")))))
+            records.append(read_record(path))
         except (ValueError, TypeError) as exc:  # not JSON, not UTF-8, another schema, missing fields
             warn(f"pobench: warning: skipping {path}: not a readable record ({exc})")
         except OSError as exc:  # permission denied, a folder named like a record, an I/O error

@@ -11,7 +11,6 @@ from __future__ import annotations
 import collections
 import contextlib
 import fcntl
-import json
 import os
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -21,7 +20,7 @@ from typing import Any
 
 from pobench.core.environment import pick_device
 from pobench.core.progress import SweepProgress, format_duration
-from pobench.core.record import RunRecord, record_path
+from pobench.core.record import RunRecord, read_record, record_path
 from pobench.harness.pipeline import CellFailed, run_cell
 from pobench.harness.ray_executor import run_on_ray
 
@@ -76,7 +75,7 @@ def existing_record(path: Path, note=print) -> RunRecord | None:
     if not path.exists():
         return None
     try:
-        return RunRecord.from_json(json.loads(path.read_text()))
+        return read_record(path)
     except (ValueError, TypeError) as exc:
         aside = path.with_name(f"{path.name}.unreadable-{time.strftime('%Y%m%d-%H%M%S')}")
         path.rename(aside)

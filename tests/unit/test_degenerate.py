@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 
+from pobench.cli import main
 from pobench.core.record import DEGENERATE_TRUNCATION, RunRecord, degenerate_reason, judged, read_records
-from pobench.harness.sweep import should_skip
+from pobench.harness.sweep import existing_record, should_skip
 from pobench.reports.leaderboard import build_boards
 
 from tests.helpers import ROOT, record
@@ -36,7 +37,7 @@ def test_a_degenerate_seed_flags_its_row_like_a_diverged_one():
     assert dpo["seeds"] == 2 and dpo["flagged"] and "1 degenerate" in dpo["status"]
 
 
-def test_a_record_written_before_the_rule_is_judged_when_read(tmp_path):
+def test_a_record_written_before_the_rule_is_judged_when_read(tmp_path, capsys):
     committed = ROOT / "results" / "reference" / "records"
     runaway = max(committed.glob("simpo-*.json"), key=lambda p: json.loads(p.read_text())["metrics"]["eval/kl"])
     raw = json.loads(runaway.read_text())
@@ -45,6 +46,10 @@ def test_a_record_written_before_the_rule_is_judged_when_read(tmp_path):
     (tmp_path / "records" / runaway.name).write_text(runaway.read_text())
     (read,) = read_records(tmp_path)
     assert read.status == "degenerate" and RunRecord.from_json(raw).status == "ok"
+    # every reader judges it alike: a resumed sweep (and its placement) and `pobench show RECORD`
+    assert existing_record(tmp_path / "records" / runaway.name).status == "degenerate"
+    assert main(["show", str(tmp_path / "records" / runaway.name)]) == 0
+    assert "degenerate: evaluate: 99% of the evaluation samples cut" in capsys.readouterr().out
 
 
 def test_a_sweep_keeps_a_degenerate_cell_and_does_not_rerun_it():
