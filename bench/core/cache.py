@@ -18,10 +18,12 @@ import socket
 import time
 import uuid
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pobench.core import flops
 from pobench.core.atomic import TMP_PREFIX, fsync_dir, write_json_atomic
 from pobench.core.hashing import content_hash, file_hash
 
@@ -243,6 +245,8 @@ class ArtifactCache:
             meta, reason = examine(final)
             if reason is None:
                 self.log(f"cache: reusing {what} [{key}] (built in {meta['build_s']:.1f}s on {meta['built_at']})")
+                if "cell_flops" in meta:  # built inside a cell's counted stage: the reuse costs what the build did
+                    flops.charge(meta["cell_flops"])
                 return Artifact(kind, key, final, meta, reused=True, extra=meta.get("extra", {}))
             self.log(f"cache: WARNING: {what} [{key}] is damaged ({reason}); deleting it and building it again")
             discard(final)
@@ -256,8 +260,10 @@ class ArtifactCache:
         tmp = final.parent / f"{TMP_PREFIX}{key}-{uuid.uuid4().hex[:8]}-{builder_tag()}"
         tmp.mkdir(parents=True)
         start = time.perf_counter()
+        in_cell = flops.counting()  # shared work a cell's train or evaluate stage builds (reference log-probs)
         try:
-            extra = build(tmp) or {}
+            with flops.count_flops() if in_cell else nullcontext() as tally:
+                extra = build(tmp) or {}
             build_s = time.perf_counter() - start
             meta = {
                 "kind": kind,
@@ -268,6 +274,8 @@ class ArtifactCache:
                 "built_at": time.strftime("%Y-%m-%d %H:%M:%S"),
                 "manifest": manifest_of(tmp),
             }
+            if in_cell:
+                meta["cell_flops"] = tally.breakdown()
             write_json_atomic(tmp / META, meta)
             if (final / META).is_file() and verify(final) is None:  # another process finished it first: keep theirs
                 shutil.rmtree(tmp)
