@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from pobench.algorithms import register
+from pobench.contracts import implicit
 from pobench.contracts.adapter import TrainContext
 from pobench.core.params import param
 from pobench.core.settings import DataSettings
@@ -35,6 +36,9 @@ class DPO(TRLAdapter):
 
     def exact_target(self, params: DPOParams, data: DataSettings) -> Target:
         return dpo_optimum(params.beta, data.labeler_temperature)
+
+    def implicit_reward(self, params, policy_logp: float, reference_logp: float, length: int) -> float:
+        return implicit.reference_ratio(params.beta, policy_logp, reference_logp)
 
     def build_trainer(self, ctx: TrainContext):
         """The configured TRL trainer, untrained (tests compare its loss with pobench.contracts.losses.dpo_loss)."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from pobench.algorithms import register
+from pobench.contracts import implicit
 from pobench.contracts.adapter import TrainContext
 from pobench.core.params import param
 from pobench.core.settings import DataSettings
@@ -43,6 +44,9 @@ class IPO(TRLAdapter):
 
     def exact_target(self, params: IPOParams, data: DataSettings) -> Target:
         return ipo_optimum(params.beta, data.labeler_temperature, per_token=True)  # TRL averages per token
+
+    def implicit_reward(self, params, policy_logp: float, reference_logp: float, length: int) -> float:
+        return implicit.reference_ratio(params.beta, policy_logp, reference_logp)
 
     def build_trainer(self, ctx: TrainContext):
         """The configured TRL trainer, untrained (tests compare its loss with pobench.contracts.losses.ipo_loss)."""

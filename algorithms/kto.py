@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from pobench.algorithms import register
+from pobench.contracts import implicit
 from pobench.contracts.adapter import TrainContext
 from pobench.core.params import param
 from pobench.kit.trl_support import TRLAdapter, TRLParams, preference_trainer
@@ -33,6 +34,9 @@ class KTO(TRLAdapter):
     hparams = KTOParams
     kl_knob = "beta"
     frontier_grid = FRONTIER_GRID
+
+    def implicit_reward(self, params, policy_logp: float, reference_logp: float, length: int) -> float:
+        return implicit.reference_ratio(params.beta, policy_logp, reference_logp)
 
     def build_trainer(self, ctx: TrainContext):
         """The configured TRL trainer, untrained (tests compare its loss with pobench.contracts.losses.kto_loss)."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from pobench.algorithms import register
+from pobench.contracts import implicit
 from pobench.contracts.adapter import TrainContext
 from pobench.core.params import param
 from pobench.kit.trl_support import TRLAdapter, TRLParams, preference_trainer
@@ -33,6 +34,9 @@ class SimPO(TRLAdapter):
     kl_knob = KNOB
     frontier_grid = FRONTIER_GRID
     knob_note = "no reference model: its learning rate is what moves it away from the SFT model"
+
+    def implicit_reward(self, params, policy_logp: float, reference_logp: float, length: int) -> float:
+        return implicit.length_normalized(params.beta, policy_logp, length)
 
     def build_trainer(self, ctx: TrainContext):
         """The configured TRL trainer, untrained (tests compare its loss with pobench.contracts.losses.simpo_loss)."""

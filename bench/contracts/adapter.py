@@ -116,6 +116,12 @@ class Adapter:
         """Whether this cell is trained on the task's gold reward (an oracle), which a task without one lacks."""
         return False
 
+    def implicit_reward(self, params: Any, policy_logp: float, reference_logp: float, length: int) -> float | None:
+        """The reward this adapter's loss implies for one response of ``length`` tokens, from its summed log-probs
+        under the trained policy and the reference (pobench.contracts.implicit), or None where the method defines
+        none. The evaluator records how often it orders held-out pairs as the gold reward does."""
+        return None
+
     def reward_model_settings(self, params: Any) -> Any | None:
         """The pobench.kit.reward_model.RewardModelSettings this cell's reward model is trained with, or None
         if it uses none. The pipeline builds (or reuses) that reward model in the prepare stage, so its

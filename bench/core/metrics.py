@@ -83,3 +83,29 @@ def analytic_kl(p_logits: torch.Tensor, q_logits: torch.Tensor) -> float:
     """Exact KL(p‖q) between two categorical distributions given by logits (last dimension)."""
     p_logp, q_logp = torch.log_softmax(p_logits.double(), -1), torch.log_softmax(q_logits.double(), -1)
     return float((p_logp.exp() * (p_logp - q_logp)).sum(-1).sum())
+
+
+def least_squares_line(x: Sequence[float], y: Sequence[float]) -> tuple[float, float, float]:
+    """Ordinary least squares of ``y`` on ``x``: (intercept a, slope b, R²) of y ≈ a + b·x, with
+    b = Σ(x − x̄)(y − ȳ) / Σ(x − x̄)², a = ȳ − b·x̄ and R² = 1 − Σ(y − a − b·x)² / Σ(y − ȳ)². A constant x gives
+    b = 0 (the line is the mean of y); a constant y gives R² = 1 when it is fitted exactly."""
+    if len(x) != len(y) or not x:
+        raise ValueError(f"least squares needs equal, non-empty lists: {len(x)} x, {len(y)} y")
+    n = len(x)
+    mx, my = sum(x) / n, sum(y) / n
+    sxx = sum((a - mx) ** 2 for a in x)
+    sxy = sum((a - mx) * (b - my) for a, b in zip(x, y))
+    slope = sxy / sxx if sxx > 0 else 0.0
+    intercept = my - slope * mx
+    syy = sum((b - my) ** 2 for b in y)
+    residual = sum((b - intercept - slope * a) ** 2 for a, b in zip(x, y))
+    r2 = 1.0 - residual / syy if syy > 0 else 1.0
+    return intercept, slope, r2
+
+
+def pair_accuracy(chosen: Sequence[float], rejected: Sequence[float]) -> tuple[float, float]:
+    """Share of pairs whose ``chosen`` score is above the ``rejected`` one, a tie counting half, with its standard
+    error over pairs (√(s²/n) of the per-pair 1, ½, 0)."""
+    if len(chosen) != len(rejected) or not chosen:
+        raise ValueError(f"pair accuracy needs equal, non-empty lists: {len(chosen)} chosen, {len(rejected)} rejected")
+    return mean_se([1.0 if c > r else 0.5 if c == r else 0.0 for c, r in zip(chosen, rejected)])

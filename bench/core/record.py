@@ -32,6 +32,17 @@ def degenerate_reason(metrics: dict[str, float]) -> str | None:
     )
 
 
+def proxy_named(record: RunRecord) -> RunRecord:
+    """``record`` with its proxy metrics under today's names: before every cell was scored by its seed's reward
+    model, PPO and best-of-n recorded their own reward model's raw (normalized) score as ``eval/proxy_reward``; that
+    is ``eval/proxy_score`` now, and ``eval/proxy_reward`` is the score calibrated into gold units (``proxy/slope``
+    beside it)."""
+    m = record.metrics
+    if "eval/proxy_reward" in m and "proxy/slope" not in m and "eval/proxy_score" not in m:
+        m["eval/proxy_score"] = m.pop("eval/proxy_reward")
+    return record
+
+
 def judged(record: RunRecord) -> RunRecord:
     """``record`` with status ``degenerate`` where an ``ok`` cell meets the rule: applied when a cell is recorded and
     when a record written before the rule is read."""
@@ -98,8 +109,9 @@ def write_record(out_dir: Path, record: RunRecord) -> Path:
 
 def read_record(path: Path) -> RunRecord:
     """The record in ``path``, judged by the rules of now (``judged``: a cell recorded before the degenerate rule is
-    read as one); ValueError or TypeError if it does not parse, OSError if it cannot be read."""
-    return judged(RunRecord.from_json(json.loads(Path(path).read_text(encoding="utf-8"))))
+    read as one) and with its metrics under today's names (``proxy_named``); ValueError or TypeError if it does not
+    parse, OSError if it cannot be read."""
+    return proxy_named(judged(RunRecord.from_json(json.loads(Path(path).read_text(encoding="utf-8")))))
 
 
 def read_records(out_dir: Path, warn: Callable[[str], None] | None = None) -> list[RunRecord]:

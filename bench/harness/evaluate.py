@@ -23,6 +23,7 @@ from pobench.core.metrics import (
 )
 from pobench.core.settings import EvalSettings
 from pobench.kit.exact_eval import Target, exact_metrics, policy_log_probs, reference_trees
+from pobench.kit.proxy import ImplicitReward, Proxy, implicit_accuracy
 
 REFERENCE_SAMPLE_SEED = 1_000_003  # the reference's own eval samples (for win rate), fixed for all cells
 FRONTIER_SAMPLE_SEED = 2_000_003  # + the cell seed: the reference samples behind the optimal frontier
@@ -92,6 +93,8 @@ def evaluate(
     seed: int,
     ref_gold: Sequence[float],
     target: Target | None = None,
+    proxy: Proxy | None = None,
+    implicit: ImplicitReward | None = None,
 ) -> Evaluation:
     """Sample k completions per eval prompt from the trained policy (temperature 1, no top-k/top-p), then
     gold reward, KL(π‖π_ref) from those same samples, length, truncation and win rate.
@@ -102,8 +105,12 @@ def evaluate(
     negative, lower variance); ``eval/kl_sampled`` is the plain sampled log-ratio Σ_t log π/π_ref, beside it.
 
     A policy without tractable log-probs (best-of-n) brings its own sampler and an analytic KL bound,
-    reported as ``eval/kl`` with ``eval/kl_is_bound`` = 1. Where the adapter has a reward model, its
-    mean score on the samples is ``eval/proxy_reward``.
+    reported as ``eval/kl`` with ``eval/kl_is_bound`` = 1.
+
+    ``proxy``, the seed's reward model calibrated into gold units (pobench.kit.proxy), scores the samples:
+    ``eval/proxy_score`` (its normalized score), ``eval/proxy_reward`` (in gold units) and ``eval/proxy_gap``
+    (proxy − gold). ``implicit``, the adapter's implicit reward, gives ``eval/implicit_accuracy`` on the proxy's
+    held-out pairs, for a policy with log-probs.
 
     Where every response can be enumerated (a closed-vocabulary task on a model built for it), the exact values
     are added as ``exact/*``: expected gold reward, KL, distance to the optimum at that KL and to ``target``, the
@@ -119,8 +126,10 @@ def evaluate(
     lengths = [_content_length(r, tokenizer.eos_token_id) for r in drawn.response_ids]
     kl, sample_kl = _kl_readings(result, reference, drawn, tokenizer.pad_token_id, k, bs)
     metrics = _sample_metrics(result, drawn, gold, ref_gold, lengths, kl, k, gen_s)
-    if result.proxy_scorer is not None:
-        metrics["eval/proxy_reward"] = mean_se(result.proxy_scorer(repeated, drawn.texts))[0]
+    proxy_metrics, proxy_scores = _proxy_readings(
+        result, reference, tokenizer, repeated, drawn, gold, settings, (proxy, implicit)
+    )
+    metrics |= proxy_metrics
     if enumerable(reference, tokenizer, task.max_new_tokens):
         metrics |= _exact(result, reference, tokenizer, task, prompts, target)
     frontier = []
@@ -128,10 +137,29 @@ def evaluate(
         frontier = reference_rewards(reference, tokenizer, task, prompts, result.reference_samples, seed, bs)
     metrics["perf/eval_time_s"] = time.perf_counter() - start
     kept = [
-        {"prompt": p, "completion": c, "gold": g, "length": n, "kl": kl_i}
-        for p, c, g, n, kl_i in zip(repeated, drawn.texts, gold, lengths, sample_kl)
+        {"prompt": p, "completion": c, "gold": g, "length": n, "kl": kl_i, "proxy_score": s}
+        for p, c, g, n, kl_i, s in zip(repeated, drawn.texts, gold, lengths, sample_kl, proxy_scores)
     ][:KEPT_SAMPLES]
     return Evaluation(metrics, kept, frontier)
+
+
+def _proxy_readings(
+    result: TrainResult, reference, tokenizer, repeated, drawn, gold: list[float], settings: EvalSettings, judges
+) -> tuple[dict, list]:
+    """The proxy's metrics on the samples (``repeated``: each one's prompt), each sample's proxy score (None
+    without a proxy), and the implicit reward's accuracy on the proxy's held-out pairs; ``judges``: the seed's
+    proxy and the adapter's implicit reward, either None."""
+    (proxy, implicit), k, batch_size = judges, settings.eval_samples, settings.eval_batch_size
+    if proxy is None:
+        if result.proxy_scorer is None:
+            return {}, [None] * len(gold)
+        # no seed proxy (several processes): the adapter's own reward model, as before
+        return {"eval/proxy_score": mean_se(result.proxy_scorer(repeated, drawn.texts))[0]}, [None] * len(gold)
+    metrics, scores = proxy.metrics(repeated, drawn.texts, gold, k)
+    if implicit is not None and result.kl_bound is None:
+        pad = tokenizer.pad_token_id
+        metrics |= implicit_accuracy(implicit, result.policy, reference, proxy.pairs, pad, batch_size)
+    return metrics, scores
 
 
 def _draw(result: TrainResult, tokenizer, task: Task, prompts: list[str], settings: EvalSettings, seed: int):

@@ -7,7 +7,7 @@ import tempfile
 import time
 import traceback
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import torch
@@ -25,10 +25,11 @@ from pobench.core.environment import (
     pick_device,
     world_size,
 )
+from pobench.core.flops import FlopTally, count_flops
 from pobench.core.models import ModelSource
 from pobench.core.record import RunRecord, comparability_key, judged, record_path, write_record
 from pobench.harness.evaluate import evaluate, scanned_target
-from pobench.harness.prepare import Prepared, prepare
+from pobench.harness.prepare import Prepared, prepare, prepare_proxy
 from pobench.harness.spec import CellSpec
 from pobench.harness.tracking import Tracker
 from pobench.kit.reward_model import prepare_reward_model
@@ -117,6 +118,9 @@ class Cell:
     curve: Curve
     work_dir: Path
     timings: dict[str, float] = field(default_factory=dict)
+    compute: dict[str, FlopTally] = field(
+        default_factory=dict
+    )  # stage -> FLOPs of its model calls (pobench.core.flops)
     stage: str = "prepare"  # the stage running, named in the record's error if it fails
 
 
@@ -131,6 +135,7 @@ def prepare_stage(cell: Cell) -> tuple[Adapter, Task, Prepared]:
     # the comparability key, so the SFT row ranks beside the algorithms trained on that data.
     with main_process_first():  # one process builds shared work; under DDP the others then reuse it
         prepared = prepare(spec, task=task, source=cell.source, cache=cell.cache, device=cell.device, log=cell.log)
+        prepared = with_proxy(cell, task, prepared)
     record.artifacts = prepared.info()
     record.comparability_key = comparability_key(
         {**spec.shared_settings(), **adapter.comparability_extra(spec.hparams)},
@@ -147,6 +152,23 @@ def prepare_stage(cell: Cell) -> tuple[Adapter, Task, Prepared]:
         )
         record.artifacts["reward_model"] = reward_model.info
     return adapter, task, prepared
+
+
+def with_proxy(cell: Cell, task: Task, prepared: Prepared) -> Prepared:
+    """``prepared`` with the seed's proxy reward model and its calibration (pobench.kit.proxy), which judge every
+    cell; none under several processes, where only the main one evaluates."""
+    if world_size() > 1:
+        return replace(prepared, proxy_skipped="several processes: the proxy is not built under DDP")
+    return prepare_proxy(cell.spec, task, prepared, cell.cache, cell.device, cell.log)
+
+
+def implicit_reward_of(adapter: Adapter, params) -> Callable[[float, float, int], float] | None:
+    """The adapter's implicit reward with its settings bound, or None if the adapter defines none."""
+    if type(adapter).implicit_reward is Adapter.implicit_reward:
+        return None
+    return lambda policy_logp, reference_logp, length: adapter.implicit_reward(
+        params, policy_logp, reference_logp, length
+    )
 
 
 def train_stage(cell: Cell, adapter: Adapter, task: Task, prepared: Prepared) -> tuple[TrainContext, TrainResult]:
@@ -173,7 +195,9 @@ def train_stage(cell: Cell, adapter: Adapter, task: Task, prepared: Prepared) ->
         log=cell.log,
     )
     t0 = time.perf_counter()
-    result = adapter.train(ctx)
+    with count_flops() as compute:
+        result = adapter.train(ctx)
+    cell.compute["train"] = compute
     # shared work an adapter built through the cache (reference log-probs) belongs to prepare
     cell.timings["train_s"] = time.perf_counter() - t0 - ctx.shared_s
     cell.timings["prepare_s"] += ctx.shared_s
@@ -187,16 +211,19 @@ def evaluate_stage(
     spec, record, timings = cell.spec, cell.record, cell.timings
     cell.log(f"[{spec.algo}] evaluate")
     t0, shared_before = time.perf_counter(), ctx.shared_s
-    evaluation = evaluate(
-        result,
-        ctx.load_reference(),
-        ctx.load_tokenizer(),
-        task,
-        spec.eval,
-        spec.seed,
-        prepared.ref_gold(),
-        target=scanned_target(adapter, spec.hparams, spec.data),
-    )
+    with count_flops() as compute:
+        evaluation = evaluate(
+            result,
+            ctx.load_reference(),
+            ctx.load_tokenizer(),
+            task,
+            spec.eval,
+            spec.seed,
+            prepared.ref_gold(),
+            target=scanned_target(adapter, spec.hparams, spec.data),
+            proxy=prepared.proxy(cell.device),
+            implicit=implicit_reward_of(adapter, spec.hparams),
+        )
     # shared work a sampler built through the cache (best-of-n's pool of draws) belongs to prepare too
     eval_shared_s = ctx.shared_s - shared_before
     timings["eval_s"] = time.perf_counter() - t0 - eval_shared_s
@@ -211,6 +238,8 @@ def evaluate_stage(
         "perf/train_tokens": float(result.train_tokens),
         "perf/train_steps": float(result.steps),
         "perf/peak_mem_mb": peak_memory_mb(cell.device),  # CUDA: since train began; CPU: the process's peak
+        **cell.compute["train"].as_metrics("train"),
+        **compute.as_metrics("eval"),
     }
     record.samples = evaluation.samples
     record.reference_rewards = evaluation.reference_rewards

@@ -10,19 +10,21 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from pobench.contracts.task import Task
 from pobench.core.cache import Artifact, ArtifactCache
 from pobench.core.environment import package_versions
 from pobench.core.hashing import file_hash
-from pobench.core.models import ModelSource, load_model, load_tokenizer
+from pobench.core.models import ModelError, ModelSource, load_model, load_tokenizer
 from pobench.core.settings import SFTSettings
 from pobench.core.tokenizer import train_bpe_tokenizer, word_level_tokenizer
-from pobench.harness.evaluate import reference_gold
+from pobench.harness.evaluate import REFERENCE_SAMPLE_SEED, eval_prompts, reference_gold
 from pobench.harness.spec import CellSpec
-from pobench.kit.preference import PAIRS, build_pairs, write_given_rows
+from pobench.kit.preference import PAIRS, build_pairs, read_jsonl, write_given_rows
+from pobench.kit.proxy import PROXY_SETTINGS, Proxy, build_calibration, load_proxy, write_calibration
+from pobench.kit.reward_model import load_reward_scorer, prepare_reward_model
 from pobench.kit.sft import sft_train
 
 TOKENIZER_CORPUS = 20_000  # SFT examples the tokenizer is trained on
@@ -34,6 +36,10 @@ class Prepared:
     reference: Artifact
     data: Artifact
     ref_eval: Artifact
+    proxy_model: Artifact | None = None  # the seed's reward model, judging every cell (pobench.kit.proxy)
+    proxy_line: Artifact | None = None  # its calibration into gold units and the held-out pairs
+    proxy_skipped: str = ""  # why this cell has no proxy
+    loaded: dict = field(default_factory=dict, repr=False)
 
     @property
     def data_fingerprint(self) -> str:
@@ -50,7 +56,21 @@ class Prepared:
         return json.loads((self.ref_eval.path / REF_GOLD).read_text())
 
     def info(self) -> dict:
-        return {"reference": self.reference.info, "data": self.data.info, "ref_eval": self.ref_eval.info}
+        info = {"reference": self.reference.info, "data": self.data.info, "ref_eval": self.ref_eval.info}
+        if self.proxy_line is not None:
+            info["proxy"] = {**self.proxy_line.info, "reward_model": self.proxy_model.key}
+        elif self.proxy_skipped:
+            info["proxy"] = {"skipped": self.proxy_skipped}
+        return info
+
+    def proxy(self, device: str) -> Proxy | None:
+        """The seed's proxy, loaded once; None where it could not be built (``proxy_skipped`` says why)."""
+        if self.proxy_line is None:
+            return None
+        if "proxy" not in self.loaded:
+            model, line = self.proxy_model, self.proxy_line
+            self.loaded["proxy"] = load_proxy(model.path, line.path, model.extra, device)
+        return self.loaded["proxy"]
 
 
 def _versions() -> dict:
@@ -154,3 +174,47 @@ def prepare(
     eval_inputs = {**task_inputs(task), "reference": reference.key, "eval": asdict(eval_settings)}
     ref_eval = cache.get_or_build("ref-eval", eval_inputs, build_ref_eval, "reference eval samples (for win rate)")
     return Prepared(reference, data_art, ref_eval)
+
+
+def proxy_obstacle(task: Task, data: Artifact) -> str:
+    """Why no proxy can judge this cell's samples, or "" if one can."""
+    if not task.has_gold:
+        return f"task {task.name!r} has no gold reward to calibrate a reward model against"
+    if len(read_jsonl(data.path / PAIRS)) < 2:
+        return "fewer than 2 preference pairs to train a reward model on"
+    return ""
+
+
+def prepare_proxy(
+    spec: CellSpec, task: Task, prepared: Prepared, cache: ArtifactCache, device: str, log: Callable[[str], None]
+) -> Prepared:
+    """``prepared`` with the seed's proxy reward model (trained on its pairs with ``PROXY_SETTINGS``) and its
+    calibration on the reference's samples of the eval prompts, built or reused; or with the reason it has none."""
+    reason = proxy_obstacle(task, prepared.data)
+    if reason:
+        return replace(prepared, proxy_skipped=reason)
+    reference, data = prepared.reference, prepared.data
+    try:
+        model = prepare_reward_model(cache, reference.path, data.path, PROXY_SETTINGS, device, log)
+    except ModelError as exc:  # e.g. the tabular model carries no reward head
+        return replace(prepared, proxy_skipped=str(exc))
+    settings = spec.eval
+    inputs = {
+        **task_inputs(task),
+        "reference": reference.key,
+        "reward_model": model.key,
+        "eval": asdict(settings),
+        "seed": REFERENCE_SAMPLE_SEED,
+    }
+
+    def build(folder: Path) -> dict:
+        ref, tokenizer = load_model(reference.path, device=device).eval(), load_tokenizer(reference.path)
+        scorer = load_reward_scorer(model.path, device)
+        prompts = eval_prompts(task, settings)
+        k, batch = settings.eval_samples, settings.eval_batch_size
+        line, pairs = build_calibration(ref, tokenizer, scorer, task, prompts, k, REFERENCE_SAMPLE_SEED, batch)
+        log(f"  proxy: gold = {line['intercept']:.4g} + {line['slope']:.4g}·score (R² {line['r2']:.3f})")
+        return write_calibration(folder, line, pairs)
+
+    line = cache.get_or_build("proxy-calibration", inputs, build, "proxy calibration on the reference's samples")
+    return replace(prepared, proxy_model=model, proxy_line=line)

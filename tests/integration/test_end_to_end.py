@@ -46,10 +46,11 @@ def test_records_are_complete_and_comparable(default_cells):
 def test_second_cell_reuses_the_cache_and_says_so(default_cells):
     logs = default_cells["logs"]
     built = [line for line in logs if line.startswith("cache: building")]
-    # tokenizer, reference, data, reference eval samples, then DPO's reference log-probs of the pairs
-    assert len(built) == 5 and "reference log-probs of 1024 train rows" in built[-1]
+    # tokenizer, reference, data, reference eval samples, the proxy reward model and its calibration, then DPO's
+    # reference log-probs of the pairs
+    assert len(built) == 7 and "reference log-probs of 1024 train rows" in built[-1]
     reused = [line for line in logs if line.startswith("cache: reusing")]
-    assert len(reused) == 4 and default_cells["dpo"][0].artifacts["reference"]["reused"]
+    assert len(reused) == 6 and default_cells["dpo"][0].artifacts["reference"]["reused"]
 
 
 def test_same_seed_gives_identical_metrics(default_cells, bench_dirs, tmp_path):
@@ -61,6 +62,11 @@ def test_same_seed_gives_identical_metrics(default_cells, bench_dirs, tmp_path):
     quality = {k: v for k, v in first.metrics.items() if k.startswith("eval/")}
     assert quality == {k: v for k, v in again.metrics.items() if k.startswith("eval/")}
     assert [r["train/loss"] for r in first.curve[:-1]] == [r["train/loss"] for r in again.curve[:-1]]
+    # the reference log-probs were built by the first cell and reused by this one: the same compute either way
+    flops = {k: v for k, v in first.metrics.items() if k.endswith("_flops") or "_flops_" in k}
+    assert flops == {k: again.metrics[k] for k in flops}
+    assert flops["perf/train_flops_trainable"] > 0 and flops["perf/train_flops_frozen"] > 0
+    assert flops["perf/train_flops"] == flops["perf/train_flops_trainable"] + flops["perf/train_flops_frozen"]
 
 
 def test_preference_data_is_byte_identical_for_the_same_seed(default_cells, bench_dirs, tmp_path):
