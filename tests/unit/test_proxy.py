@@ -8,10 +8,14 @@ import math
 import pytest
 from pobench.algorithms import ALGORITHMS
 from pobench.contracts import implicit
+from pobench.core.cache import Artifact
 from pobench.core.generation import Samples
 from pobench.core.metrics import least_squares_line, pair_accuracy
 from pobench.core.record import RunRecord, proxy_named
+from pobench.harness.prepare import proxy_obstacle
+from pobench.kit.preference import PAIRS, write_jsonl
 from pobench.kit.proxy import Proxy, gold_pairs
+from pobench.tasks import TASKS
 
 
 def test_least_squares_line_by_hand():
@@ -123,3 +127,21 @@ def test_an_old_records_raw_proxy_is_read_as_the_score():
     assert old.metrics == {"eval/reward": 0.2, "eval/proxy_score": 1.3}
     new = {"eval/reward": 0.2, "eval/proxy_score": 1.3, "eval/proxy_reward": 0.4, "proxy/slope": 0.2}
     assert proxy_named(_record(new)).metrics == new
+
+
+def _data(tmp_path, rows: int) -> Artifact:
+    write_jsonl(tmp_path / PAIRS, [{"prompt": "p", "chosen": "a", "rejected": "b"}] * rows)
+    return Artifact("data", "data-x", tmp_path, {}, reused=True)
+
+
+def test_a_cell_without_a_possible_proxy_says_why(tmp_path):
+    sentiment = TASKS.get("sentiment")()
+    assert proxy_obstacle(sentiment, _data(tmp_path, 2)) == ""
+    assert "fewer than 2 preference pairs" in proxy_obstacle(sentiment, _data(tmp_path, 1))
+    without_gold = replace_gold(sentiment)
+    assert "has no gold reward" in proxy_obstacle(without_gold, _data(tmp_path, 10))
+
+
+def replace_gold(task):
+    task.has_gold = False  # an instance attribute: the class keeps its gold
+    return task
