@@ -291,7 +291,7 @@ def call_flops(model, args: tuple, kwargs: dict, output) -> tuple[str, int] | No
 # --- the runtime counter ---
 
 
-@dataclass
+@dataclass(eq=False)  # a running tally is found by identity (OPEN), never by its counts
 class FlopTally:
     """FLOPs of the model calls made inside ``count_flops()``, by kind (module docstring)."""
 
@@ -371,7 +371,7 @@ def count_flops() -> Iterator[FlopTally]:
     try:
         yield tally
     finally:
-        OPEN.remove(tally)
+        OPEN[:] = [t for t in OPEN if t is not tally]
         for handle in handles:
             handle.remove()
 

@@ -7,11 +7,14 @@ from types import SimpleNamespace
 
 import pytest
 import torch
+from pobench.core.cache import ArtifactCache
 from pobench.core.flops import (
     FlopTally,
     attention_flops,
     backward_flops,
+    charge,
     count_flops,
+    counting,
     forward_flops,
     is_transformer,
     layer_params,
@@ -233,3 +236,32 @@ def test_metrics():
         "perf/eval_flops_frozen": 2.0,
         "perf/eval_flops_generation": 1.0,
     }
+
+
+def test_nested_counts_each_see_the_inner_calls_and_close_in_any_state(lm):
+    # at the inner block's end both tallies hold the same counts: each must still close as itself
+    with torch.no_grad(), count_flops() as outer:
+        with count_flops() as inner:
+            lm(ids())
+        assert inner.frozen == outer.frozen > 0
+        charge({"frozen": 5, "generation": 7})  # a reused artifact's FLOPs, after the inner block closed
+    assert outer.frozen == inner.frozen + 5 and outer.generation == 7 and inner.generation == 0
+    assert not counting()
+
+
+def test_a_cached_build_inside_a_count_charges_its_reuse(tmp_path, lm):
+    cache = ArtifactCache(tmp_path, log=lambda _: None)
+
+    def build(folder):
+        with torch.no_grad():
+            lm(ids())
+
+    with count_flops() as first:
+        cache.get_or_build("work", {"x": 1}, build, "work")
+    with count_flops() as second:
+        cache.get_or_build("work", {"x": 1}, build, "work")  # reused: nothing runs, its FLOPs are charged
+    assert second.frozen == first.frozen > 0 and second.calls == 0
+    cache.get_or_build("work", {"x": 2}, build, "work")  # built outside a count: nothing to charge later
+    with count_flops() as third:
+        cache.get_or_build("work", {"x": 2}, build, "work")
+    assert third.total == 0
