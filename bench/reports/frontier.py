@@ -145,7 +145,7 @@ def upper_envelope(points: Sequence[tuple[float, float]]) -> list[tuple[float, f
     return out
 
 
-def _bracket(kls: Sequence[float], budget: float) -> tuple[int, int, float] | None:
+def bracket(kls: Sequence[float], budget: float) -> tuple[int, int, float] | None:
     """Neighbours (i0, i1, t) of the floored budget among floored, strictly increasing kls; None outside."""
     if math.isnan(budget):
         raise ValueError("budget is NaN")
@@ -167,7 +167,7 @@ def read_at(envelope: Sequence[tuple[float, float]], budget: float) -> float:
     """The envelope's reward at KL = budget, linear in log(max(kl, KL_FLOOR)); NaN outside its kl range (no
     extrapolation) or for an empty envelope."""
     env = _floored(envelope)
-    br = _bracket([k for k, _ in env], budget)
+    br = bracket([k for k, _ in env], budget)
     if br is None:
         return math.nan
     i0, i1, t = br
@@ -282,7 +282,7 @@ def frontier_reward_at(points: Sequence[FrontierPoint], budget: float) -> tuple[
                 merged[-1] = (k, p)
         else:
             merged.append((k, p))
-    br = _bracket([k for k, _ in merged], budget)
+    br = bracket([k for k, _ in merged], budget)
     if br is None:
         return math.nan, False
     i0, i1, t = br
