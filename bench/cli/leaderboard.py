@@ -17,8 +17,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--format",
         choices=("md", "csv", "headline-csv", "html"),
         default="md",
-        help="md (default: the headline and every configuration), csv (every configuration), headline-csv "
-        "(reward at matched KL budgets) or html",
+        help="md (default: the headline, the proxy and cost at matched KL, the Gao et al. fits and every "
+        "configuration), csv (every configuration), headline-csv (reward, proxy, gap and compute at matched KL "
+        "budgets, the fits) or html",
     )
     parser.add_argument("--by", default="task,model", help="how tables are ordered and headed (default: task,model)")
     parser.add_argument(

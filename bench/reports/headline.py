@@ -42,6 +42,15 @@ from pobench.reports.frontier import (
     reach_within,
     reward_within,
 )
+from pobench.reports.proxy import (
+    GAO_COLUMNS,
+    GAO_LEGEND,
+    PROXY_LEGEND,
+    gao_rows,
+    proxy_columns,
+    proxy_rows,
+    proxy_table_columns,
+)
 from pobench.reports.reach import is_placed, reach_reason, seed_points
 from pobench.reports.report import algo_label, format_table
 
@@ -70,6 +79,7 @@ class Headline:
     readings: dict[float, dict[str, dict[int, float]]] = field(default_factory=dict)
     comparisons: dict[float, list[PairedComparison]] = field(default_factory=dict)  # budget → Holm-corrected pairs
     power: dict[float, dict] = field(default_factory=dict)  # budget → power_summary of its comparisons
+    sft_by_seed: dict[int, float] = field(default_factory=dict)  # seed → mean gold reward of its ok SFT cells
 
     def optimal_at(self, budget: float) -> tuple[float, bool]:
         return frontier_reward_at(self.optimal, budget) if self.optimal else (math.nan, False)
@@ -90,6 +100,8 @@ def build_headline(records: list[RunRecord], budgets: tuple[float, ...] = BUDGET
     k = min(len(p) for p in pooled) if pooled else 0
     oracle = best_of_n_curve(pooled, [n for n in BEST_OF_N if n <= k]) if pooled else []
     headline = Headline(budgets, pd.DataFrame(), sft_reward, optimal, oracle, k)
+    for seed in sorted({r.seed for r in sft}):
+        headline.sft_by_seed[seed] = float(np.mean([r.metrics["eval/reward"] for r in sft if r.seed == seed]))
     rows = []
     for algo in sorted({r.algo for r in records} - {BASELINE}):
         mine = [r for r in records if r.algo == algo]
@@ -188,7 +200,8 @@ def algorithm_row(algo: str, records: list[RunRecord], seeds: dict, headline: He
                 f"gain@{k:g}": headline.gain_at(mean, k),
             }
         )
-    return row
+    # the calibrated proxy, the gap and the compute along the same frontier; the Gao et al. fits (proxy.py)
+    return {**row, **proxy_columns(algo, records, headline.budgets, headline.sft_by_seed, headline.sft_reward)}
 
 
 # -- presentation ------------------------------------------------------------------------------------
@@ -337,11 +350,24 @@ def paired_markdown(headline: Headline) -> str:
     return "\n\n".join([*parts, PAIRED_LEGEND]) if parts else ""
 
 
+def proxy_markdown(headline: Headline) -> str:
+    """The "Proxy and cost at matched KL" table and the Gao et al. fits, each with its legend; "" without rows."""
+    if not len(headline.rows):
+        return ""
+    proxy = format_table(proxy_rows(headline.rows, headline.budgets), proxy_table_columns(headline.budgets))
+    fits = format_table(gao_rows(headline.rows), GAO_COLUMNS)
+    return (
+        f"**Proxy and cost at matched KL**\n\n{proxy}\n\n{PROXY_LEGEND}\n\n"
+        f"**Gao et al. (2023) fits: a reading aid**\n\n{fits}\n\n{GAO_LEGEND}\n"
+    )
+
+
 def to_markdown(headline: Headline) -> str:
     cols = columns(headline.budgets)
     table = format_table([[row.get(c, "") for c in cols] for row in display_rows(headline)], cols)
     paired = paired_markdown(headline)
-    return f"{table}\n\n{legend(headline)}\n" + (f"\n{paired}\n" if paired else "")
+    proxy = proxy_markdown(headline)
+    return f"{table}\n\n{legend(headline)}\n" + (f"\n{proxy}" if proxy else "") + (f"\n{paired}\n" if paired else "")
 
 
 def to_frame(headline: Headline) -> pd.DataFrame:

@@ -10,7 +10,7 @@ import base64
 import html
 import math
 
-from pobench.reports import headline
+from pobench.reports import headline, proxy
 from pobench.reports.leaderboard import DISPLAY_COLUMNS, LEGEND, Board, display_rows
 
 # display column → the raw column its cells sort by (numbers sort as numbers)
@@ -23,6 +23,9 @@ SORT_KEYS = {
     "win rate": "win_rate_mean",
     "train tok/s": "train_tokens_per_s_mean",
     "train s": "train_s_mean",
+    "proxy reward": "proxy_reward_mean",
+    "implicit acc.": "implicit_accuracy_mean",
+    "train FLOPs": "train_flops_mean",
     "seeds": "seeds",
 }
 
@@ -34,7 +37,9 @@ th { cursor: pointer; background: #f4f4f4; user-select: none; }
 th[aria-sort=ascending]::after { content: " ▲"; } th[aria-sort=descending]::after { content: " ▼"; }
 td:nth-child(2), th:nth-child(2), td:last-child { text-align: left; }
 table.headline td:first-child, table.headline th:first-child, table.paired td:first-child { text-align: left; }
-table.headline th, table.paired th { cursor: default; }
+table.proxy td:first-child, table.proxy th:first-child, table.gao td:first-child, table.gao th:first-child,
+table.gao td:nth-child(2) { text-align: left; }
+table.headline th, table.paired th, table.proxy th, table.gao th { cursor: default; }
 tr.frontier td:nth-child(2) { font-weight: 600; }
 img { max-width: 100%; display: block; margin: 0.5em 0; }
 .meta, .legend { color: #555; font-size: 12px; }
@@ -115,6 +120,7 @@ def headline_html(board: Board) -> str:
     rows = [[row.get(c, "") for c in cols] for row in headline.display_rows(h)]
     parts = [f"<h3>Reward at matched KL</h3>{_table(cols, rows, 'headline')}"]
     parts.append(f'<p class="legend">{html.escape(headline.legend(h))}</p>')
+    parts.append(proxy_html(h))
     for k in h.budgets:
         if h.comparisons.get(k):
             table = _table(headline.PAIRED_COLUMNS, headline.paired_rows(h.comparisons[k]), "paired")
@@ -123,6 +129,16 @@ def headline_html(board: Board) -> str:
     if any(h.comparisons.values()):
         parts.append(f'<p class="legend">{html.escape(headline.PAIRED_LEGEND)}</p>')
     return "".join(parts)
+
+
+def proxy_html(h: headline.Headline) -> str:
+    """The proxy, gap and compute at matched KL, then the Gao et al. fits (a reading aid), each with its legend."""
+    table = _table(proxy.proxy_table_columns(h.budgets), proxy.proxy_rows(h.rows, h.budgets), "proxy")
+    fits = _table(proxy.GAO_COLUMNS, proxy.gao_rows(h.rows), "gao")
+    return (
+        f'<h3>Proxy and cost at matched KL</h3>{table}<p class="legend">{html.escape(proxy.PROXY_LEGEND)}</p>'
+        f'<h3>Gao et al. (2023) fits: a reading aid</h3>{fits}<p class="legend">{html.escape(proxy.GAO_LEGEND)}</p>'
+    )
 
 
 def _table(cols, rows, cls: str) -> str:

@@ -26,6 +26,7 @@ from pobench.core.stats import pareto_front
 from pobench.reports import headline as hl
 from pobench.reports.frontier import rank_labels, separated_ranks
 from pobench.reports.headline import Headline, build_headline, to_frame
+from pobench.reports.proxy import flops_text
 from pobench.reports.report import algo_label, format_table
 
 # metric name in the record → column stem in the leaderboard
@@ -37,11 +38,14 @@ AGGREGATED = {
     "eval/win_rate": "win_rate",
     "perf/train_tokens_per_s": "train_tokens_per_s",
     "perf/train_time_s": "train_s",
+    "eval/proxy_reward": "proxy_reward",  # the seed's reward model, calibrated into gold units
+    "eval/implicit_accuracy": "implicit_accuracy",  # the DPO family's implicit reward on held-out gold-ordered pairs
+    "perf/train_flops": "train_flops",
 }
 GROUP_BY = ("task", "model")
 FRONTIER_MARK = "◆"
 FLAG = "⚠"
-WITH_INTERVALS = ("reward", "kl", "length", "win_rate")
+WITH_INTERVALS = ("reward", "kl", "length", "win_rate", "proxy_reward")
 
 
 @dataclass
@@ -160,6 +164,9 @@ DISPLAY_COLUMNS = (
     "win rate",
     "train tok/s",
     "train s",
+    "proxy reward",
+    "implicit acc.",
+    "train FLOPs",
     "seeds",
     "status",
 )
@@ -182,6 +189,9 @@ def display_rows(rows: pd.DataFrame) -> list[dict[str, str]]:
                 "win rate": _number(row["win_rate_mean"], ".3f"),
                 "train tok/s": _number(row["train_tokens_per_s_mean"], ",.0f", zero_dash=True),
                 "train s": _number(row["train_s_mean"], ".1f"),
+                "proxy reward": _number(row["proxy_reward_mean"], "+.3f"),
+                "implicit acc.": _number(row["implicit_accuracy_mean"], ".3f"),
+                "train FLOPs": flops_text(row["train_flops_mean"]),
                 "seeds": str(row["seeds"]),
                 "status": row["status"],
             }
@@ -210,7 +220,10 @@ LEGEND = (
     "Intervals are 95% Student-t intervals of the mean over seeds (mean ± t·sd/√n; t = 4.30 with 3 seeds; none "
     "with one seed). Rank: 1 + the rows whose reward interval lies entirely above (=N: a tie). "
     f"{FLAG}: a seed failed, diverged or degenerated; the row shows its ok seeds and is not ranked. "
-    "≤: KL is an analytic upper bound (best-of-n). truncated: share of samples cut at the length limit."
+    "≤: KL is an analytic upper bound (best-of-n). truncated: share of samples cut at the length limit. proxy reward: "
+    "the seed's reward model's score, calibrated into gold units (agrees with gold at KL 0); implicit acc.: the "
+    "implicit reward's accuracy on held-out pairs ordered by gold (DPO family); train FLOPs: analytic training "
+    "compute; means over seeds, - where not recorded."
 )
 
 

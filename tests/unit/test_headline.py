@@ -239,3 +239,24 @@ def test_the_page_shows_the_paired_tables_under_the_headline():
     assert page.count('<table class="headline"') == 1 and page.count('<table class="paired"') == 2
     assert "<h4>Paired comparisons at KL 4</h4>" in page and "Power at KL 4: over 3 pairs" in page
     assert "<td>kto − ipo</td>" in page and "<td>✓</td>" in page
+
+
+def test_records_without_proxies_keep_the_headline_and_show_dashes_beside_it():
+    # the records above predate the proxy and compute metrics: the headline reads as before, and the proxy table
+    # below it lists every algorithm with "-" (the Gao fits of gold need two points on two seeds: dpo and ipo)
+    headline = build_headline(records(), budgets=(1.0, 2.0, 4.0))
+    text = to_markdown(headline)
+    assert text.index("**Proxy and cost at matched KL**") < text.index("**Gao et al. (2023) fits: a reading aid**")
+    assert text.index("**Gao et al. (2023) fits: a reading aid**") < text.index("**Paired comparisons at KL 2**")
+    proxy = text[text.index("**Proxy and cost at matched KL**") : text.index("**Gao et al.")]
+    header = next(line for line in proxy.splitlines() if line.startswith("| algorithm"))
+    assert [c.strip() for c in header.strip("|").split("|")] == [
+        "algorithm", "proxy @1 (95% CI)", "gap @1 (95% CI)", "train FLOPs @1", "proxy @2 (95% CI)",
+        "gap @2 (95% CI)", "train FLOPs @2", "proxy @4 (95% CI)", "gap @4 (95% CI)", "train FLOPs @4",
+        "gold falls, proxy rises (KL)"]  # fmt: skip
+    for algo in ("kto", "dpo", "ipo"):
+        line = next(line for line in proxy.splitlines() if line.startswith(f"| {algo} "))
+        assert set(c.strip() for c in line.strip("|").split("|")[1:]) == {"-"}, line
+    rows = headline.rows.set_index("algo")
+    assert rows.loc["dpo", "gao_seeds"] == 3 and rows.loc["kto", "gao_seeds"] == 0  # kto: one point per seed
+    assert math.isnan(rows.loc["kto", "gao_alpha"]) and math.isfinite(rows.loc["dpo", "gao_alpha"])
