@@ -13,7 +13,7 @@ from urllib.parse import urlparse
 from pobench.cli.options import add_out_arg, emit, records_of
 from pobench.core.params import SettingsError
 from pobench.harness.tracking import logged_in
-from pobench.reports.dashboard import frontier_plot_names, specification, to_report
+from pobench.reports.dashboard import frontier_plot_names, plot_names, specification, to_report
 
 NETWORK_TIMEOUT_S = 5
 
@@ -38,7 +38,14 @@ def run(args: argparse.Namespace) -> int:
         return 1
     try:
         spec = specification(
-            records, frontier_plot_names(out), args.project, args.entity, args.sweep, args.task, args.model
+            records,
+            frontier_plot_names(out),
+            args.project,
+            args.entity,
+            args.sweep,
+            args.task,
+            args.model,
+            plots=plot_names(out),
         )
     except ValueError as exc:
         raise SettingsError(f"dashboard of {out}: {exc}") from None

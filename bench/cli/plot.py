@@ -1,4 +1,5 @@
-"""``pobench plot [OUT]``: the reward-vs-KL frontier and bars with intervals, as PNG."""
+"""``pobench plot [OUT]``: the reward-vs-KL frontier, bars with intervals and, where the records hold them, gold
+against the calibrated proxy along KL and the matched-KL rewards against training compute, as PNG."""
 
 from __future__ import annotations
 

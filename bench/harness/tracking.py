@@ -19,12 +19,15 @@ import netrc
 import os
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 MODES = ("online", "offline", "disabled")
 SAMPLE_COLUMNS = ("prompt", "completion", "gold", "length", "kl")
 INIT_TIMEOUT_S = 60
 FINISH_TIMEOUT_S = 120
+# the leaderboard run's images besides each frontier plot: its board's plots of these kinds, in the same folder
+BOARD_PLOT_KINDS = ("proxy_vs_kl", "reward_vs_compute")
 
 
 def resolve_mode(flag: str | None) -> str:
@@ -116,8 +119,8 @@ class Tracker:
 
     # -- sweep -----------------------------------------------------------------------------------------
     def finish_sweep(self, leaderboard_csv: str, frontier_pngs: list, headline_csv: str = "") -> None:
-        """One run for the whole sweep: the headline (reward at matched KL) and the leaderboard as tables, and
-        the frontier plots as images."""
+        """One run for the whole sweep: the headline (reward at matched KL, with the proxy, gap, compute and Gao
+        columns) and the leaderboard as tables, and the plots as images ``KIND/NAME`` (``board_images``)."""
         if not self.enabled or self._wandb is None:
             return
 
@@ -133,8 +136,8 @@ class Tracker:
             payload: dict[str, Any] = {"leaderboard": wandb.Table(dataframe=frame)}
             if headline_csv.strip():
                 payload["headline"] = wandb.Table(dataframe=pd.read_csv(io.StringIO(headline_csv)))
-            for path in frontier_pngs:
-                payload[f"frontier/{path.stem}"] = wandb.Image(str(path))
+            for key, path in board_images(frontier_pngs).items():
+                payload[key] = wandb.Image(str(path))
             self.run.log(payload)
 
         self._guard("leaderboard", log)
@@ -198,3 +201,16 @@ class Tracker:
                     run.finish(exit_code=1)
                 except Exception:  # noqa: BLE001
                     pass
+
+
+def board_images(pngs: list) -> dict[str, Path]:
+    """``KIND/NAME`` → path for the plots given (``frontier-…`` and any other) and, beside each, its board's plots of
+    BOARD_PLOT_KINDS (``proxy_vs_kl-STEM.png`` next to ``frontier-STEM.png``) where they were written."""
+    out: dict[str, Path] = {}
+    for given in map(Path, pngs):
+        kind, _, stem = given.stem.partition("-")
+        siblings = [given.with_name(f"{other}-{stem}.png") for other in BOARD_PLOT_KINDS] if kind == "frontier" else []
+        for path in [given, *siblings]:
+            if path == given or path.exists():
+                out[f"{path.stem.partition('-')[0]}/{path.stem}"] = path
+    return out

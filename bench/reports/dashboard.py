@@ -9,7 +9,11 @@ Where the names come from (bench/harness/tracking.py): a cell's run has group = 
 job_type = the algorithm, config = the flat spec (``algo``, ``task``, ``model``, hyperparameters), the
 final metrics in its summary and the curve in its history with ``train/global_step`` as x axis; the
 sweep's leaderboard run (job_type ``leaderboard``) logs the tables ``headline`` and ``leaderboard`` and
-the frontier plots as images ``frontier/NAME``.
+its plots as images ``KIND/NAME`` (``frontier/frontier-…``, ``proxy_vs_kl/proxy_vs_kl-…``,
+``reward_vs_compute/reward_vs_compute-…``).
+
+Metrics newer records carry (the calibrated proxy reward, the implicit reward's accuracy, the training compute) are
+plotted only when every ok run of the report logged them, so an older sweep's report names nothing its runs lack.
 """
 
 from __future__ import annotations
@@ -21,6 +25,14 @@ from pobench.core.record import RunRecord
 
 # Per-algorithm summaries, one bar chart each, as the leaderboard's columns
 SCALARS = ("eval/reward", "eval/kl", "eval/length", "eval/truncation_rate")
+# ... and these after eval/reward where every ok run logged them: the calibrated proxy beside gold, its gap
+NEWER_SCALARS = ("eval/proxy_reward", "eval/proxy_gap", "eval/implicit_accuracy", "perf/train_flops")
+PROXY = "eval/proxy_reward"
+# the leaderboard run's plots besides the frontier: image kind → section title
+PLOT_SECTIONS = {
+    "proxy_vs_kl": "Gold and calibrated proxy reward against KL (reward hacking)",
+    "reward_vs_compute": "Reward at matched KL against training compute",
+}
 STEP = "train/global_step"
 LEADERBOARD_JOB = "leaderboard"
 
@@ -33,9 +45,11 @@ def specification(
     sweep: str | None = None,
     task: str | None = None,
     model: str | None = None,
+    plots: dict[str, list[str]] | None = None,
 ) -> dict[str, Any]:
     """The report for the runs of ``records`` (optionally one sweep, task and model): its title, filters and
-    sections. ``frontier_plots``: the names of the frontier images the leaderboard run logged."""
+    sections. ``frontier_plots``: the names of the frontier images the leaderboard run logged; ``plots``: those of
+    its other images, by kind (``plot_names``)."""
     chosen = [r for r in records if (task is None or r.task == task) and (model is None or r.model == model)]
     if not chosen:
         where = ", ".join(f"{k} {v!r}" for k, v in (("task", task), ("model", model)) if v is not None)
@@ -44,18 +58,19 @@ def specification(
     cells = {"filters": filters, "exclude_job_type": LEADERBOARD_JOB}
     board = {"filters": {k: v for k, v in filters.items() if k == "group"}, "job_type": LEADERBOARD_JOB}
     title = "pobench: " + " · ".join([sweep or "all sweeps", task or "all tasks", model or "all models"])
-    sections = _sections(chosen, cells, board, frontier_plots)
+    sections = _sections(chosen, cells, board, frontier_plots) + plot_sections(board, plots or {})
     return {"title": title, "project": project, "entity": entity, "filters": filters, "sections": sections}
 
 
 def _sections(chosen: list[RunRecord], cells: dict, board: dict, frontier_plots: list[str]) -> list[dict[str, Any]]:
     """The report's sections: ``cells`` and ``board`` are the runsets of the cells' runs and the leaderboard run."""
     algos = sorted({r.algo for r in chosen})
+    scalars = scalars_logged(chosen)
     sections = [
         {
             "name": "Gold reward against KL to the reference",
             "runset": {**cells, "groupby": ["algo"]},
-            "panels": [{"type": "scatter", "x": "eval/kl", "y": "eval/reward"}],
+            "panels": [{"type": "scatter", "x": "eval/kl", "y": y} for y in ("eval/reward", PROXY) if y in scalars],
         },
         {
             "name": "Reward at matched KL (the headline) and the leaderboard",
@@ -65,7 +80,7 @@ def _sections(chosen: list[RunRecord], cells: dict, board: dict, frontier_plots:
         {
             "name": "Per algorithm and hyperparameters",
             "runset": {**cells, "groupby": ["algo", *varying_hyperparameters(chosen)]},
-            "panels": [{"type": "bar", "metric": m} for m in SCALARS],
+            "panels": [{"type": "bar", "metric": m} for m in scalars],
         },
         {
             "name": "Training loss",
@@ -94,6 +109,27 @@ def _sections(chosen: list[RunRecord], cells: dict, board: dict, frontier_plots:
     return sections
 
 
+def scalars_logged(records: list[RunRecord]) -> list[str]:
+    """SCALARS, with NEWER_SCALARS after eval/reward where every ok record holds them (all of SCALARS when none
+    is ok)."""
+    ok = [r for r in records if r.status == "ok"]
+    newer = [m for m in NEWER_SCALARS if ok and all(m in r.metrics for r in ok)]
+    return [SCALARS[0], *newer, *SCALARS[1:]]
+
+
+def plot_sections(board: dict, plots: dict[str, list[str]]) -> list[dict[str, Any]]:
+    """A media section per kind of PLOT_SECTIONS the leaderboard run logged."""
+    return [
+        {
+            "name": title,
+            "runset": board,
+            "panels": [{"type": "media", "keys": [f"{kind}/{name}" for name in plots[kind]]}],
+        }
+        for kind, title in PLOT_SECTIONS.items()
+        if plots.get(kind)
+    ]
+
+
 def varying_hyperparameters(records: list[RunRecord]) -> list[str]:
     """Hyperparameters that take more than one value within an algorithm: what splits its runs into groups."""
     values: dict[tuple[str, str], set[str]] = {}
@@ -111,6 +147,12 @@ def curve_metrics(records: list[RunRecord]) -> list[str]:
 def frontier_plot_names(out_dir: Path) -> list[str]:
     """The frontier images a results folder's leaderboard run logged (``plots/frontier-*.png``), by name."""
     return sorted(p.stem for p in (Path(out_dir) / "plots").glob("frontier-*.png"))
+
+
+def plot_names(out_dir: Path) -> dict[str, list[str]]:
+    """The images of PLOT_SECTIONS' kinds a results folder's leaderboard run logged (``plots/KIND-*.png``), by kind."""
+    folder = Path(out_dir) / "plots"
+    return {kind: sorted(p.stem for p in folder.glob(f"{kind}-*.png")) for kind in PLOT_SECTIONS}
 
 
 def metrics_named(spec: dict[str, Any]) -> dict[str, set[str]]:

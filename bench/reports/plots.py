@@ -1,4 +1,5 @@
-"""Leaderboard plots as PNG bytes: the reward-vs-KL frontier and bars with confidence intervals."""
+"""Leaderboard plots as PNG bytes: the reward-vs-KL frontier, bars with confidence intervals, gold against the
+calibrated proxy along KL (reward hacking), and the headline's readings against training compute."""
 
 from __future__ import annotations
 
@@ -7,7 +8,9 @@ import math
 
 import numpy as np
 from pobench.reports.frontier import reward_within
+from pobench.reports.headline import BASELINE
 from pobench.reports.leaderboard import Board, record_rows
+from pobench.reports.proxy import PROXY, cell_of, configuration_means
 
 
 def _pyplot():
@@ -151,7 +154,105 @@ def bars_png(board: Board) -> bytes:
     return _png(fig)
 
 
+def _null_formatter():
+    from matplotlib.ticker import NullFormatter
+
+    return NullFormatter()
+
+
+def proxied_algorithms(board: Board) -> list[str]:
+    """The algorithms (the SFT baseline aside) with an ok cell that recorded the calibrated proxy reward."""
+    return sorted(
+        {r.algo for r in board.records if r.status == "ok" and r.algo != BASELINE and math.isfinite(cell_of(r)[2])}
+    )
+
+
+def proxy_vs_kl_png(board: Board) -> bytes | None:
+    """One panel per algorithm with a proxy: gold (solid, circles) and the calibrated proxy (dashed, crosses)
+    against KL (log), every ok cell faint and the configurations' means over seeds joined, the optimal frontier in
+    each panel; None when no algorithm recorded a proxy (older records)."""
+    algos = proxied_algorithms(board)
+    if not algos:
+        return None
+    plt = _pyplot()
+    colours = _colours(algos)
+    ncols = min(4, len(algos))
+    nrows = math.ceil(len(algos) / ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(3.6 * ncols, 3.0 * nrows), sharex=True, sharey=True,
+                             squeeze=False, layout="constrained")  # fmt: skip
+    headline = board.headline
+    optimal = sorted(headline.optimal, key=lambda p: p.kl) if headline is not None else []
+    for ax, algo in zip(axes.flat, algos):
+        mine = [r for r in board.records if r.algo == algo and r.status == "ok" and PROXY in r.metrics]
+        cells = [cell_of(r) for r in mine]
+        kls = [max(c[0], 1e-3) for c in cells]
+        ax.scatter(kls, [c[1] for c in cells], s=9, alpha=0.3, color=colours[algo], lw=0)
+        ax.scatter(kls, [c[2] for c in cells], s=12, alpha=0.3, color=colours[algo], marker="x", lw=0.8)
+        means = configuration_means(mine)
+        x = [max(m[0], 1e-3) for m in means]
+        ax.plot(x, [m[1] for m in means], "-o", color=colours[algo], ms=3, lw=1.5, label="gold")
+        ax.plot(x, [m[2] for m in means], "--x", color=colours[algo], ms=4, lw=1.2, label="proxy (calibrated)")
+        if optimal:
+            ax.plot([p.kl for p in optimal], [p.reward for p in optimal], "-", color="black", lw=0.8, alpha=0.6,
+                    label="optimum π*_β (gold)")  # fmt: skip
+        for k in headline.budgets if headline is not None else ():
+            ax.axvline(k, color="grey", lw=0.5, alpha=0.4)
+        ax.set_xscale("log")
+        ax.xaxis.set_minor_formatter(_null_formatter())  # a narrow KL range would label every minor tick
+        ax.set_title(algo, fontsize=9)
+        ax.grid(alpha=0.3, which="both")
+    shown = [max(c[0], 1e-3) for r in board.records if r.algo in algos and r.status == "ok" for c in [cell_of(r)]]
+    axes.flat[0].set_xlim(min(shown) / 1.5, max(shown) * 1.5)  # the cells' range: the optimum's tail is cut
+    for ax in list(axes.flat)[len(algos) :]:
+        ax.set_visible(False)
+    axes.flat[0].legend(fontsize=6, loc="upper left")
+    fig.supxlabel("KL(policy ‖ reference), nats per sequence (log)", fontsize=9)
+    fig.supylabel("reward (gold units)", fontsize=9)
+    fig.suptitle(f"{board.task} · {board.model}: gold (solid) and calibrated proxy (dashed) against KL; "
+                 "configurations' means over seeds, cells faint", fontsize=10)  # fmt: skip
+    return _png(fig)
+
+
+MARKERS = ("o", "s", "^", "D", "v", "P")
+
+
+def reward_vs_compute_png(board: Board) -> bytes | None:
+    """The headline's gold reading at each KL budget against the training compute of the cells it rests on (mean
+    over seeds; log axis): a colour per algorithm, a marker per budget; None when no reading has a compute."""
+    headline = board.headline
+    if headline is None or not len(headline.rows):
+        return None
+    rows, budgets = headline.rows, headline.budgets
+    found = [(row, k) for _, row in rows.iterrows() for k in budgets
+             if math.isfinite(row[f"flops@{k:g}"]) and math.isfinite(row[f"reward@{k:g}"])]  # fmt: skip
+    if not found:
+        return None
+    plt = _pyplot()
+    colours = _colours(rows["algo"].tolist())
+    fig, ax = plt.subplots(figsize=(7.5, 4.8))
+    for algo in dict.fromkeys(row["algo"] for row, _ in found):
+        mine = sorted(((row[f"flops@{k:g}"], row[f"reward@{k:g}"], k) for row, k in found if row["algo"] == algo))
+        ax.plot([m[0] for m in mine], [m[1] for m in mine], "-", color=colours[algo], lw=0.8, alpha=0.6, label=algo)
+        for flops, reward, k in mine:
+            marker = MARKERS[budgets.index(k) % len(MARKERS)]
+            ax.scatter(flops, reward, marker=marker, s=40, color=colours[algo], edgecolors="black", lw=0.5, zorder=3)
+    for i, k in enumerate(budgets):
+        ax.scatter([], [], marker=MARKERS[i % len(MARKERS)], color="white", edgecolors="black", label=f"KL ≤ {k:g}")
+    ax.set_xscale("log")
+    ax.set_xlabel("training compute, FLOPs (log; the cells the reading rests on, mean over seeds)")
+    ax.set_ylabel("gold reward at the KL budget")
+    ax.set_title(f"{board.task} · {board.model}: reward at matched KL against training compute", fontsize=10)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7)
+    ax.grid(alpha=0.3, which="both")
+    return _png(fig)
+
+
 def plot_files(board: Board) -> dict[str, bytes]:
-    """File name → PNG bytes for one board (names carry the key, so boards never overwrite each other)."""
+    """File name → PNG bytes for one board (names carry the key, so boards never overwrite each other); the proxy
+    and compute plots only where the records hold what they show."""
     stem = f"{board.task}-{board.model}-{board.key[:8] or 'nokey'}".replace("/", "_")
-    return {f"frontier-{stem}.png": frontier_png(board), f"bars-{stem}.png": bars_png(board)}
+    files = {f"frontier-{stem}.png": frontier_png(board), f"bars-{stem}.png": bars_png(board)}
+    for name, png in (("proxy_vs_kl", proxy_vs_kl_png(board)), ("reward_vs_compute", reward_vs_compute_png(board))):
+        if png is not None:
+            files[f"{name}-{stem}.png"] = png
+    return files

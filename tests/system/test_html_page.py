@@ -15,7 +15,7 @@ from urllib.parse import quote
 import pytest
 from pobench.reports.publish import write_outputs
 
-from tests.helpers import hand_made_records
+from tests.helpers import hand_made_records, record
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 FLAGS = [  # headless as root on a machine without network (see /work/.library env notes)
@@ -65,8 +65,50 @@ def test_page_opens_from_disk_with_tables_plots_and_sorting(tmp_path):
     images = re.findall(r"<img [^>]*>", dom)
     assert len(images) == 4 and all('data-rendered="yes"' in img for img in images)  # frontier + bars, decoded
     assert [a.split(" ")[0] for a in column(dom, 0, 1)] == ["dpo", "sft", "cpo", "ipo", "kto"]  # ranked, flagged last
+    # older records (no proxy, no compute): the proxy and Gao tables stand with dashes, the two new plots are left out
+    assert dom.count('<table class="proxy"') == 2 and dom.count('<table class="gao"') == 2
+    assert "proxy_vs_kl-" not in text and "reward_vs_compute-" not in text
 
     # sorting runs in the browser: KL ascending puts sft (0.00) first and the row without KL last
     dom = render(page.as_uri() + "#sort=" + quote("KL (95% CI):asc"), tmp_path / "profile")
     assert [a.split(" ")[0] for a in column(dom, 0, 1)] == ["sft", "ipo", "dpo", "cpo", "kto"]
     assert 'aria-sort="ascending"' in dom
+
+
+def records_with_proxies():
+    """The hand-made records plus a ppo on two seeds that reaches KL 1, every ok cell with the newer metrics: the
+    calibrated proxy (gold + 0.05), the training compute (1e12·(1 + KL)), dpo's implicit accuracy."""
+    ppo = [record("ppo", s, r, kl, hparams={"kl_coef": c}) for s in (0, 1) for r, kl, c in ((0.2, 0.4, 0.1),
+           (0.35, 2.5, 0.02))]  # fmt: skip
+    records = hand_made_records() + ppo
+    for r in records:
+        if r.status == "ok":
+            m = r.metrics
+            m.update({"eval/proxy_reward": m["eval/reward"] + 0.05, "perf/train_flops": 1e12 * (1 + m["eval/kl"])})
+            if r.algo == "dpo":
+                m["eval/implicit_accuracy"] = 0.7
+    return records
+
+
+def test_page_shows_the_proxy_and_compute_tables_and_plots(tmp_path):
+    written = write_outputs(tmp_path, records_with_proxies())
+    page = written["leaderboard.html"]
+    dom = render(page.as_uri(), tmp_path / "profile")
+    assert 'data-ready="yes"' in dom
+    assert dom.count('<table class="proxy"') == 2 and dom.count('<table class="gao"') == 2
+    assert "<h3>Proxy and cost at matched KL</h3>" in dom and "<h3>Gao et al. (2023) fits: a reading aid</h3>" in dom
+    images = re.findall(r"<img [^>]*>", dom)
+    names = sorted(re.search(r'alt="([^"]+)"', img).group(1).split("-")[0] for img in images)
+    # K1: frontier, bars, gold against proxy, reward against compute (ppo is read at KL 1 on both seeds);
+    # K2: one dpo cell below every budget: no reading, no compute plot
+    assert names == ["bars", "bars", "frontier", "frontier", "proxy_vs_kl", "proxy_vs_kl", "reward_vs_compute"]
+    assert all('data-rendered="yes"' in img for img in images)
+    proxy = re.findall(r'<table class="proxy">.*?<tbody>(.*?)</tbody>', dom, re.S)[0]
+    ppo = next(row for row in re.findall(r"<tr>(.*?)</tr>", proxy, re.S) if row.startswith("<td>ppo</td>"))
+    # at KL 1 both seeds read between (0.4, 1.4e12) and (2.5, 3.5e12), t = log 2.5/log 6.25 = 0.5: √(1.4·3.5)e12
+    assert "<td>+0.325 (+0.325, +0.325)</td><td>+0.050 (+0.050, +0.050)</td><td>2.2e12</td>" in ppo
+    # the detail table's new columns, sorted in the browser: train FLOPs descending, the row without one last
+    dom = render(page.as_uri() + "#sort=" + quote("train FLOPs:desc"), tmp_path / "profile")
+    assert [a.split(" ")[0] for a in column(dom, 0, 1)] == ["cpo", "ppo", "dpo", "ipo", "ppo", "sft", "kto"]
+    header = re.findall(r'<table class="board"><thead><tr>(.*?)</tr>', dom, re.S)[0]
+    assert all(f'data-col="{c}"' in header for c in ("proxy reward", "implicit acc.", "train FLOPs"))

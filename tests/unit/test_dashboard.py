@@ -103,3 +103,75 @@ def test_without_network_it_fails_at_once(tmp_path, capsys, monkeypatch):
     assert main(["dashboard", str(tmp_path)]) == 2
     err = capsys.readouterr().err
     assert err.startswith("pobench: error: pobench dashboard cannot reach wandb.invalid:443 (") and "--dry-run" in err
+
+
+def records_with_proxies():
+    """records_with_curves whose ok cells also hold the newer metrics; dpo's implicit accuracy only."""
+    records = records_with_curves()
+    for r in records:
+        if r.status == "ok":
+            r.metrics.update({"eval/proxy_reward": 0.3, "eval/proxy_gap": 0.05, "perf/train_flops": 1e12})
+            if r.algo == "dpo":
+                r.metrics["eval/implicit_accuracy"] = 0.7
+    return records
+
+
+def test_the_calibrated_proxy_is_plotted_beside_gold_where_every_run_logged_it():
+    plots = {"proxy_vs_kl": ["proxy_vs_kl-K1"], "reward_vs_compute": ["reward_vs_compute-K1"]}
+    spec = specification(records_with_proxies(), ["frontier-K1"], "proj", "me", sweep="my-sweep", plots=plots)
+    by_name = {s["name"]: s for s in spec["sections"]}
+    assert by_name["Gold reward against KL to the reference"]["panels"] == [
+        {"type": "scatter", "x": "eval/kl", "y": "eval/reward"},
+        {"type": "scatter", "x": "eval/kl", "y": "eval/proxy_reward"},
+    ]
+    # the proxy and its gap beside gold, the compute; implicit accuracy is not logged by every run (dpo's only)
+    assert [p["metric"] for p in by_name["Per algorithm and hyperparameters"]["panels"]] == [
+        "eval/reward", "eval/proxy_reward", "eval/proxy_gap", "perf/train_flops", "eval/kl", "eval/length",
+        "eval/truncation_rate"]  # fmt: skip
+    hacking = by_name["Gold and calibrated proxy reward against KL (reward hacking)"]
+    assert hacking["runset"] == {"filters": {"group": "my-sweep"}, "job_type": "leaderboard"}
+    assert hacking["panels"] == [{"type": "media", "keys": ["proxy_vs_kl/proxy_vs_kl-K1"]}]
+    compute = by_name["Reward at matched KL against training compute"]["panels"]
+    assert compute == [{"type": "media", "keys": ["reward_vs_compute/reward_vs_compute-K1"]}]
+    named = metrics_named(spec)
+    assert {"eval/proxy_reward", "eval/proxy_gap", "perf/train_flops"} <= named["summary"]
+    assert "eval/implicit_accuracy" not in named["summary"]
+    assert named["media"] == {"frontier/frontier-K1", "proxy_vs_kl/proxy_vs_kl-K1",
+                              "reward_vs_compute/reward_vs_compute-K1"}  # fmt: skip
+    report = to_report(spec)
+    grids = [b for b in report.blocks if type(b).__name__ == "PanelGrid"]
+    assert [type(p).__name__ for p in grids[0].panels] == ["ScatterPlot", "ScatterPlot"]
+    assert [type(p).__name__ for p in grids[-1].panels] == ["MediaBrowser"]
+    only_dpo = specification([r for r in records_with_proxies() if r.algo == "dpo"], [], "proj")
+    bars = next(s for s in only_dpo["sections"] if s["name"] == "Per algorithm and hyperparameters")
+    assert "eval/implicit_accuracy" in [p["metric"] for p in bars["panels"]]
+
+
+def test_older_records_name_no_newer_metric_and_one_run_without_it_drops_it():
+    named = metrics_named(specification(records_with_curves(), [], "proj"))
+    assert not {"eval/proxy_reward", "eval/proxy_gap", "perf/train_flops"} & named["summary"]
+    mixed = records_with_proxies()
+    del mixed[0].metrics["eval/proxy_reward"]
+    assert "eval/proxy_reward" not in metrics_named(specification(mixed, [], "proj"))["summary"]
+
+
+def test_the_plot_names_of_a_results_folder_and_the_images_the_leaderboard_run_logs(tmp_path):
+    from pobench.harness.tracking import board_images
+    from pobench.reports.dashboard import frontier_plot_names, plot_names
+    from pobench.reports.publish import write_outputs
+
+    written = write_outputs(tmp_path, records_with_proxies())
+    stems = sorted(p.stem for name, p in written.items() if name.endswith(".png"))
+    assert plot_names(tmp_path) == {
+        "proxy_vs_kl": [s for s in stems if s.startswith("proxy_vs_kl-")],
+        "reward_vs_compute": [s for s in stems if s.startswith("reward_vs_compute-")],
+    }
+    # the records hold proxies: that plot was written; no algorithm of K1 is read on every seed at a budget, so no
+    # headline reading has a compute: no compute plot
+    assert plot_names(tmp_path)["proxy_vs_kl"] and not plot_names(tmp_path)["reward_vs_compute"]
+    # the sweep hands the leaderboard run its frontier plots; their boards' other plots are logged beside them
+    frontiers = [p for name, p in written.items() if name.startswith("frontier-")]
+    images = board_images(frontiers)
+    assert sorted(images) == ["frontier/frontier-sentiment-tiny-K1", "proxy_vs_kl/proxy_vs_kl-sentiment-tiny-K1"]
+    assert {f"frontier/{n}" for n in frontier_plot_names(tmp_path)} <= set(images)
+    assert all(images[key].stem == key.split("/", 1)[1] and images[key].exists() for key in images)
