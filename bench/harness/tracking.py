@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 MODES = ("online", "offline", "disabled")
-SAMPLE_COLUMNS = ("prompt", "completion", "gold", "length", "kl")
+SAMPLE_COLUMNS = ("prompt", "completion", "gold", "length", "kl", "proxy_score")
 INIT_TIMEOUT_S = 60
 FINISH_TIMEOUT_S = 120
 # the leaderboard run's images besides each frontier plot: its board's plots of these kinds, in the same folder
