@@ -33,6 +33,8 @@ class Preset:
     learning_rates: Mapping[str, str] = field(default_factory=dict)  # family or algorithm name → learning_rate
     algo_settings: Mapping[str, Mapping[str, str]] = field(default_factory=dict)  # algorithm → its own settings
     frontier_grids: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # algorithm → its knob's grid
+    # the KL budgets (nats per sequence) the headline reads for this model; empty: pobench's own, placed for tiny
+    budgets: tuple[float, ...] = ()
     note: str = ""
 
     def overrides(self, algo: str, adapter_cls: type) -> dict[str, str]:
@@ -55,7 +57,7 @@ class Preset:
 
     def lines(self) -> list[str]:
         """What ``pobench list models`` prints under the model."""
-        if not (self.settings or self.learning_rates or self.algo_settings or self.frontier_grids):
+        if not (self.settings or self.learning_rates or self.algo_settings or self.frontier_grids or self.budgets):
             return ["preset: none (the settings' defaults were chosen for this model)"]
         out = []
         if self.settings:
@@ -65,6 +67,8 @@ class Preset:
         out += [f"{algo}: " + ", ".join(f"{k}={v}" for k, v in s.items()) for algo, s in self.algo_settings.items()]
         if self.frontier_grids:
             out.append("frontier grids: " + "; ".join(f"{a} {', '.join(g)}" for a, g in self.frontier_grids.items()))
+        if self.budgets:
+            out.append("KL budgets: " + ", ".join(f"{b:g}" for b in self.budgets))
         if self.note:
             out.append(f"note: {self.note}")
         return out

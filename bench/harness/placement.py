@@ -24,7 +24,7 @@ import numpy as np
 from pobench.algorithms import ALGORITHMS
 from pobench.harness.grid import Cell, SweepConfig, algo_grid, resolve_cells
 from pobench.reports.frontier import KL_FLOOR, reward_within
-from pobench.reports.headline import BUDGETS
+from pobench.reports.headline import budgets_of
 from pobench.reports.reach import DEGENERATE_TRUNCATION, Point, diagnose, reach_reason, record_point
 
 __all__ = ["DEGENERATE_TRUNCATION", "Placement", "proposals", "reach_reason", "reading_bias"]
@@ -189,7 +189,7 @@ class Placement:
         self,
         config: SweepConfig,
         resolved: Sequence[tuple[Cell, Any, Any]],
-        budgets: Sequence[float] = BUDGETS,
+        budgets: Sequence[float] | None = None,
         note: Callable[[str], None] = lambda text: print(text, file=sys.stderr),
     ) -> None:
         self.config, self.budgets, self.note = config, budgets, note
@@ -240,7 +240,8 @@ class Placement:
         cell = group.cell
         bounds, integer = knob_bounds(cell.algo, knob)
         cells, labels = [], []
-        for value, budget in proposals(group.points, self.budgets, bounds, True, integer)[:left]:
+        budgets = self.budgets if self.budgets is not None else budgets_of(cell.model)  # the model's own, if any
+        for value, budget in proposals(group.points, budgets, bounds, True, integer)[:left]:
             text = str(int(value)) if integer else f"{value:g}"
             cells.append(placed_cell(cell, knob, text))
             labels.append(

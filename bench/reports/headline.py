@@ -31,6 +31,7 @@ from pobench.core.inference import (
     t_interval,
     t_quantile,
 )
+from pobench.core.models import preset_of
 from pobench.core.record import STATUSES, RunRecord
 from pobench.reports.frontier import (
     FrontierPoint,
@@ -56,7 +57,7 @@ from pobench.reports.report import algo_label, format_table
 
 # KL budgets, nats per sequence: steps of 4× (as 1, 4, 16 in the literature), placed where the algorithms' grids
 # reach on sentiment/tiny (tuning seeds: the grids span 0.01–14 nats, IPO and SimPO stop near 2.5)
-BUDGETS = (0.25, 1.0, 4.0)
+BUDGETS = (0.25, 1.0, 4.0)  # a model's preset may give its own (budgets_of)
 OPTIMAL_BETAS = tuple(float(b) for b in np.geomspace(0.02, 20.0, 61))
 BEST_OF_N = (1, 2, 4, 8, 16, 32)
 MIN_ESS = 16.0  # the optimal frontier is trusted where the median effective sample size is at least this
@@ -89,6 +90,11 @@ class Headline:
         estimate is not trusted."""
         r_star, trusted = self.optimal_at(budget)
         return optimal_gain_fraction(reward, self.sft_reward, r_star) if trusted else math.nan
+
+
+def budgets_of(model: str) -> tuple[float, ...]:
+    """The KL budgets the headline reads for ``model``: its preset's (pobench.core.presets), else BUDGETS."""
+    return tuple(preset_of(model).budgets) or BUDGETS
 
 
 def build_headline(records: list[RunRecord], budgets: tuple[float, ...] = BUDGETS) -> Headline:

@@ -25,7 +25,7 @@ from pobench.core.record import STATUSES, RunRecord
 from pobench.core.stats import pareto_front
 from pobench.reports import headline as hl
 from pobench.reports.frontier import rank_labels, separated_ranks
-from pobench.reports.headline import Headline, build_headline, to_frame
+from pobench.reports.headline import Headline, budgets_of, build_headline, to_frame
 from pobench.reports.proxy import flops_text
 from pobench.reports.report import algo_label, format_table
 
@@ -146,7 +146,7 @@ def build_boards(records: list[RunRecord], by: tuple[str, ...] = GROUP_BY) -> li
                 model=named["model"],
                 rows=aggregate(group),
                 records=mine,
-                headline=build_headline(mine),
+                headline=build_headline(mine, budgets_of(named["model"])),
             )
         )
     return boards
