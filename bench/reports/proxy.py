@@ -71,8 +71,8 @@ def read_along(cells: Sequence[Cell], budget: float, index: int, log: bool = Fal
         br = (len(env) - 1, len(env) - 1, 0.0)  # past the last envelope point: that point's cell
     i0, i1, t = br
     a, b = env[i0][index], env[i1][index]
-    if i0 == i1:
-        return a if not log or a > 0 else math.nan
+    if i0 == i1 or a == b:  # one cell, or two that agree (a method that trains nothing: 0 FLOPs)
+        return a if not log or a >= 0 else math.nan
     if log:
         return math.exp(math.log(a) + (math.log(b) - math.log(a)) * t) if a > 0 and b > 0 else math.nan
     return a + (b - a) * t
@@ -189,8 +189,10 @@ def interval_text(mean: float, low: float, high: float, fmt: str = "+.3f") -> st
 
 
 def flops_text(value: float) -> str:
-    """2.1e12: two significant figures and the power of ten; "-" for NaN."""
-    if not math.isfinite(value) or value <= 0:
+    """2.1e12: two significant figures and the power of ten; "0" for none (best-of-n trains nothing); "-" for NaN."""
+    if value == 0:
+        return "0"
+    if not math.isfinite(value) or value < 0:
         return "-"
     exponent = math.floor(math.log10(value))
     mantissa = value / 10**exponent
@@ -224,10 +226,12 @@ PROXY_LEGEND = (
     "Proxy: the seed's reward model's mean score on the policy's samples, calibrated into gold units (least squares "
     "of gold on proxy over the reference policy's samples, so proxy and gold agree at KL 0), read along the same "
     "frontier as the gold reading (the same cells, interpolated with the same weight in log KL); mean over seeds with "
-    "a 95% Student-t interval. Gap: proxy − gold, paired within a seed: how far the reward model overrates the policy "
-    "at that budget (reward hacking when it grows with KL). Train FLOPs: the analytic training compute of the cells "
-    "the reading rests on, interpolated in log FLOPs, mean over seeds. Gold falls, proxy rises: over the "
-    "configurations (means over seeds) ordered by KL, the first step where gold falls while the proxy still rises "
+    "a 95% Student-t interval. Gap: proxy − gold, paired within a seed: what the reward model credits the policy "
+    "beyond gold (below 0: it credits less); a gap that rises with KL is the reward model being exploited. Train "
+    "FLOPs: the analytic training compute of the cells the reading rests on, interpolated in log FLOPs, mean over "
+    "seeds; 0 for a method that trains nothing (best-of-n pays when it samples: perf/eval_flops). Gold falls, "
+    "proxy rises: over the configurations (means over seeds) ordered by KL, the first step where gold falls while the "
+    "proxy still rises "
     "(the KL where gold stopped rising → the next); not in grid: no such step. -: not recorded (older records) or "
     "not read on every seed."
 )

@@ -11,7 +11,7 @@ import pytest
 from pobench.core.record import RunRecord
 from pobench.reports.leaderboard import build_boards, display_rows, to_csv, to_markdown
 from pobench.reports.plots import plot_files, proxy_vs_kl_png, reward_vs_compute_png
-from pobench.reports.proxy import flops_text
+from pobench.reports.proxy import flops_text, flops_within
 from pobench.reports.publish import write_outputs
 
 PNG = b"\x89PNG"
@@ -40,7 +40,14 @@ def records(new=True) -> list[RunRecord]:
 def test_flops_are_shown_with_two_figures_and_a_power_of_ten():
     assert [flops_text(v) for v in (2.1e12, 2.14e12, 9.96e12, 1e9, 123.0)] == [
         "2.1e12", "2.1e12", "1.0e13", "1.0e9", "1.2e2"]  # fmt: skip
-    assert [flops_text(v) for v in (math.nan, 0.0, -1.0, math.inf)] == ["-"] * 4
+    assert [flops_text(v) for v in (math.nan, -1.0, math.inf)] == ["-"] * 3
+    assert flops_text(0.0) == "0"  # a method that trains nothing (best-of-n)
+
+
+def test_a_method_that_trains_nothing_costs_zero_at_every_budget():
+    cells = [(0.2, 0.2, 0.2, 0.0), (1.2, 0.4, 0.4, 0.0), (4.5, 0.5, 0.45, 0.0)]  # (KL, gold, proxy, FLOPs)
+    assert [flops_within(cells, k) for k in (0.25, 1.0, 4.0)] == [0.0, 0.0, 0.0]
+    assert math.isnan(flops_within([(0.2, 0.2, 0.2, 0.0), (1.2, 0.4, 0.4, 1e12)], 0.5))  # log of 0: no reading
 
 
 def test_the_cost_of_a_reading_per_budget():
