@@ -225,6 +225,8 @@ def reward_vs_compute_png(board: Board) -> bytes | None:
     rows, budgets = headline.rows, headline.budgets
     found = [(row, k) for _, row in rows.iterrows() for k in budgets
              if math.isfinite(row[f"flops@{k:g}"]) and math.isfinite(row[f"reward@{k:g}"])]  # fmt: skip
+    untrained = sorted({row["algo"] for row, k in found if row[f"flops@{k:g}"] == 0})  # no place on a log axis
+    found = [(row, k) for row, k in found if row[f"flops@{k:g}"] > 0]
     if not found:
         return None
     plt = _pyplot()
@@ -239,7 +241,8 @@ def reward_vs_compute_png(board: Board) -> bytes | None:
     for i, k in enumerate(budgets):
         ax.scatter([], [], marker=MARKERS[i % len(MARKERS)], color="white", edgecolors="black", label=f"KL ≤ {k:g}")
     ax.set_xscale("log")
-    ax.set_xlabel("training compute, FLOPs (log; the cells the reading rests on, mean over seeds)")
+    untrained_note = f"; {', '.join(untrained)}: no training (0 FLOPs), not drawn" if untrained else ""
+    ax.set_xlabel(f"training compute, FLOPs (log; the cells the reading rests on, mean over seeds){untrained_note}")
     ax.set_ylabel("gold reward at the KL budget")
     ax.set_title(f"{board.task} · {board.model}: reward at matched KL against training compute", fontsize=10)
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7)
