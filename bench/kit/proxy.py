@@ -14,6 +14,7 @@ implicit reward (pobench.contracts.implicit) orders them as gold does is ``eval/
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -93,6 +94,11 @@ class Proxy:
         score_mean, score_se = clustered_mean_se(scores, k)
         reward, reward_se = clustered_mean_se(proxy, k)
         gap, gap_se = clustered_mean_se([p - g for p, g in zip(proxy, gold, strict=True)], k)
+        accuracies = {
+            f"proxy/{name}": self.model_info[name]
+            for name in ("heldout_accuracy", "heldout_gold_accuracy")
+            if math.isfinite(self.model_info.get(name, math.nan))  # none where every held-out pair ties in gold
+        }
         return {
             "eval/proxy_score": score_mean,
             "eval/proxy_score_se": score_se,
@@ -104,8 +110,7 @@ class Proxy:
             "proxy/slope": self.slope,
             "proxy/r2": self.r2,
             "proxy/calibration_samples": float(self.samples),
-            "proxy/heldout_accuracy": self.model_info.get("heldout_accuracy", float("nan")),
-            "proxy/heldout_gold_accuracy": self.model_info.get("heldout_gold_accuracy", float("nan")),
+            **accuracies,
         }, scores
 
 

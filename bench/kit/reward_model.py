@@ -146,15 +146,15 @@ def train_reward_model(
 
 
 def pairwise_accuracy(scorer: Scorer, pairs: list[dict]) -> dict:
-    """Share of pairs the scorer ranks as the labeler did, and as the gold reward does (gold ties skipped)."""
+    """Share of pairs the scorer ranks as the labeler did, and as the gold reward does (gold ties skipped, and pairs
+    without gold scores: a preference file's rows carry none)."""
     chosen = scorer([p["prompt"] for p in pairs], [p["chosen"] for p in pairs])
     rejected = scorer([p["prompt"] for p in pairs], [p["rejected"] for p in pairs])
-    by_gold = [
-        (c > r) == (p["gold_chosen"] > p["gold_rejected"])
-        for p, c, r in zip(pairs, chosen, rejected)
-        if p["gold_chosen"] != p["gold_rejected"]
+    graded = [
+        (p, c, r) for p, c, r in zip(pairs, chosen, rejected) if p.get("gold_chosen", 0) != p.get("gold_rejected", 0)
     ]
-    labeler = [p["gold_chosen"] > p["gold_rejected"] for p in pairs if p["gold_chosen"] != p["gold_rejected"]]
+    by_gold = [(c > r) == (p["gold_chosen"] > p["gold_rejected"]) for p, c, r in graded]
+    labeler = [p["gold_chosen"] > p["gold_rejected"] for p, _, _ in graded]
     return {
         "heldout_pairs": len(pairs),
         "heldout_accuracy": sum(c > r for c, r in zip(chosen, rejected)) / len(pairs),

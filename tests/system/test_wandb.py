@@ -34,9 +34,9 @@ def test_two_cell_sweep_lands_in_wandb_as_dashboards_expect(capsys, bench_dirs, 
         assert (run.group, run.job_type, run.tags, run.exit_code) == ("two-cells", algo, ["sentiment", "tiny"], 0)
         assert_run_matches_record(run, record)
         assert run.summary["status"] == "ok"
-        # the samples table: prompt, completion, gold reward, length, per-sample KL
+        # the samples table: prompt, completion, gold reward, length, per-sample KL, the proxy's score
         table = run.table("eval/samples")
-        assert table["columns"] == ["prompt", "completion", "gold", "length", "kl"]
+        assert table["columns"] == ["prompt", "completion", "gold", "length", "kl", "proxy_score"]
         assert [dict(zip(table["columns"], row)) for row in table["data"]] == [
             {c: s[c] for c in table["columns"]} for s in record.samples
         ]

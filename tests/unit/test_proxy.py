@@ -145,3 +145,11 @@ def test_a_cell_without_a_possible_proxy_says_why(tmp_path):
 def replace_gold(task):
     task.has_gold = False  # an instance attribute: the class keeps its gold
     return task
+
+
+def test_an_accuracy_that_cannot_be_measured_is_left_out():
+    # every held-out pair tied in gold (a binary reward on a few pairs): no gold accuracy, rather than NaN
+    proxy = Proxy(lambda p, t: [0.0] * len(t), 0.0, 1.0, 1.0, 4, [], {"heldout_accuracy": 0.5,
+                  "heldout_gold_accuracy": math.nan})  # fmt: skip
+    metrics, _ = proxy.metrics(["A", "A"], ["x", "y"], [1.0, 0.0], k=2)
+    assert metrics["proxy/heldout_accuracy"] == 0.5 and "proxy/heldout_gold_accuracy" not in metrics
