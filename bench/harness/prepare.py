@@ -17,13 +17,13 @@ from pobench.contracts.task import Task
 from pobench.core.cache import Artifact, ArtifactCache
 from pobench.core.environment import package_versions
 from pobench.core.hashing import file_hash
-from pobench.core.models import ModelError, ModelSource, load_model, load_tokenizer
+from pobench.core.models import ModelError, ModelSource, load_model, load_tokenizer, preset_of
 from pobench.core.settings import SFTSettings
 from pobench.core.tokenizer import train_bpe_tokenizer, word_level_tokenizer
 from pobench.harness.evaluate import REFERENCE_SAMPLE_SEED, eval_prompts, reference_gold
 from pobench.harness.spec import CellSpec
 from pobench.kit.preference import PAIRS, build_pairs, read_jsonl, write_given_rows
-from pobench.kit.proxy import PROXY_SETTINGS, Proxy, build_calibration, load_proxy, write_calibration
+from pobench.kit.proxy import Proxy, build_calibration, load_proxy, proxy_settings, write_calibration
 from pobench.kit.reward_model import load_reward_scorer, prepare_reward_model
 from pobench.kit.sft import sft_train
 
@@ -188,14 +188,16 @@ def proxy_obstacle(task: Task, data: Artifact) -> str:
 def prepare_proxy(
     spec: CellSpec, task: Task, prepared: Prepared, cache: ArtifactCache, device: str, log: Callable[[str], None]
 ) -> Prepared:
-    """``prepared`` with the seed's proxy reward model (trained on its pairs with ``PROXY_SETTINGS``) and its
-    calibration on the reference's samples of the eval prompts, built or reused; or with the reason it has none."""
+    """``prepared`` with the seed's proxy reward model (trained on its pairs as PPO's is: ``proxy_settings`` of the
+    model's preset) and its calibration on the reference's samples of the eval prompts, built or reused; or with the
+    reason it has none."""
     reason = proxy_obstacle(task, prepared.data)
     if reason:
         return replace(prepared, proxy_skipped=reason)
     reference, data = prepared.reference, prepared.data
     try:
-        model = prepare_reward_model(cache, reference.path, data.path, PROXY_SETTINGS, device, log)
+        rm_settings = proxy_settings(preset_of(spec.model).settings)
+        model = prepare_reward_model(cache, reference.path, data.path, rm_settings, device, log)
     except ModelError as exc:  # e.g. the tabular model carries no reward head
         return replace(prepared, proxy_skipped=str(exc))
     settings = spec.eval

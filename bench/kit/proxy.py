@@ -1,10 +1,11 @@
 """The proxy: the seed's reward model scoring every cell's samples, in gold units, to see reward hacking.
 
-Every cell of a seed is judged by the same reward model: the one PPO and best-of-n optimize at their defaults
-(``PROXY_SETTINGS``), trained on that seed's preference pairs (pobench.kit.reward_model). Its scores are put in gold
-units by a line fitted on the reference policy's own samples on the eval prompts (least squares of gold on the
-score, ``least_squares_line``): at KL 0 the calibrated proxy and gold agree on average, and how far they part as a
-policy moves away from the reference is what optimizing the proxy bought that gold did not (Gao et al. 2023).
+Every cell of a seed is judged by the same reward model: the one PPO and best-of-n optimize at their defaults and the
+model's preset (``proxy_settings``), trained on that seed's preference pairs (pobench.kit.reward_model). Its scores
+are put in gold units by a line fitted on the reference policy's own samples on the eval prompts (least squares of
+gold on the score, ``least_squares_line``): at KL 0 the calibrated proxy and gold agree on average, and how far they
+part as a policy moves away from the reference is what optimizing the proxy bought that gold did not (Gao et al.
+2023).
 
 The same reference samples give held-out pairs for the offline methods: two samples of one eval prompt, ordered by
 gold (ties left out). Eval prompts are never train prompts, so no method trained on them; how often a method's
@@ -15,7 +16,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,7 +25,17 @@ from pobench.core.generation import Samples, sample, score
 from pobench.core.metrics import clustered_mean_se, least_squares_line, pair_accuracy
 from pobench.kit.reward_model import RewardModelSettings, Scorer, load_reward_scorer
 
-PROXY_SETTINGS = RewardModelSettings()
+
+def proxy_settings(preset_settings: Mapping[str, str]) -> RewardModelSettings:
+    """The reward model settings PPO and best-of-n get from a model preset's shared settings (``rm_learning_rate``,
+    ``rm_epochs``; the defaults where it gives none): the proxy is the reward model they optimize."""
+    default = RewardModelSettings()
+    return RewardModelSettings(
+        learning_rate=float(preset_settings.get("rm_learning_rate", default.learning_rate)),
+        epochs=int(preset_settings.get("rm_epochs", default.epochs)),
+    )
+
+
 CALIBRATION, HELDOUT_PAIRS = "calibration.json", "heldout_pairs.json"
 ImplicitReward = Callable[[float, float, int], float]  # (policy log π, reference log π_ref, length) -> reward
 

@@ -11,10 +11,13 @@ from pobench.contracts import implicit
 from pobench.core.cache import Artifact
 from pobench.core.generation import Samples
 from pobench.core.metrics import least_squares_line, pair_accuracy
+from pobench.core.models import preset_of
 from pobench.core.record import RunRecord, proxy_named
 from pobench.harness.prepare import proxy_obstacle
+from pobench.harness.spec import resolve_spec
 from pobench.kit.preference import PAIRS, write_jsonl
-from pobench.kit.proxy import Proxy, gold_pairs
+from pobench.kit.proxy import Proxy, gold_pairs, proxy_settings
+from pobench.kit.reward_model import RewardModelSettings
 from pobench.tasks import TASKS
 
 
@@ -153,3 +156,11 @@ def test_an_accuracy_that_cannot_be_measured_is_left_out():
                   "heldout_gold_accuracy": math.nan})  # fmt: skip
     metrics, _ = proxy.metrics(["A", "A"], ["x", "y"], [1.0, 0.0], k=2)
     assert metrics["proxy/heldout_accuracy"] == 0.5 and "proxy/heldout_gold_accuracy" not in metrics
+
+
+def test_the_proxy_is_trained_as_ppo_is_on_each_model():
+    assert proxy_settings({}) == RewardModelSettings()  # tiny: no preset, the defaults (1e-3, 4 epochs)
+    real = proxy_settings(preset_of("smollm2-135m").settings)  # a pretrained body: the preset's 1e-5, 1 epoch
+    assert (real.learning_rate, real.epochs) == (1e-5, 1)
+    spec, _ = resolve_spec("ppo", "sentiment", "smollm2-135m", 0, {})
+    assert (spec.hparams.rm_learning_rate, spec.hparams.rm_epochs) == (real.learning_rate, real.epochs)
