@@ -66,14 +66,27 @@ def build_calibration(
     reference, tokenizer, scorer: Scorer, task: Task, prompts: list[str], k: int, seed: int, batch_size: int
 ) -> tuple[dict, list[dict]]:
     """The calibration line fitted on ``k`` reference samples per eval prompt (drawn with ``seed``), and the
-    held-out pairs those samples make."""
+    held-out pairs those samples make, with the reference's summed log-probs of both responses (the same for every
+    cell of the seed, so each cell scores the pairs with its own policy only)."""
     drawn = sample(reference, tokenizer, prompts, k, task.max_new_tokens, seed=seed, batch_size=batch_size)
     repeated = [p for p in prompts for _ in range(k)]
     gold = task.gold(repeated, drawn.texts, drawn.truncated)
     scores = scorer(repeated, drawn.texts)
     intercept, slope, r2 = least_squares_line(scores, gold)
     line = {"intercept": intercept, "slope": slope, "r2": r2, "samples": len(gold)}
-    return line, gold_pairs(drawn, gold, k)
+    pairs = gold_pairs(drawn, gold, k)
+    reference_lp = pair_log_probs(reference, pairs, tokenizer.pad_token_id, batch_size)
+    for i, pair in enumerate(pairs):
+        pair["reference_chosen_logp"], pair["reference_rejected_logp"] = reference_lp[i], reference_lp[len(pairs) + i]
+    return line, pairs
+
+
+def pair_log_probs(model, pairs: list[dict], pad_id: int, batch_size: int) -> list[float]:
+    """``model``'s summed log-probs of every pair's chosen response, then of every rejected one (token ids as
+    sampled), in batches of ``batch_size``: the same batches wherever it is called, so the same floats."""
+    prompts = [p["prompt_ids"] for p in pairs] * 2
+    responses = [p["chosen_ids"] for p in pairs] + [p["rejected_ids"] for p in pairs]
+    return [float(t.sum()) for t in score(model, prompts, responses, pad_id, batch_size)] if pairs else []
 
 
 def write_calibration(folder: Path, line: dict, pairs: list[dict]) -> dict:
@@ -137,13 +150,16 @@ def implicit_accuracy(
     reward_of: ImplicitReward, policy, reference, pairs: list[dict], pad_id: int, batch_size: int
 ) -> dict[str, float]:
     """How often ``reward_of`` (an adapter's implicit reward, from summed log-probs) ranks the chosen response of a
-    held-out pair above the rejected one (ties half), with its standard error over pairs."""
+    held-out pair above the rejected one (ties half), with its standard error over pairs. The reference's log-probs
+    come from the pairs where the calibration kept them (``build_calibration``), else from ``reference``."""
     if not pairs:
         return {}
-    prompts = [p["prompt_ids"] for p in pairs] * 2
     responses = [p["chosen_ids"] for p in pairs] + [p["rejected_ids"] for p in pairs]
-    policy_lp = [float(t.sum()) for t in score(policy, prompts, responses, pad_id, batch_size)]
-    reference_lp = [float(t.sum()) for t in score(reference, prompts, responses, pad_id, batch_size)]
+    policy_lp = pair_log_probs(policy, pairs, pad_id, batch_size)
+    if all("reference_chosen_logp" in p for p in pairs):  # kept by the calibration: the reference is fixed
+        reference_lp = [p["reference_chosen_logp"] for p in pairs] + [p["reference_rejected_logp"] for p in pairs]
+    else:
+        reference_lp = pair_log_probs(reference, pairs, pad_id, batch_size)
     rewards = [reward_of(p, r, len(y)) for p, r, y in zip(policy_lp, reference_lp, responses, strict=True)]
     accuracy, se = pair_accuracy(rewards[: len(pairs)], rewards[len(pairs) :])
     return {"eval/implicit_accuracy": accuracy, "eval/implicit_accuracy_se": se, "eval/implicit_pairs": len(pairs)}

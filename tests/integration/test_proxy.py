@@ -7,7 +7,7 @@ import pytest
 from pobench.core.models import load_model, load_tokenizer
 from pobench.harness.pipeline import run_cell
 from pobench.harness.spec import resolve_spec
-from pobench.kit.proxy import implicit_accuracy, load_proxy
+from pobench.kit.proxy import implicit_accuracy, load_proxy, pair_log_probs
 from pobench.kit.reward_model import load_reward_scorer
 
 from tests.helpers import SMALL_BUDGET
@@ -58,7 +58,8 @@ def test_implicit_accuracy_on_pairs_with_a_known_answer(default_cells, bench_dir
     )
     reference_dir = bench_dirs["cache"] / "reference" / default_cells["dpo"][0].artifacts["reference"]["key"]
     reference, pad = load_model(reference_dir).eval(), load_tokenizer(reference_dir).pad_token_id
-    pairs = proxy.pairs[:24]
+    # without the reference's kept log-probs (they come from batches of all the pairs: other padding, other floats)
+    pairs = [{k: v for k, v in p.items() if not k.startswith("reference_")} for p in proxy.pairs[:24]]
     # the reference as the policy: DPO's implicit reward is 0 for every response, every pair a tie
     dpo = implicit_accuracy(lambda p, r, n: 0.5 * (p - r), reference, reference, pairs, pad, 16)
     assert dpo["eval/implicit_accuracy"] == 0.5 and dpo["eval/implicit_pairs"] == 24
@@ -68,3 +69,20 @@ def test_implicit_accuracy_on_pairs_with_a_known_answer(default_cells, bench_dir
     other = implicit_accuracy(lambda p, r, n: p, reference, reference, swapped, pad, 16)["eval/implicit_accuracy"]
     assert one + other == pytest.approx(1.0)
     assert implicit_accuracy(lambda p, r, n: p, reference, reference, [], pad, 16) == {}
+
+
+def test_the_references_pair_log_probs_kept_once_per_seed_are_what_each_cell_computed(default_cells, bench_dirs):
+    record = default_cells["dpo"][0]
+    info, settings = record.artifacts["proxy"], record.spec
+    proxy = load_proxy(bench_dirs["cache"] / "reward-model" / info["reward_model"],
+                       bench_dirs["cache"] / "proxy-calibration" / info["key"], {})  # fmt: skip
+    reference_dir = bench_dirs["cache"] / "reference" / record.artifacts["reference"]["key"]
+    reference, pad = load_model(reference_dir).eval(), load_tokenizer(reference_dir).pad_token_id
+    batch = settings["eval_batch_size"]
+    kept = [p["reference_chosen_logp"] for p in proxy.pairs] + [p["reference_rejected_logp"] for p in proxy.pairs]
+    assert kept == pair_log_probs(reference, proxy.pairs, pad, batch)  # the same floats, not merely close
+    dpo = lambda p, r, n: 0.1 * (p - r)  # noqa: E731
+    stripped = [{k: v for k, v in p.items() if not k.startswith("reference_")} for p in proxy.pairs]
+    assert implicit_accuracy(dpo, reference, reference, proxy.pairs, pad, batch) == implicit_accuracy(
+        dpo, reference, reference, stripped, pad, batch
+    )
