@@ -29,6 +29,25 @@ ROOT = TESTS.parent
 # --- records made by hand (leaderboards, pages, `pobench show`) ---
 
 
+def knob_record(algo, seed, metrics: dict, beta=0.1, status="ok", reference_rewards=None) -> RunRecord:
+    """A record of ``algo`` at knob value ``beta`` (one configuration per value), task sentiment v2, model tiny,
+    comparability key K: the headline's tests build their grids from these."""
+    return RunRecord(
+        spec={"algo": algo, "seed": seed},
+        spec_hash=f"{algo}{seed}{beta}",
+        algo=algo,
+        hparams={"beta": beta},
+        task="sentiment",
+        task_version="2",
+        model="tiny",
+        seed=seed,
+        status=status,
+        comparability_key="K",
+        metrics=metrics,
+        reference_rewards=reference_rewards or [],
+    )
+
+
 def record(algo, seed, reward, kl, status="ok", key="K1", hparams=None, length=10.0) -> RunRecord:
     metrics = (
         {

@@ -14,6 +14,8 @@ from pobench.reports.plots import plot_files, proxy_vs_kl_png, reward_vs_compute
 from pobench.reports.proxy import flops_text, flops_within
 from pobench.reports.publish import write_outputs
 
+from tests.helpers import knob_record
+
 PNG = b"\x89PNG"
 
 
@@ -24,9 +26,7 @@ def cell(algo, seed, kl, gold, beta=0.1, new=True) -> RunRecord:
         metrics.update({"eval/proxy_reward": gold + 0.1 * kl, "perf/train_flops": 1e12 / beta})
         if algo == "dpo":
             metrics["eval/implicit_accuracy"] = 0.6 + seed / 10
-    return RunRecord(spec={}, spec_hash=f"{algo}{seed}{beta}", algo=algo, hparams={"beta": beta}, task="sentiment",
-                     task_version="2", model="tiny", seed=seed, status="ok", comparability_key="K",
-                     metrics=metrics)  # fmt: skip
+    return knob_record(algo, seed, metrics, beta)
 
 
 def records(new=True) -> list[RunRecord]:

@@ -13,23 +13,12 @@ from pobench.reports.frontier import FrontierPoint
 from pobench.reports.headline import Headline, algorithm_row, build_headline, pooled_reference_rewards, to_markdown
 from pytest import approx
 
+from tests.helpers import knob_record
+
 
 def cell(algo, seed, kl, reward, status="ok", beta=0.1, reference_rewards=None) -> RunRecord:
     metrics = {"eval/kl": kl, "eval/reward": reward} if status == "ok" else {}
-    return RunRecord(
-        spec={"algo": algo, "seed": seed},
-        spec_hash=f"{algo}{seed}{beta}",
-        algo=algo,
-        hparams={"beta": beta},
-        task="sentiment",
-        task_version="2",
-        model="tiny",
-        seed=seed,
-        status=status,
-        comparability_key="K",
-        metrics=metrics,
-        reference_rewards=reference_rewards or [],
-    )
+    return knob_record(algo, seed, metrics, beta, status, reference_rewards)
 
 
 def records() -> list[RunRecord]:

@@ -17,6 +17,8 @@ from pobench.reports.proxy import (
     proxy_within,
 )
 
+from tests.helpers import knob_record
+
 
 def cell(algo, seed, kl, gold, proxy=None, flops=None, beta=0.1, status="ok") -> RunRecord:
     metrics = {"eval/kl": kl, "eval/reward": gold} if status == "ok" else {}
@@ -24,19 +26,7 @@ def cell(algo, seed, kl, gold, proxy=None, flops=None, beta=0.1, status="ok") ->
         metrics.update({"eval/proxy_reward": proxy, "eval/proxy_gap": proxy - gold})
     if flops is not None:
         metrics["perf/train_flops"] = flops
-    return RunRecord(
-        spec={"algo": algo, "seed": seed},
-        spec_hash=f"{algo}{seed}{beta}",
-        algo=algo,
-        hparams={"beta": beta},
-        task="sentiment",
-        task_version="2",
-        model="tiny",
-        seed=seed,
-        status=status,
-        comparability_key="K",
-        metrics=metrics,
-    )
+    return knob_record(algo, seed, metrics, beta, status)
 
 
 def records() -> list[RunRecord]:
