@@ -368,3 +368,31 @@ def word_level_llama(folder: Path, words=("go", "red", "blue")):
         num_key_value_heads=2, eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id,
     )  # fmt: skip
     return LlamaForCausalLM(config).eval(), tokenizer
+
+
+# --- preference pairs written by hand (the TRL parity and FLOP-count checks) ---
+
+# pairs of different lengths (so averaging and summing differ), chosen before rejected
+HAND_PAIRS = [
+    ("the plot felt", " warm and lovely .", " dull ."),
+    ("this movie is", " great fun .", " a boring mess of a film ."),
+    ("the acting was", " superb and moving .", " bad ."),
+    ("i thought it", " was a joy to watch .", " was awful ."),
+    ("the ending", " is wonderful .", " is terrible and slow ."),
+    ("the music", " was lovely .", " was dull and loud ."),
+    ("overall the film", " is a delight .", " is weak ."),
+    ("the story", " moved me .", " made no sense at all ."),
+]
+
+
+def write_hand_pairs(folder: Path) -> Path:
+    """``HAND_PAIRS`` as pobench's preference data in ``folder`` (created): pairs.jsonl and its unpaired view."""
+    from pobench.kit.preference import PAIRS, UNPAIRED, unpaired_view, write_jsonl
+
+    folder.mkdir(parents=True, exist_ok=True)
+    pairs = [
+        {"prompt": p, "chosen": c, "rejected": r, "gold_chosen": 1.0, "gold_rejected": 0.0} for p, c, r in HAND_PAIRS
+    ]
+    write_jsonl(folder / PAIRS, pairs)
+    write_jsonl(folder / UNPAIRED, unpaired_view(pairs))
+    return folder

@@ -26,23 +26,13 @@ from pobench.core.generation import pad_right, sample
 from pobench.core.models import TinyLlama, load_model, load_tokenizer
 from pobench.core.settings import Budget, SFTSettings
 from pobench.harness.prepare import prepare_reference
-from pobench.kit.preference import PAIRS, UNPAIRED, unpaired_view, write_jsonl
 from pobench.tasks import TASKS
 from torch.utils.flop_counter import FlopCounterMode
 
+from tests.helpers import write_hand_pairs
+
 TOLERANCE = 0.15  # analytic / counted within 1 ± this
 EAGER_TOLERANCE = 0.01  # with eager attention the counter sees every product: agreement is near exact
-
-PAIRS_ROWS = [
-    ("the plot felt", " warm and lovely .", " dull ."),
-    ("this movie is", " great fun .", " a boring mess of a film ."),
-    ("the acting was", " superb and moving .", " bad ."),
-    ("i thought it", " was a joy to watch .", " was awful ."),
-    ("the ending", " is wonderful .", " is terrible and slow ."),
-    ("the music", " was lovely .", " was dull and loud ."),
-    ("overall the film", " is a delight .", " is weak ."),
-    ("the story", " moved me .", " made no sense at all ."),
-]
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -95,6 +85,23 @@ def bound(attention: str) -> float:
     return EAGER_TOLERANCE if attention == "eager" else TOLERANCE
 
 
+def context(params, budget: Budget, tiny: dict, tmp_path: Path, data_dir: Path) -> TrainContext:
+    """A quiet adapter context on ``tiny``'s folder, seed 0, on the CPU."""
+    return TrainContext(
+        params=params,
+        budget=budget,
+        task=tiny["task"],
+        reference_dir=Path(tiny["folder"]),
+        data_dir=data_dir,
+        work_dir=tmp_path / "work",
+        device="cpu",
+        seed=0,
+        curve=Curve(),
+        cache=ArtifactCache(tmp_path / "cache", log=lambda _: None),
+        log=lambda _: None,
+    )
+
+
 @pytest.mark.parametrize("attention", ["sdpa", "eager"])
 def test_a_training_step(tiny, attention):
     model, (ids, mask) = loaded(tiny, attention), padded_batch(tiny)
@@ -134,26 +141,8 @@ def test_generation_with_the_cache(tiny, attention):
 
 def test_a_dpo_run_through_trl(tiny, tmp_path):
     """Two steps of the DPO adapter's TRL trainer (batch 4 of 8 pairs), its reference log-probs precomputed."""
-    data = tmp_path / "data"
-    data.mkdir()
-    pairs = [
-        {"prompt": p, "chosen": c, "rejected": r, "gold_chosen": 1.0, "gold_rejected": 0.0} for p, c, r in PAIRS_ROWS
-    ]
-    write_jsonl(data / PAIRS, pairs)
-    write_jsonl(data / UNPAIRED, unpaired_view(pairs))
-    ctx = TrainContext(
-        params=ALGORITHMS.get("dpo").hparams(),
-        budget=Budget(batch_size=4, max_length=64),
-        task=tiny["task"],
-        reference_dir=Path(tiny["folder"]),
-        data_dir=data,
-        work_dir=tmp_path / "work",
-        device="cpu",
-        seed=0,
-        curve=Curve(),
-        cache=ArtifactCache(tmp_path / "cache", log=lambda _: None),
-        log=lambda _: None,
-    )
+    params = ALGORITHMS.get("dpo").hparams()
+    ctx = context(params, Budget(batch_size=4, max_length=64), tiny, tmp_path, write_hand_pairs(tmp_path / "data"))
     start = time.perf_counter()
     results = []
     tally, counted = measured(lambda: results.append(ALGORITHMS.get("dpo")().train(ctx)))
@@ -170,19 +159,7 @@ def test_a_ppo_update(tiny, tmp_path):
         PPOParams(), updates=1, rollout_prompts=8, ppo_epochs=1, minibatch_size=8, reward="gold", critic_init="sft"
     )
     (tmp_path / "data").mkdir()
-    ctx = TrainContext(
-        params=params,
-        budget=Budget(),
-        task=tiny["task"],
-        reference_dir=Path(tiny["folder"]),
-        data_dir=tmp_path / "data",
-        work_dir=tmp_path / "work",
-        device="cpu",
-        seed=0,
-        curve=Curve(),
-        cache=ArtifactCache(tmp_path / "cache", log=lambda _: None),
-        log=lambda _: None,
-    )
+    ctx = context(params, Budget(), tiny, tmp_path, tmp_path / "data")
     start = time.perf_counter()
     tally, counted = measured(lambda: ALGORITHMS.get("ppo")().train(ctx))
     assert tally.trainable > 0 and tally.frozen > 0 and tally.generation > 0

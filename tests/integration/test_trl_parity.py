@@ -36,21 +36,10 @@ from pobench.core.logprobs import gather_token_logprobs
 from pobench.core.models import TinyLlama, load_model
 from pobench.core.settings import Budget
 from pobench.core.tokenizer import train_bpe_tokenizer
-from pobench.kit.preference import PAIRS, UNPAIRED, unpaired_view, write_jsonl
 from pobench.tasks import TASKS
 from torch.testing import assert_close
 
-# Hand-written pairs of different lengths (so averaging and summing differ), chosen before rejected.
-PAIRS_ROWS = [
-    ("the plot felt", " warm and lovely .", " dull ."),
-    ("this movie is", " great fun .", " a boring mess of a film ."),
-    ("the acting was", " superb and moving .", " bad ."),
-    ("i thought it", " was a joy to watch .", " was awful ."),
-    ("the ending", " is wonderful .", " is terrible and slow ."),
-    ("the music", " was lovely .", " was dull and loud ."),
-    ("overall the film", " is a delight .", " is weak ."),
-    ("the story", " moved me .", " made no sense at all ."),
-]
+from tests.helpers import write_hand_pairs
 
 # Non-default values (and not TRL's defaults), so an adapter that ignored one would be caught.
 PARAMS = {
@@ -78,12 +67,7 @@ def folders(tmp_path_factory) -> dict[str, Path]:
         for p in policy.parameters():
             p.add_(0.1 * torch.randn(p.shape, generator=generator))
     policy.save_pretrained(root / "policy")
-    pairs = [
-        {"prompt": p, "chosen": c, "rejected": r, "gold_chosen": 1.0, "gold_rejected": 0.0} for p, c, r in PAIRS_ROWS
-    ]
-    (root / "data").mkdir()
-    write_jsonl(root / "data" / PAIRS, pairs)
-    write_jsonl(root / "data" / UNPAIRED, unpaired_view(pairs))
+    write_hand_pairs(root / "data")
     return {"reference": root / "reference", "policy": root / "policy", "data": root / "data"}
 
 
