@@ -21,6 +21,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--algos", default=DEFAULT_ALGOS, help=f"algorithms to tune, comma-separated (default: {DEFAULT_ALGOS})"
     )
     parser.add_argument(
+        "--model",
+        default="tiny",
+        help="model to tune on (default: tiny); its preset may give its own candidates (pobench list models)",
+    )
+    parser.add_argument(
         "--seeds", default=DEFAULT_SEEDS, help=f"tuning seeds, comma-separated (default: {DEFAULT_SEEDS})"
     )
     parser.add_argument("--out", default="results/tuning", help="results folder (default: results/tuning)")
@@ -39,6 +44,7 @@ def run(args: argparse.Namespace) -> int:
         Path(args.cache) if args.cache else None,
         args.executor,
         args.cpus_per_cell,
+        args.model,
     )
 
 

@@ -35,6 +35,9 @@ class Preset:
     frontier_grids: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # algorithm → its knob's grid
     # the KL budgets (nats per sequence) the headline reads for this model; empty: pobench's own, placed for tiny
     budgets: tuple[float, ...] = ()
+    # algorithm → the candidate values of its knob ``pobench tune-grids --model`` tries for this model; an algorithm
+    # not named: tiny's candidates (bench/harness/tune_grids.py ``CANDIDATES``)
+    tuning_candidates: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     note: str = ""
 
     def overrides(self, algo: str, adapter_cls: type) -> dict[str, str]:
@@ -57,7 +60,14 @@ class Preset:
 
     def lines(self) -> list[str]:
         """What ``pobench list models`` prints under the model."""
-        if not (self.settings or self.learning_rates or self.algo_settings or self.frontier_grids or self.budgets):
+        if not (
+            self.settings
+            or self.learning_rates
+            or self.algo_settings
+            or self.frontier_grids
+            or self.budgets
+            or self.tuning_candidates
+        ):
             return ["preset: none (the settings' defaults were chosen for this model)"]
         out = []
         if self.settings:
@@ -69,6 +79,9 @@ class Preset:
             out.append("frontier grids: " + "; ".join(f"{a} {', '.join(g)}" for a, g in self.frontier_grids.items()))
         if self.budgets:
             out.append("KL budgets: " + ", ".join(f"{b:g}" for b in self.budgets))
+        if self.tuning_candidates:
+            shown = "; ".join(f"{a} {', '.join(v)}" for a, v in self.tuning_candidates.items())
+            out.append(f"tune-grids candidates: {shown}")
         if self.note:
             out.append(f"note: {self.note}")
         return out
@@ -112,6 +125,16 @@ SMOLLM2 = Preset(
     learning_rates={"offline": "3e-5", "online": "1e-5"},
     algo_settings={"ppo": {"rollout_prompts": "16", "minibatch_size": "8"}},
     frontier_grids={algo: ("1e-5", "3e-5", "1e-4") for algo in ("cpo", "orpo", "simpo")},
+    # four candidates each (tiny has six): what a 2-core CPU tunes in an hour on one seed. β ×3 around the 0.1 that
+    # moved DPO 0.5 nats here; the learning rates of the reference-free methods ×3 around 3e-5; PPO's kl_coef ×3
+    # below 0.1 (0.05 moved it 1.1 nats in 16 updates)
+    tuning_candidates={
+        "dpo": ("0.01", "0.03", "0.1", "0.3"),
+        "ipo": ("0.03", "0.1", "0.3", "1"),
+        "kto": ("0.01", "0.03", "0.1", "0.3"),
+        **{algo: ("1e-5", "3e-5", "1e-4", "3e-4") for algo in ("cpo", "orpo", "simpo")},
+        "ppo": ("0.003", "0.01", "0.03", "0.1"),
+    },
     note="sized for a CPU (minutes per cell on 2 cores); on a GPU raise data_pairs and updates, lower the rates",
 )
 

@@ -1,6 +1,6 @@
 """Choose each algorithm's frontier grid on tuning seeds, never on the seeds the benchmark reports.
 
-    pobench tune-grids [--algos dpo,ipo] [--seeds 100,101] [--out results/tuning] [--executor ray]
+    pobench tune-grids [--algos dpo,ipo] [--model tiny] [--seeds 100,101] [--out results/tuning] [--executor ray]
 
 Every algorithm gets the same tuning effort: the same number of candidate values of its KL knob
 (``CANDIDATES``, log-spaced over the range the knob is used in), each run on the same tuning seeds
@@ -9,7 +9,11 @@ on every tuning seed, its samples still end (truncation rate at most ``MAX_TRUNC
 the policy has degenerated into text that never stops). From the usable candidates, ordered by mean KL, the grid
 keeps the two extremes ("barely moves" and "as far as it goes without diverging") and, between them,
 the candidates closest to evenly spaced points in log KL. The chosen values are printed for pasting
-into the adapters' ``FRONTIER_GRID``; the table behind them is printed too.
+into the adapters' ``FRONTIER_GRID`` (tiny) or the model preset's ``frontier_grids``; the table behind them is
+printed too, with the KL range they span (what a model preset's ``budgets`` are read from).
+
+A model whose knobs act on another scale (a pretrained model's learning rates are a hundred times smaller) gives
+its own candidates in its preset (``Preset.tuning_candidates``), the same number for every algorithm.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pobench.algorithms import ALGORITHMS
+from pobench.core.models import preset_of
 from pobench.core.params import SettingsError
 from pobench.core.record import read_records
 from pobench.harness.grid import SweepConfig, resolve_grid
@@ -91,24 +96,36 @@ def candidates_from_records(records, algo: str, knob: str) -> list[Candidate]:
     return sorted(out, key=lambda c: float(c.value))
 
 
+def candidates_for(model: str) -> dict[str, tuple[str, ...]]:
+    """Each tuned algorithm's candidates on ``model``: its preset's where it gives them, else tiny's."""
+    return {**CANDIDATES, **preset_of(model).tuning_candidates}
+
+
 def tune(
-    algos: Sequence[str], seeds: Sequence[str], out: Path, cache: Path | None, executor: str, cpus_per_cell: int
+    algos: Sequence[str],
+    seeds: Sequence[str],
+    out: Path,
+    cache: Path | None,
+    executor: str,
+    cpus_per_cell: int,
+    model: str = "tiny",
 ) -> int:
-    """Run every candidate of each of ``algos`` on the tuning ``seeds`` into ``out`` (resumable), then print each
-    algorithm's candidates and the grid chosen from them. An algorithm without candidates is a SettingsError
-    before any cell runs."""
+    """Run every candidate of each of ``algos`` on ``model`` and the tuning ``seeds`` into ``out`` (resumable), then
+    print each algorithm's candidates and the grid chosen from them. An algorithm without candidates is a
+    SettingsError before any cell runs."""
+    candidates_of = candidates_for(model)
     if not algos:
-        raise SettingsError(f"--algos: name at least one algorithm (tuned here: {', '.join(CANDIDATES)})")
-    unknown = [a for a in algos if a not in CANDIDATES]
+        raise SettingsError(f"--algos: name at least one algorithm (tuned here: {', '.join(candidates_of)})")
+    unknown = [a for a in algos if a not in candidates_of]
     if unknown:
-        raise SettingsError(f"--algos: no candidates for {unknown[0]!r} (tuned here: {', '.join(CANDIDATES)})")
+        raise SettingsError(f"--algos: no candidates for {unknown[0]!r} (tuned here: {', '.join(candidates_of)})")
     shown = ",".join(seeds)
-    config = SweepConfig(algos=list(algos), seeds=list(seeds), name="tuning", frontier=False)
+    config = SweepConfig(algos=list(algos), models=[model], seeds=list(seeds), name="tuning", frontier=False)
     for algo in algos:
-        config.add_values(f"{algo}.{ALGORITHMS.get(algo).kl_knob}", list(CANDIDATES[algo]), "tuning")
+        config.add_values(f"{algo}.{ALGORITHMS.get(algo).kl_knob}", list(candidates_of[algo]), "tuning")
     out = Path(out)
     resolved = resolve_grid(config)
-    print(f"tuning: {len(resolved)} cells on seeds {shown} → {out}", file=sys.stderr)
+    print(f"tuning: {len(resolved)} cells of {model} on seeds {shown} → {out}", file=sys.stderr)
     run_sweep(
         resolved,
         out,
@@ -117,14 +134,19 @@ def tune(
         executor=executor,
         cpus_per_cell=cpus_per_cell,
     )
-    records = read_records(out)
+    records = [r for r in read_records(out) if r.model == model]
+    spans = []
     for algo in algos:
         knob = ALGORITHMS.get(algo).kl_knob
-        wanted = {float(v) for v in CANDIDATES[algo]}  # a folder may hold records of earlier candidate lists
+        wanted = {float(v) for v in candidates_of[algo]}  # a folder may hold records of earlier candidate lists
         candidates = [c for c in candidates_from_records(records, algo, knob) if float(c.value) in wanted]
         print(f"\n{algo} ({knob}), means over seeds {shown}:")
         for c in candidates:
             flag = "" if c.usable else ("  (not usable: a seed failed)" if not c.all_ok else "  (not usable)")
             print(f"  {knob}={c.value:>6}  KL {c.kl:8.3f}  reward {c.reward:+.3f}  truncated {c.truncation:.2f}{flag}")
-        print(f"  FRONTIER_GRID = {tuple(choose_grid(candidates))!r}")
+        grid = choose_grid(candidates)
+        print(f"  FRONTIER_GRID = {tuple(grid)!r}")
+        spans += [c.kl for c in candidates if c.value in grid]
+    if spans:
+        print(f"\nKL spanned by the chosen grids on {model}: {min(spans):.3g} to {max(spans):.3g} nats")
     return 0

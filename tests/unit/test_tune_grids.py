@@ -39,3 +39,33 @@ def test_candidates_average_kl_and_take_the_worst_seed_truncation():
     by_value = {c.value: c for c in candidates_from_records(records, "dpo", "beta")}
     assert by_value["0.3"].kl == 30.0 and by_value["0.3"].truncation == 0.99 and not by_value["0.3"].usable
     assert not by_value["1.0"].all_ok and not by_value["1.0"].usable
+
+
+def test_a_model_without_its_own_candidates_is_tuned_on_tinys():
+    from pobench.harness.tune_grids import CANDIDATES, candidates_for
+
+    assert candidates_for("tiny") == CANDIDATES
+
+
+def test_smollm2_tunes_every_algorithm_with_the_same_number_of_its_own_candidates():
+    from pobench.harness.tune_grids import CANDIDATES, candidates_for
+
+    own = candidates_for("smollm2-135m")
+    assert own.keys() == CANDIDATES.keys()
+    assert {len(values) for values in own.values()} == {4}  # the same tuning effort for every algorithm
+    assert own["simpo"] == ("1e-5", "3e-5", "1e-4", "3e-4") != CANDIDATES["simpo"]
+
+
+def test_tuning_runs_the_models_candidates_on_that_model(tmp_path, monkeypatch, capsys):
+    import pobench.harness.tune_grids as tune_grids
+    from pobench.core.presets import Preset
+
+    ran = []
+    monkeypatch.setattr(tune_grids, "preset_of", lambda model: Preset(tuning_candidates={"dpo": ("0.5", "2")}))
+    monkeypatch.setattr(tune_grids, "run_sweep", lambda resolved, *a, **k: ran.extend(spec for _, spec, _ in resolved))
+    assert tune_grids.tune(["dpo", "ipo"], ["100"], tmp_path, None, "local", 1, model="tiny") == 0
+    dpo = sorted(spec.hparams.beta for spec in ran if spec.algo == "dpo")
+    ipo = sorted(spec.hparams.beta for spec in ran if spec.algo == "ipo")
+    assert dpo == [0.5, 2.0]  # the preset's own
+    assert ipo == sorted(float(v) for v in tune_grids.CANDIDATES["ipo"])  # tiny's, where the preset names none
+    assert {spec.model for spec in ran} == {"tiny"} and {spec.seed for spec in ran} == {100}
