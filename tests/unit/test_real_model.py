@@ -64,6 +64,18 @@ def test_presets_apply_beneath_set_and_only_where_the_algorithm_has_the_setting(
     assert Preset(learning_rates={"offline": "1", "dpo": "2"}).overrides("dpo", dpo)["learning_rate"] == "2"
 
 
+def test_smollm2s_reward_model_trains_as_its_cpu_budget_needs_and_the_proxy_is_the_same_model():
+    from pobench.algorithms import ALGORITHMS
+    from pobench.kit.proxy import proxy_settings
+    from pobench.kit.reward_model import RewardModelSettings
+
+    ppo_values = SMOLLM2.overrides("ppo", ALGORITHMS.get("ppo"))
+    assert (ppo_values["rm_learning_rate"], ppo_values["rm_epochs"]) == ("3e-4", "4")  # not the full budget's
+    assert (PRETRAINED.settings["rm_learning_rate"], PRETRAINED.settings["rm_epochs"]) == ("1e-5", "1")
+    proxy = proxy_settings(SMOLLM2.settings)
+    assert (proxy.learning_rate, proxy.epochs) == (3e-4, 4) and proxy.batch_size == RewardModelSettings().batch_size
+
+
 def test_a_local_pretrained_folder_gets_the_pretrained_preset_and_set_wins(tmp_path):
     from pobench.core.models import TinyLlama
     from pobench.core.tokenizer import train_bpe_tokenizer
