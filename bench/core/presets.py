@@ -33,12 +33,25 @@ class Preset:
     learning_rates: Mapping[str, str] = field(default_factory=dict)  # family or algorithm name → learning_rate
     algo_settings: Mapping[str, Mapping[str, str]] = field(default_factory=dict)  # algorithm → its own settings
     frontier_grids: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # algorithm → its knob's grid
+    # algorithm → the setting that moves its KL on this model where that is not the adapter's ``kl_knob`` (its
+    # frontier grid and tuning candidates are then of this setting, and must be given here)
+    kl_knobs: Mapping[str, str] = field(default_factory=dict)
     # the KL budgets (nats per sequence) the headline reads for this model; empty: pobench's own, placed for tiny
     budgets: tuple[float, ...] = ()
     # algorithm → the candidate values of its knob ``pobench tune-grids --model`` tries for this model; an algorithm
     # not named: tiny's candidates (bench/harness/tune_grids.py ``CANDIDATES``)
     tuning_candidates: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     note: str = ""
+
+    def __post_init__(self) -> None:
+        for algo in self.kl_knobs:
+            if algo not in self.frontier_grids:
+                knob = self.kl_knobs[algo]
+                raise ValueError(f"preset: {algo}'s KL knob is {knob!r} here, but no frontier grid of it")
+
+    def kl_knob(self, algo: str, adapter_cls: type) -> str | None:
+        """The setting whose frontier grid this model's sweeps run for ``algo``: the preset's, else the adapter's."""
+        return self.kl_knobs.get(algo, adapter_cls.kl_knob)
 
     def overrides(self, algo: str, adapter_cls: type) -> dict[str, str]:
         """The values this preset gives one algorithm's cell: the settings it has, nothing else."""
@@ -65,6 +78,7 @@ class Preset:
             or self.learning_rates
             or self.algo_settings
             or self.frontier_grids
+            or self.kl_knobs
             or self.budgets
             or self.tuning_candidates
         ):
@@ -75,6 +89,8 @@ class Preset:
         if self.learning_rates:
             out.append("learning_rate: " + ", ".join(f"{k} {v}" for k, v in self.learning_rates.items()))
         out += [f"{algo}: " + ", ".join(f"{k}={v}" for k, v in s.items()) for algo, s in self.algo_settings.items()]
+        if self.kl_knobs:
+            out.append("KL knobs: " + ", ".join(f"{a} {k}" for a, k in self.kl_knobs.items()))
         if self.frontier_grids:
             out.append("frontier grids: " + "; ".join(f"{a} {', '.join(g)}" for a, g in self.frontier_grids.items()))
         if self.budgets:
@@ -111,6 +127,9 @@ PRETRAINED = Preset(
     note="defaults for any pretrained model at a full budget (raise data_pairs/updates to thousands of steps)",
 )
 
+OFFLINE = ("dpo", "ipo", "kto", "cpo", "orpo", "simpo")
+TRAINED = (*OFFLINE, "ppo")  # the default benchmark's algorithms that train
+
 # SmolLM2-135M on a CPU: budgets a 2-core machine runs in minutes (16 optimizer steps of 8 pairs; PPO, GRPO and
 # RLOO 16 updates), so the rates are higher than a full budget's: at 3e-5 DPO moves the policy 0.5 nats in its
 # 16 steps, at 5e-6 not at all (README, "A real model"). The SFT makes sentiment's completions end: 0% of them
@@ -129,16 +148,17 @@ SMOLLM2 = Preset(
     },
     learning_rates={"offline": "3e-5", "online": "1e-5"},
     algo_settings={"ppo": {"rollout_prompts": "16", "minibatch_size": "8"}},
-    frontier_grids={algo: ("1e-5", "3e-5", "1e-4") for algo in ("cpo", "orpo", "simpo")},
-    # four candidates each (tiny has six): what a 2-core CPU tunes in an hour on one seed. β ×3 around the 0.1 that
-    # moved DPO 0.5 nats here; the learning rates of the reference-free methods ×3 around 3e-5; PPO's kl_coef ×3
-    # below 0.1 (0.05 moved it 1.1 nats in 16 updates)
+    # At 16 Adam steps the step size, not β, sets how far a policy moves: DPO's β from 0.01 to 0.3 all ended at
+    # 0.45–0.49 nats (tuning seed 100; results/tuning-smollm2). So on this budget every algorithm's frontier runs
+    # over its learning rate, as the reference-free methods' does on tiny too; PPO's kl_coef (0.05) is taken to
+    # act the same way (Adam's steps are about the rate whatever the penalty), not measured.
+    kl_knobs={algo: "learning_rate" for algo in TRAINED},
+    frontier_grids={algo: ("1e-5", "3e-5", "1e-4") for algo in TRAINED},
+    # four candidates each (tiny has six): what a 2-core CPU tunes in about an hour on one seed, ×3 apart around
+    # the rates that moved DPO 0.5 nats (3e-5) and PPO 1.1 (1e-5) here
     tuning_candidates={
-        "dpo": ("0.01", "0.03", "0.1", "0.3"),
-        "ipo": ("0.03", "0.1", "0.3", "1"),
-        "kto": ("0.01", "0.03", "0.1", "0.3"),
-        **{algo: ("1e-5", "3e-5", "1e-4", "3e-4") for algo in ("cpo", "orpo", "simpo")},
-        "ppo": ("0.003", "0.01", "0.03", "0.1"),
+        **{algo: ("1e-5", "3e-5", "1e-4", "3e-4") for algo in OFFLINE},
+        "ppo": ("3e-6", "1e-5", "3e-5", "1e-4"),
     },
     note="sized for a CPU (minutes per cell on 2 cores); on a GPU raise data_pairs and updates, lower the rates",
 )

@@ -194,9 +194,9 @@ def frontier_of(algo: str, model: str = "tiny") -> tuple[str | None, tuple[str, 
     (None, ()) for one that has none, or an algorithm or model that is not registered."""
     if algo not in ALGORITHMS:
         return None, ()
-    cls = ALGORITHMS.get(algo)
-    grid = preset_of(model).frontier_grid(algo, cls)
-    return (cls.kl_knob, grid) if grid else (None, ())
+    cls, preset = ALGORITHMS.get(algo), preset_of(model)
+    grid = preset.frontier_grid(algo, cls)
+    return (preset.kl_knob(algo, cls), grid) if grid else (None, ())
 
 
 def _has_hparam(algo: str, key: str) -> bool:

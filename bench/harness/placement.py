@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 from pobench.algorithms import ALGORITHMS
+from pobench.core.models import preset_of
 from pobench.harness.grid import Cell, SweepConfig, algo_grid, resolve_cells
 from pobench.reports.frontier import KL_FLOOR, reward_within
 from pobench.reports.headline import budgets_of
@@ -198,7 +199,7 @@ class Placement:
         if config.extra_cells <= 0:
             return
         for cell, spec, _ in resolved:
-            knob = ALGORITHMS.get(cell.algo).kl_knob
+            knob = preset_of(cell.model).kl_knob(cell.algo, ALGORITHMS.get(cell.algo))
             if not knob or knob not in algo_grid(config, cell.algo, cell.model):
                 continue
             rest = tuple((k, v) for k, v in cell.overrides if k != knob)
@@ -216,7 +217,7 @@ class Placement:
         if record.status == "interrupted":
             group.stopped = True
             return []
-        knob = ALGORITHMS.get(group.cell.algo).kl_knob
+        knob = preset_of(group.cell.model).kl_knob(group.cell.algo, ALGORITHMS.get(group.cell.algo))
         group.points.append(record_point(record, knob))
         # a KL known in advance (best-of-n's analytic bound of n) reads the same budgets on every machine
         group.analytic = bool(record.metrics.get("eval/kl_is_bound"))

@@ -122,9 +122,9 @@ def is_placed(record: RunRecord) -> bool:
     False for an algorithm without a knob or grid."""
     if record.algo not in ALGORITHMS:
         return False
-    cls = ALGORITHMS.get(record.algo)
-    grid = preset_of(record.model).frontier_grid(record.algo, cls)
-    value = record.hparams.get(cls.kl_knob) if cls.kl_knob else None
+    cls, preset = ALGORITHMS.get(record.algo), preset_of(record.model)
+    grid, knob = preset.frontier_grid(record.algo, cls), preset.kl_knob(record.algo, cls)
+    value = record.hparams.get(knob) if knob else None
     if not grid or not isinstance(value, (int, float)):
         return False
     return not any(math.isclose(float(value), float(v), rel_tol=1e-9) for v in grid)
@@ -137,8 +137,8 @@ def seed_points(records: Sequence[RunRecord]) -> dict[int, list[Point]]:
     for r in records:
         if r.status == "interrupted":
             continue
-        cls = ALGORITHMS.get(r.algo) if r.algo in ALGORITHMS else None
-        knob, kl, trunc, ok = record_point(r, cls.kl_knob if cls else None)
+        knob_name = preset_of(r.model).kl_knob(r.algo, ALGORITHMS.get(r.algo)) if r.algo in ALGORITHMS else None
+        knob, kl, trunc, ok = record_point(r, knob_name)
         if ok and not math.isfinite(float(r.metrics.get("eval/reward", math.nan))):
             kl = math.nan
         out.setdefault(r.seed, []).append((knob, kl, trunc, ok))

@@ -102,13 +102,14 @@ def test_tiny_has_no_preset_so_its_cells_keep_their_hashes():
 def test_the_sweep_takes_a_models_own_frontier_grid():
     from pobench.harness.grid import SweepConfig, expand, frontier_of
 
-    assert frontier_of("cpo", "smollm2-135m") == ("learning_rate", ("1e-5", "3e-5", "1e-4"))
+    own = SMOLLM2.frontier_grids["cpo"]
+    assert frontier_of("cpo", "smollm2-135m") == ("learning_rate", own)
     assert frontier_of("cpo", "tiny")[1] != frontier_of("cpo", "smollm2-135m")[1]
-    assert frontier_of("dpo", "smollm2-135m") == frontier_of("dpo", "tiny")  # no grid of its own: tiny's
+    assert frontier_of("best-of-n", "smollm2-135m") == frontier_of("best-of-n", "tiny")  # no grid of its own: tiny's
     config = SweepConfig(algos=["cpo"], tasks=["sentiment"], models=["tiny", "smollm2-135m"], seeds=["0"])
     cells = expand(config)
     grid = {m: sorted(dict(c.overrides)["learning_rate"] for c in cells if c.model == m) for m in config.models}
-    assert grid["smollm2-135m"] == sorted(("1e-5", "3e-5", "1e-4"))
+    assert grid["smollm2-135m"] == sorted(own)
     assert grid["tiny"] == sorted(frontier_of("cpo", "tiny")[1])
 
 

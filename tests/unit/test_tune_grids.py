@@ -69,3 +69,20 @@ def test_tuning_runs_the_models_candidates_on_that_model(tmp_path, monkeypatch, 
     assert dpo == [0.5, 2.0]  # the preset's own
     assert ipo == sorted(float(v) for v in tune_grids.CANDIDATES["ipo"])  # tiny's, where the preset names none
     assert {spec.model for spec in ran} == {"tiny"} and {spec.seed for spec in ran} == {100}
+
+
+def test_tuning_a_moved_knob_varies_that_setting(tmp_path, monkeypatch):
+    import pobench.harness.tune_grids as tune_grids
+    from pobench.core.presets import Preset
+
+    moved = Preset(
+        kl_knobs={"dpo": "learning_rate"},
+        frontier_grids={"dpo": ("1e-4",)},
+        tuning_candidates={"dpo": ("1e-5", "1e-4")},
+    )
+    ran = []
+    monkeypatch.setattr(tune_grids, "preset_of", lambda model: moved)
+    monkeypatch.setattr(tune_grids, "run_sweep", lambda resolved, *a, **k: ran.extend(spec for _, spec, _ in resolved))
+    assert tune_grids.tune(["dpo"], ["100"], tmp_path, None, "local", 1) == 0
+    assert sorted(spec.hparams.learning_rate for spec in ran) == [1e-5, 1e-4]
+    assert {spec.hparams.beta for spec in ran} == {0.1}
