@@ -160,7 +160,9 @@ def test_an_accuracy_that_cannot_be_measured_is_left_out():
 
 def test_the_proxy_is_trained_as_ppo_is_on_each_model():
     assert proxy_settings({}) == RewardModelSettings()  # tiny: no preset, the defaults (1e-3, 4 epochs)
-    real = proxy_settings(preset_of("smollm2-135m").settings)  # a pretrained body: the preset's 1e-5, 1 epoch
-    assert (real.learning_rate, real.epochs) == (1e-5, 1)
+    real = proxy_settings(preset_of("smollm2-135m").settings)  # the preset's, for 115 training pairs: 3e-4, 4 epochs
+    assert (real.learning_rate, real.epochs) == (3e-4, 4)
+    general = proxy_settings(preset_of("HuggingFaceTB/SmolLM2-135M-Instruct").settings)  # a full budget's
+    assert (general.learning_rate, general.epochs) == (1e-5, 1)
     spec, _ = resolve_spec("ppo", "sentiment", "smollm2-135m", 0, {})
     assert (spec.hparams.rm_learning_rate, spec.hparams.rm_epochs) == (real.learning_rate, real.epochs)
