@@ -153,7 +153,16 @@ SMOLLM2 = Preset(
     # over its learning rate, as the reference-free methods' does on tiny too; PPO's kl_coef (0.05) is taken to
     # act the same way (Adam's steps are about the rate whatever the penalty), not measured.
     kl_knobs={algo: "learning_rate" for algo in TRAINED},
-    frontier_grids={algo: ("1e-5", "3e-5", "1e-4") for algo in TRAINED},
+    # chosen by `pobench tune-grids --model smollm2-135m --seeds 100` (results/tuning-smollm2): every usable candidate
+    # (DPO's and SimPO's 3e-4 degenerated, 56% and 69% of samples cut at the length limit)
+    frontier_grids={
+        **{algo: ("1e-5", "3e-5", "1e-4", "3e-4") for algo in ("ipo", "kto", "cpo", "orpo")},
+        **{algo: ("1e-5", "3e-5", "1e-4") for algo in ("dpo", "simpo")},
+        "ppo": ("3e-6", "1e-5", "3e-5", "1e-4"),
+    },
+    # the grids span 0.06 to 28 nats on the tuning seed, and every algorithm's lowest point lies below 0.25 and its
+    # highest above 3: tiny's budgets fit this model too, and keep the two headlines side by side
+    budgets=(0.25, 1.0, 4.0),
     # four candidates each (tiny has six): what a 2-core CPU tunes in about an hour on one seed, ×3 apart around
     # the rates that moved DPO 0.5 nats (3e-5) and PPO 1.1 (1e-5) here
     tuning_candidates={

@@ -16,8 +16,10 @@ OWN = Preset(budgets=(0.1, 0.4))
 
 
 def test_models_without_their_own_budgets_keep_the_defaults():
-    for model in ("tiny", "smollm2-135m", "tabular", "no-such-model"):
+    for model in ("tiny", "tabular", "no-such-model"):
         assert budgets_of(model) == BUDGETS == (0.25, 1.0, 4.0)
+    # smollm2's are its own, read from its tuning run's span (0.06 to 28 nats): the same three values
+    assert preset_of("smollm2-135m").budgets == budgets_of("smollm2-135m") == (0.25, 1.0, 4.0)
 
 
 def test_a_presets_budgets_are_listed_and_read(monkeypatch):
