@@ -22,11 +22,10 @@ from typing import Any
 
 import numpy as np
 from pobench.algorithms import ALGORITHMS
-from pobench.core.models import preset_of
 from pobench.harness.grid import Cell, SweepConfig, algo_grid, resolve_cells
 from pobench.reports.frontier import KL_FLOOR, reward_within
 from pobench.reports.headline import budgets_of
-from pobench.reports.reach import DEGENERATE_TRUNCATION, Point, diagnose, reach_reason, record_point
+from pobench.reports.reach import DEGENERATE_TRUNCATION, Point, diagnose, kl_knob_of, reach_reason, record_point
 
 __all__ = ["DEGENERATE_TRUNCATION", "Placement", "proposals", "reach_reason", "reading_bias"]
 
@@ -199,7 +198,7 @@ class Placement:
         if config.extra_cells <= 0:
             return
         for cell, spec, _ in resolved:
-            knob = preset_of(cell.model).kl_knob(cell.algo, ALGORITHMS.get(cell.algo))
+            knob = kl_knob_of(cell.algo, cell.model)
             if not knob or knob not in algo_grid(config, cell.algo, cell.model):
                 continue
             rest = tuple((k, v) for k, v in cell.overrides if k != knob)
@@ -217,7 +216,7 @@ class Placement:
         if record.status == "interrupted":
             group.stopped = True
             return []
-        knob = preset_of(group.cell.model).kl_knob(group.cell.algo, ALGORITHMS.get(group.cell.algo))
+        knob = kl_knob_of(group.cell.algo, group.cell.model)
         group.points.append(record_point(record, knob))
         # a KL known in advance (best-of-n's analytic bound of n) reads the same budgets on every machine
         group.analytic = bool(record.metrics.get("eval/kl_is_bound"))

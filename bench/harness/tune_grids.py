@@ -24,12 +24,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from pobench.algorithms import ALGORITHMS
 from pobench.core.models import preset_of
 from pobench.core.params import SettingsError
 from pobench.core.record import read_records
 from pobench.harness.grid import SweepConfig, resolve_grid
 from pobench.harness.sweep import run_sweep
+from pobench.reports.reach import kl_knob_of
 
 GRID_SIZE = 4
 TUNING_SEEDS = (100, 101)
@@ -101,10 +101,6 @@ def candidates_for(model: str) -> dict[str, tuple[str, ...]]:
     return {**CANDIDATES, **preset_of(model).tuning_candidates}
 
 
-def knob_of(algo: str, model: str) -> str:
-    return preset_of(model).kl_knob(algo, ALGORITHMS.get(algo))
-
-
 def tune(
     algos: Sequence[str],
     seeds: Sequence[str],
@@ -126,7 +122,7 @@ def tune(
     shown = ",".join(seeds)
     config = SweepConfig(algos=list(algos), models=[model], seeds=list(seeds), name="tuning", frontier=False)
     for algo in algos:
-        config.add_values(f"{algo}.{knob_of(algo, model)}", list(candidates_of[algo]), "tuning")
+        config.add_values(f"{algo}.{kl_knob_of(algo, model)}", list(candidates_of[algo]), "tuning")
     out = Path(out)
     resolved = resolve_grid(config)
     print(f"tuning: {len(resolved)} cells of {model} on seeds {shown} → {out}", file=sys.stderr)
@@ -141,7 +137,7 @@ def tune(
     records = [r for r in read_records(out) if r.model == model]
     spans = []
     for algo in algos:
-        knob = knob_of(algo, model)
+        knob = kl_knob_of(algo, model)
         wanted = {float(v) for v in candidates_of[algo]}  # a folder may hold records of earlier candidate lists
         candidates = [c for c in candidates_from_records(records, algo, knob) if float(c.value) in wanted]
         print(f"\n{algo} ({knob}), means over seeds {shown}:")

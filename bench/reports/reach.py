@@ -117,6 +117,12 @@ def record_point(record: RunRecord, knob: str | None) -> Point:
     return value, float(m["eval/kl"]), float(m.get("eval/truncation_rate", 0.0)), True
 
 
+def kl_knob_of(algo: str, model: str) -> str | None:
+    """The setting ``algo``'s frontier runs over on ``model`` (its preset's, else the adapter's ``kl_knob``); None
+    for an algorithm that is not registered."""
+    return preset_of(model).kl_knob(algo, ALGORITHMS.get(algo)) if algo in ALGORITHMS else None
+
+
 def is_placed(record: RunRecord) -> bool:
     """Whether the record's KL knob value lies outside its algorithm's frontier grid on its model (a placed cell).
     False for an algorithm without a knob or grid."""
@@ -137,8 +143,7 @@ def seed_points(records: Sequence[RunRecord]) -> dict[int, list[Point]]:
     for r in records:
         if r.status == "interrupted":
             continue
-        knob_name = preset_of(r.model).kl_knob(r.algo, ALGORITHMS.get(r.algo)) if r.algo in ALGORITHMS else None
-        knob, kl, trunc, ok = record_point(r, knob_name)
+        knob, kl, trunc, ok = record_point(r, kl_knob_of(r.algo, r.model))
         if ok and not math.isfinite(float(r.metrics.get("eval/reward", math.nan))):
             kl = math.nan
         out.setdefault(r.seed, []).append((knob, kl, trunc, ok))

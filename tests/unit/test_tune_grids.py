@@ -80,8 +80,11 @@ def test_tuning_a_moved_knob_varies_that_setting(tmp_path, monkeypatch):
         frontier_grids={"dpo": ("1e-4",)},
         tuning_candidates={"dpo": ("1e-5", "1e-4")},
     )
+    import pobench.reports.reach as reach
+
     ran = []
     monkeypatch.setattr(tune_grids, "preset_of", lambda model: moved)
+    monkeypatch.setattr(reach, "preset_of", lambda model: moved)  # where the knob is read
     monkeypatch.setattr(tune_grids, "run_sweep", lambda resolved, *a, **k: ran.extend(spec for _, spec, _ in resolved))
     assert tune_grids.tune(["dpo"], ["100"], tmp_path, None, "local", 1) == 0
     assert sorted(spec.hparams.learning_rate for spec in ran) == [1e-5, 1e-4]
