@@ -31,6 +31,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "compare",
         "do two runs of the same benchmark reach the same conclusions? (another machine, another thread count)",
     ),
+    "carry-over": (
+        "carry_over",
+        "does what one model's headline says about the algorithms hold on another? (tiny → a pretrained model)",
+    ),
     "tune-grids": (
         "tune_grids",
         "choose each algorithm's frontier grid on tuning seeds, never on the seeds the benchmark reports",

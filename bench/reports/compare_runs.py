@@ -22,7 +22,7 @@ import pandas as pd
 from pobench.core.params import SettingsError
 from pobench.core.record import read_records
 from pobench.reports.headline import Headline, to_markdown
-from pobench.reports.leaderboard import build_boards
+from pobench.reports.leaderboard import Board, build_boards
 
 
 def disagreements(a: pd.DataFrame, b: pd.DataFrame, budgets: Sequence[float]) -> list[str]:
@@ -78,21 +78,24 @@ def reading_gaps(a: Headline, b: Headline) -> list[str]:
     return out
 
 
+def load_board(folder: Path) -> Board:
+    """The one benchmark (comparability key) whose records a results folder holds. A folder that does not exist,
+    or that holds the records of no benchmark or of several, is a SettingsError."""
+    if not Path(folder).is_dir():
+        raise SettingsError(f"{folder}: no such results folder (give two folders written by `pobench sweep`)")
+    found = [x for x in build_boards(read_records(folder)) if x.headline is not None and len(x.headline.rows)]
+    if len(found) != 1:
+        raise SettingsError(
+            f"{folder}: expected the records of one benchmark (one comparability key), found {len(found)}"
+        )
+    return found[0]
+
+
 def compare(a: Path, b: Path) -> int:
     """Print the headlines of the results folders ``a`` and ``b`` side by side, then every disagreement and every
-    budget one run reads on every seed and the other does not; 1 if they disagree, else 0. A folder that does not
-    exist, or that holds the records of no benchmark or of several, is a SettingsError before anything prints."""
-    for folder in (a, b):
-        if not Path(folder).is_dir():
-            raise SettingsError(f"{folder}: no such results folder (give two folders written by `pobench sweep`)")
-    boards = {}
-    for name, folder in (("A", a), ("B", b)):
-        found = [x for x in build_boards(read_records(folder)) if x.headline is not None and len(x.headline.rows)]
-        if len(found) != 1:
-            raise SettingsError(
-                f"{folder}: expected the records of one benchmark (one comparability key), found {len(found)}"
-            )
-        boards[name] = found[0]
+    budget one run reads on every seed and the other does not; 1 if they disagree, else 0. A folder load_board
+    refuses is a SettingsError before anything prints."""
+    boards = {"A": load_board(a), "B": load_board(b)}
     for name, folder in (("A", a), ("B", b)):
         machines = sorted({r.environment.get("device_name", "?") for r in boards[name].records})
         print(f"## run {name}: {folder} ({'; '.join(machines)})\n\n{to_markdown(boards[name].headline)}")

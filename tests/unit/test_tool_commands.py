@@ -1,5 +1,5 @@
-"""`pobench compare`, `pobench tune-grids` and `pobench perf-sweep`: listed by `pobench --help`, and bad input is
-one line naming the value and what is accepted, before any work."""
+"""`pobench compare`, `pobench carry-over`, `pobench tune-grids` and `pobench perf-sweep`: listed by `pobench
+--help`, and bad input is one line naming the value and what is accepted, before any work."""
 
 from __future__ import annotations
 
@@ -21,11 +21,11 @@ def test_the_tools_are_listed_by_help(capsys):
     with pytest.raises(SystemExit):
         main(["--help"])
     out = capsys.readouterr().out
-    for command in ("compare", "tune-grids", "perf-sweep"):
+    for command in ("compare", "carry-over", "tune-grids", "perf-sweep"):
         assert re.search(rf"^ +{command}( |$)", out, re.MULTILINE), out  # a long name has its help on the next line
 
 
-@pytest.mark.parametrize("command", ["compare", "tune-grids", "perf-sweep"])
+@pytest.mark.parametrize("command", ["compare", "carry-over", "tune-grids", "perf-sweep"])
 def test_each_tool_has_its_own_help(command, capsys):
     with pytest.raises(SystemExit) as exc:
         main([command, "--help"])
@@ -33,13 +33,16 @@ def test_each_tool_has_its_own_help(command, capsys):
     assert f"usage: pobench {command}" in capsys.readouterr().out
 
 
-def test_compare_a_missing_folder_is_one_line_naming_it(tmp_path, capsys):
+@pytest.mark.parametrize("command", ["compare", "carry-over"])
+def test_a_missing_folder_is_one_line_naming_it(command, tmp_path, capsys):
     missing = tmp_path / "no-such-run"
-    assert main(["compare", str(missing), str(ROOT / "results" / "reference")]) == 2
+    assert main([command, str(missing), str(ROOT / "results" / "reference")]) == 2
     err = one_line_error(capsys)
     assert f"{missing}: no such results folder" in err
-    assert main(["compare", str(ROOT / "results" / "reference"), str(missing)]) == 2
-    assert f"{missing}: no such results folder" in one_line_error(capsys)
+    assert main([command, str(ROOT / "results" / "reference"), str(missing)]) == 2
+    captured = capsys.readouterr()
+    assert f"{missing}: no such results folder" in captured.err
+    assert captured.out == ""  # run A's folder was read, but nothing is printed before B's is found missing
 
 
 def test_compare_needs_the_records_of_exactly_one_benchmark(tmp_path, capsys):
