@@ -39,6 +39,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "tune_grids",
         "choose each algorithm's frontier grid on tuning seeds, never on the seeds the benchmark reports",
     ),
+    "tune-rm": (
+        "tune_rm",
+        "choose a model's reward-model settings on tuning seeds: calibration R² and held-out accuracy per setting",
+    ),
     "perf-sweep": (
         "perf_sweep",
         "time a sweep against the same cells run one by one, each `pobench run` in a fresh process",

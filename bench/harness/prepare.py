@@ -24,7 +24,7 @@ from pobench.harness.evaluate import REFERENCE_SAMPLE_SEED, eval_prompts, refere
 from pobench.harness.spec import CellSpec
 from pobench.kit.preference import PAIRS, build_pairs, read_jsonl, write_given_rows
 from pobench.kit.proxy import Proxy, build_calibration, load_proxy, proxy_settings, write_calibration
-from pobench.kit.reward_model import load_reward_scorer, prepare_reward_model
+from pobench.kit.reward_model import RewardModelSettings, load_reward_scorer, prepare_reward_model
 from pobench.kit.sft import sft_train
 
 TOKENIZER_CORPUS = 20_000  # SFT examples the tokenizer is trained on
@@ -186,17 +186,23 @@ def proxy_obstacle(task: Task, data: Artifact) -> str:
 
 
 def prepare_proxy(
-    spec: CellSpec, task: Task, prepared: Prepared, cache: ArtifactCache, device: str, log: Callable[[str], None]
+    spec: CellSpec,
+    task: Task,
+    prepared: Prepared,
+    cache: ArtifactCache,
+    device: str,
+    log: Callable[[str], None],
+    rm_settings: RewardModelSettings | None = None,
 ) -> Prepared:
     """``prepared`` with the seed's proxy reward model (trained on its pairs as PPO's is: ``proxy_settings`` of the
-    model's preset) and its calibration on the reference's samples of the eval prompts, built or reused; or with the
-    reason it has none."""
+    model's preset, or ``rm_settings`` where given: pobench.harness.tune_rm) and its calibration on the reference's
+    samples of the eval prompts, built or reused; or with the reason it has none."""
     reason = proxy_obstacle(task, prepared.data)
     if reason:
         return replace(prepared, proxy_skipped=reason)
     reference, data = prepared.reference, prepared.data
     try:
-        rm_settings = proxy_settings(preset_of(spec.model).settings)
+        rm_settings = rm_settings or proxy_settings(preset_of(spec.model).settings)
         model = prepare_reward_model(cache, reference.path, data.path, rm_settings, device, log)
     except ModelError as exc:  # e.g. the tabular model carries no reward head
         return replace(prepared, proxy_skipped=str(exc))

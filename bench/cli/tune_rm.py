@@ -1,0 +1,51 @@
+"""``pobench tune-rm``: choose a model's reward-model settings on tuning seeds, never on the reported seeds."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from pobench.core.params import parse_assignments
+from pobench.harness.tune_rm import tune_rm
+
+DEFAULT_RATES = "1e-5,1e-4,3e-4,1e-3"
+DEFAULT_EPOCHS = "2,4"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.description = (
+        "Train the reward model (what PPO and best-of-n optimize, and every cell's proxy) at every learning rate × "
+        "epochs on the tuning seeds' preference pairs, as a sweep trains it, and print each setting's calibration "
+        "R² against gold on the reference's eval samples and its held-out accuracy, with standard errors, and the "
+        "setting with the highest mean R², for the model preset's rm_learning_rate and rm_epochs."
+    )
+    parser.add_argument("--model", default="smollm2-135m", help="model (default: smollm2-135m)")
+    parser.add_argument("--task", default="sentiment", help="task (default: sentiment)")
+    parser.add_argument("--seeds", default="100", help="tuning seeds, comma-separated (default: 100)")
+    parser.add_argument("--learning-rates", default=DEFAULT_RATES, help=f"comma-separated (default: {DEFAULT_RATES})")
+    parser.add_argument("--epochs", default=DEFAULT_EPOCHS, help=f"comma-separated (default: {DEFAULT_EPOCHS})")
+    parser.add_argument(
+        "--cache", default="results/tuning-rm/cache", help="artifact cache folder (default: results/tuning-rm/cache)"
+    )
+    parser.add_argument("--device", default=None, help="cpu or cuda (default: cuda if available)")
+    parser.add_argument(
+        "--set",
+        dest="sets",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a shared setting the cells would have (data_pairs, eval_prompts, ...); repeatable",
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    return tune_rm(
+        args.model,
+        args.task,
+        [v.strip() for v in args.seeds.split(",") if v.strip()],
+        args.learning_rates,
+        args.epochs,
+        Path(args.cache),
+        args.device,
+        parse_assignments(args.sets),
+    )
