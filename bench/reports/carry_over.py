@@ -177,7 +177,10 @@ def power_line(a: Headline, b: Headline, k: float) -> str:
 def conclusions_markdown(found: list[Conclusion], k: float) -> str:
     mine = sorted((c for c in found if c.budget == k), key=lambda c: KINDS.index(c.kind))
     if not mine:
-        return f"No pair is read on every seed by both runs at KL {k:g}."
+        return (
+            f"No pair has a paired test in both runs at KL {k:g}: a test needs two algorithms read on every seed, "
+            "and at least 2 seeds."
+        )
     rows = [
         [
             f"{c.x} − {c.y}",

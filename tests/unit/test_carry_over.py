@@ -92,3 +92,12 @@ def test_carry_over_prints_both_headlines_and_every_conclusion(tmp_path, capsys)
     assert (
         "6 pairs read by both: holds 1, reverses 3, A only 1, B only 1, neither 0; the means agree in sign on 2" in out
     )
+
+
+def test_a_run_of_one_seed_tests_no_pair_and_says_why():
+    from pobench.reports.carry_over import conclusions_markdown
+
+    one_seed = [r for r in records_of("B") if r.seed == 0]
+    found = conclusions(build_headline(records_of("A"), (1.0,)), build_headline(one_seed, (1.0,)))
+    assert found == []  # every algorithm is read on run B's one seed, but a paired test needs two
+    assert conclusions_markdown(found, 1.0).startswith("No pair has a paired test in both runs at KL 1")
