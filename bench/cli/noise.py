@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from pobench.cli.options import add_out_arg, add_precision_arg, assignments, check_folders, records_of
+from pobench.cli.options import add_out_arg, add_precision_arg, add_set_arg, assignments, check_folders, records_of
 from pobench.core.params import SettingsError, parse_assignments
 from pobench.harness.grid import DEFAULT_SEEDS
 from pobench.harness.noise import noise_configs, readings, run_noise
@@ -40,7 +40,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--task", default="sentiment", help="task of --algo's cells (default: sentiment)")
     parser.add_argument("--model", default="tiny", help="model of --algo's cells (default: tiny)")
-    parser.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE", help="repeatable")
+    add_set_arg(parser, "repeatable")
     parser.add_argument("--seeds", default="0-5", help="cell seeds of the seeds group: 0,1,2 or 0-19 (default: 0-5)")
     parser.add_argument("--train-seeds", default="0-5", help="train seeds of the train group (default: 0-5)")
     parser.add_argument("--cell-seed", default="0", help="the train group's cell seed (default: 0)")

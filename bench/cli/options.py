@@ -27,6 +27,11 @@ def add_precision_arg(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_set_arg(parser: argparse.ArgumentParser, help_text: str, metavar: str = "KEY=VALUE") -> None:
+    """The repeatable ``--set`` option, gathered into ``args.sets``."""
+    parser.add_argument("--set", dest="sets", action="append", default=[], metavar=metavar, help=help_text)
+
+
 def assignments(args: argparse.Namespace) -> list[str]:
     """The --set items, with --dtype as the setting it names."""
     return args.sets + ([f"dtype={args.dtype}"] if args.dtype else [])

@@ -11,6 +11,7 @@ from pobench.cli.options import (
     DEFAULT_OUT,
     KEEP_POLICY_HELP,
     add_precision_arg,
+    add_set_arg,
     add_wandb_args,
     assignments,
     check_folders,
@@ -29,14 +30,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--task", default="sentiment", help="task name (default: sentiment)")
     parser.add_argument("--model", default="tiny", help="registered model, local folder or hub id (default: tiny)")
     parser.add_argument("--seed", default="0", help="training and evaluation-sampling seed (default: 0)")
-    parser.add_argument(
-        "--set",
-        dest="sets",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="set a hyperparameter or shared setting; repeatable (see `pobench list settings`)",
-    )
+    add_set_arg(parser, "set a hyperparameter or shared setting; repeatable (see `pobench list settings`)")
     parser.add_argument("--out", default=DEFAULT_OUT, help=f"where records are written (default: {DEFAULT_OUT}/)")
     parser.add_argument("--cache", default=None, help="artifact cache folder (default: OUT/cache)")
     parser.add_argument("--device", default=None, help="cpu or cuda (default: cuda when available)")

@@ -10,6 +10,7 @@ from pobench.cli.options import (
     DEFAULT_OUT,
     KEEP_POLICY_HELP,
     add_precision_arg,
+    add_set_arg,
     add_wandb_args,
     assignments,
     check_folders,
@@ -39,14 +40,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--tasks", help="comma-separated tasks (default: sentiment)")
     parser.add_argument("--models", help="comma-separated models (default: tiny)")
     parser.add_argument("--seeds", help="comma-separated seeds (default: 0,1,2,3)")
-    parser.add_argument(
-        "--set",
-        dest="sets",
-        action="append",
-        default=[],
-        metavar="[ALGO.]KEY=V1[,V2...]",
-        help="a value or a grid of values; ALGO. limits it to one algorithm, without it the key applies to every "
+    add_set_arg(
+        parser,
+        "a value or a grid of values; ALGO. limits it to one algorithm, without it the key applies to every "
         "algorithm that has it (shared settings: to all); repeatable",
+        metavar="[ALGO.]KEY=V1[,V2...]",
     )
     parser.add_argument(
         "--no-frontier",

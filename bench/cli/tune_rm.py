@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from pobench.cli.options import add_set_arg
 from pobench.core.params import parse_assignments
 from pobench.harness.tune_rm import tune_rm
 
@@ -28,14 +29,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--cache", default="results/tuning-rm/cache", help="artifact cache folder (default: results/tuning-rm/cache)"
     )
     parser.add_argument("--device", default=None, help="cpu or cuda (default: cuda if available)")
-    parser.add_argument(
-        "--set",
-        dest="sets",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="a shared setting the cells would have (data_pairs, eval_prompts, ...); repeatable",
-    )
+    add_set_arg(parser, "a shared setting the cells would have (data_pairs, eval_prompts, ...); repeatable")
 
 
 def run(args: argparse.Namespace) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from pobench.cli.options import check_folders
+from pobench.cli.options import add_set_arg, check_folders
 from pobench.cli.options import stderr_log as log
 from pobench.core.params import parse_assignments
 from pobench.harness.spec import parse_seed
@@ -19,8 +19,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--model", default="tiny", help="tiny (the neural model, default) or tabular (a free table per prefix)"
     )
-    parser.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE",
-                        help="override the validation recipe; repeatable")  # fmt: skip
+    add_set_arg(parser, "override the validation recipe; repeatable")
     parser.add_argument("--out", default="results/validate", help="where records go (default: results/validate/)")
     parser.add_argument("--cache", default=None, help="artifact cache folder (default: OUT/cache)")
 
