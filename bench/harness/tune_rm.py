@@ -68,15 +68,25 @@ def signed_r2(p: Probe) -> float:
     return p.r2 if p.slope > 0 else -p.r2
 
 
-def choose(probes: Sequence[Probe]) -> tuple[float, int] | None:
-    """The (learning rate, epochs) with the highest mean signed R² over the seeds, among the settings probed on
-    every seed that any setting was probed on; None if there is none. Ties go to the first probed."""
+def mean_signed_r2(probes: Sequence[Probe]) -> dict[tuple[float, int], float]:
+    """(learning rate, epochs) → its mean signed R² over the seeds, for the settings probed, with a finite R², on
+    every seed that any setting was probed on; in the order first probed."""
     seeds = {p.seed for p in probes}
     by_setting: dict[tuple[float, int], list[float]] = {}
     for p in probes:
         by_setting.setdefault((p.learning_rate, p.epochs), []).append(signed_r2(p))
-    complete = {s: r2s for s, r2s in by_setting.items() if len(r2s) == len(seeds) and all(map(math.isfinite, r2s))}
-    return max(complete, key=lambda s: sum(complete[s]) / len(seeds)) if complete else None
+    return {
+        s: sum(r2s) / len(seeds)
+        for s, r2s in by_setting.items()
+        if len(r2s) == len(seeds) and all(map(math.isfinite, r2s))
+    }
+
+
+def choose(probes: Sequence[Probe]) -> tuple[float, int] | None:
+    """The (learning rate, epochs) with the highest mean_signed_r2; None if there is none. Ties go to the first
+    probed."""
+    means = mean_signed_r2(probes)
+    return max(means, key=means.get) if means else None
 
 
 def probe(
@@ -202,7 +212,7 @@ def tune_rm(
     if chosen is None:
         print("\nno setting has a finite R² on every seed: nothing to choose")
         return 1
-    mean = sum(signed_r2(p) for p in probes if (p.learning_rate, p.epochs) == chosen) / len(parsed)
+    mean = mean_signed_r2(probes)[chosen]
     print(
         f"\nhighest mean R² ({mean:.3f} over {len(parsed)} seed(s); a negative slope counts as −R²): "
         f"rm_learning_rate={chosen[0]:g} rm_epochs={chosen[1]} (for the model preset's settings)"
