@@ -96,9 +96,33 @@ def manifest_problem(folder: Path, manifest: dict[str, dict[str, Any]]) -> str |
         if size != want["size"]:
             return f"{rel}: size {size}, expected {want['size']}"
     for rel, want in manifest.items():
-        if file_hash(folder / rel, length=SHA256_HEX) != want["sha256"]:
+        if sha256_once(folder / rel) != want["sha256"]:
             return f"{rel}: content changed (sha256 differs)"
     return None
+
+
+# (path, inode, size, mtime_ns) -> the sha256 that file had when this process hashed it
+_HASHED: dict[tuple[str, int, int, int], str] = {}
+RACY_S = 2.0  # a file changed this soon before it was hashed may change again within its mtime's tick
+
+
+def sha256_once(path: Path) -> str:
+    """``path``'s sha256, hashed once per process while its stat (inode, size, mtime) stays the same.
+
+    A sweep checks the same model folders for every cell (the packaged model when each cell is resolved, the
+    reference and reward model when each is reused): 124 cells hashed the 517 MB SmolLM2 folder 124 times, two
+    minutes before the first cell. Any write changes the size or the mtime, and the next check hashes again. As
+    git does for its index ("racy clean"), a file whose mtime was within ``RACY_S`` of its hashing is never
+    remembered, since a write in the same clock tick would leave its mtime as it was."""
+    hashed_at = time.time()
+    stat = path.stat()
+    key = (str(path.resolve()), stat.st_ino, stat.st_size, stat.st_mtime_ns)
+    if key in _HASHED:
+        return _HASHED[key]
+    digest = file_hash(path, length=SHA256_HEX)
+    if hashed_at - stat.st_mtime_ns / 1e9 > RACY_S:
+        _HASHED[key] = digest
+    return digest
 
 
 def examine(folder: Path) -> tuple[dict[str, Any] | None, str | None]:

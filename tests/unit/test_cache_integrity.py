@@ -84,6 +84,47 @@ def test_a_damaged_artifact_is_named_and_rebuilt(damage, tmp_path):
     assert cache.cached_path("thing", INPUTS) == art.path
 
 
+def hash_counter(monkeypatch) -> list[str]:
+    """The names of the files the cache hashes from now on, in order."""
+    from pobench.core import cache as cache_module
+
+    hashed: list[str] = []
+    real = cache_module.file_hash
+
+    def counting(path, length=16):
+        hashed.append(path.name)
+        return real(path, length=length)
+
+    monkeypatch.setattr(cache_module, "file_hash", counting)
+    return hashed
+
+
+def age(art, seconds: float) -> None:
+    """Make the artifact's files look ``seconds`` old."""
+    then = time.time() - seconds
+    for path in (art.path / "model.safetensors", art.path / "sub" / "config.json"):
+        os.utime(path, (then, then))
+
+
+def test_an_unchanged_file_is_hashed_once_per_process_and_a_changed_one_again(tmp_path, monkeypatch):
+    cache, build, art, logs = built(tmp_path)
+    age(art, 3600)
+    hashed = hash_counter(monkeypatch)
+    assert verify(art.path) is None and verify(art.path) is None and cache.cached_path("thing", INPUTS) == art.path
+    assert sorted(hashed) == ["config.json", "model.safetensors"]  # the first check only
+    reason = change(art)  # same size; the write gives it a new mtime
+    assert verify(art.path) == reason
+    assert hashed[2:] == ["model.safetensors"]
+
+
+def test_a_file_written_just_before_it_was_hashed_is_hashed_at_every_check(tmp_path, monkeypatch):
+    """Within a clock tick a second write leaves the mtime as it was, so a fresh file is never remembered."""
+    cache, build, art, logs = built(tmp_path)
+    hashed = hash_counter(monkeypatch)
+    assert verify(art.path) is None and verify(art.path) is None
+    assert sorted(hashed) == ["config.json", "config.json", "model.safetensors", "model.safetensors"]
+
+
 def test_an_artifact_built_before_manifests_is_reused_without_complaint(tmp_path):
     cache, build, art, logs = built(tmp_path)
     meta = json.loads((art.path / META).read_text())
