@@ -101,3 +101,35 @@ def test_plot_command_writes_both_plots_per_table(capsys, tmp_path):
 def test_leaderboard_of_an_empty_folder_says_so(capsys, tmp_path):
     assert main(["leaderboard", str(tmp_path)]) == 1
     assert f"no records in {tmp_path / 'records'}" in capsys.readouterr().err
+
+
+def test_sigterm_ends_a_command_as_ctrl_c_does_and_the_old_handler_comes_back(capsys):
+    """A command that gets SIGTERM unwinds as a KeyboardInterrupt (cells record it as interrupted): one line, 130."""
+    import argparse
+    import os
+    import signal
+
+    from pobench.cli.errors import run_reporting_errors
+
+    def handler(args):
+        os.kill(os.getpid(), signal.SIGTERM)
+        raise AssertionError("SIGTERM did not interrupt the command")
+
+    assert signal.getsignal(signal.SIGTERM) == signal.SIG_DFL
+    assert run_reporting_errors(argparse.Namespace(handler=handler)) == 130
+    assert capsys.readouterr().err == "pobench: interrupted\n"
+    assert signal.getsignal(signal.SIGTERM) == signal.SIG_DFL  # pytest's own process is not left changed
+
+
+def test_a_sigterm_handler_set_by_the_parent_is_kept():
+    import argparse
+    import signal
+
+    from pobench.cli.errors import run_reporting_errors
+
+    previous = signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    try:
+        seen = run_reporting_errors(argparse.Namespace(handler=lambda args: signal.getsignal(signal.SIGTERM)))
+        assert seen == signal.SIG_IGN and signal.getsignal(signal.SIGTERM) == signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGTERM, previous)
