@@ -16,7 +16,7 @@ from pobench.core.environment import quiet_libraries
 from pobench.core.models import ModelError
 from pobench.core.params import SettingsError
 from pobench.core.registry import RegistryError
-from pobench.harness.sweep import SweepLocked
+from pobench.harness.sweep import SweepLocked, VersionSplit
 
 
 def run_reporting_errors(args: argparse.Namespace) -> int:
@@ -24,7 +24,7 @@ def run_reporting_errors(args: argparse.Namespace) -> int:
     try:
         with sigterm_interrupts():
             return args.handler(args)
-    except (RegistryError, SettingsError, ModelError, SweepLocked) as exc:
+    except (RegistryError, SettingsError, ModelError, SweepLocked, VersionSplit) as exc:
         print(f"pobench: error: {exc}", file=sys.stderr)
         return 2
     except StorageError as exc:  # after work began: what was recorded before it stays

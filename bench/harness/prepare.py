@@ -73,8 +73,9 @@ class Prepared:
         return self.loaded["proxy"]
 
 
-def _versions() -> dict:
-    """Library versions that change numerics: a new one rebuilds rather than reuses."""
+def key_versions() -> dict:
+    """Library versions that change numerics: a new one rebuilds rather than reuses. They enter the tokenizer's and
+    the SFT model's keys, so every comparability key."""
     v = package_versions()
     return {k: v[k] for k in ("torch", "transformers", "tokenizers")}
 
@@ -93,7 +94,7 @@ def prepare_reference(
             trained_on = {"vocabulary": list(task.vocabulary)}
         else:
             trained_on = {"vocab_size": vocab, "corpus": TOKENIZER_CORPUS, "seed": sft.sft_seed}
-        tok_inputs = {**task_inputs(task), **trained_on, "versions": _versions()}
+        tok_inputs = {**task_inputs(task), **trained_on, "versions": key_versions()}
 
         def build_tokenizer(folder: Path) -> dict:
             if task.vocabulary:
@@ -109,7 +110,7 @@ def prepare_reference(
         **task_inputs(task),
         "model": source.key_inputs(),
         "sft": asdict(sft),
-        "versions": _versions(),
+        "versions": key_versions(),
         "tokenizer": tokenizer_art.key if tokenizer_art else None,
     }
 

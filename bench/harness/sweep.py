@@ -22,11 +22,17 @@ from pobench.core.environment import pick_device
 from pobench.core.progress import SweepProgress, format_duration
 from pobench.core.record import RunRecord, read_record, record_path
 from pobench.harness.pipeline import CellFailed, run_cell
+from pobench.harness.prepare import key_versions
 from pobench.harness.ray_executor import run_on_ray
 
 
 class SweepLocked(RuntimeError):
     """Another sweep is writing to the same results folder."""
+
+
+class VersionSplit(RuntimeError):
+    """The cells still to run would get other comparability keys than the records of the same task and model in
+    the folder: the library versions that enter the keys differ."""
 
 
 @dataclass
@@ -120,6 +126,9 @@ def run_sweep(
     with results_lock(out_dir):
         queue = Queue(out_dir, retry_failed, follow_up or (lambda record: []), outcome, stream)
         queue.add(resolved)
+        pending = {(spec.task, spec.model) for _, spec, _ in queue.todo}
+        if (split := version_split(outcome.skipped, pending, key_versions())) is not None:
+            raise VersionSplit(f"{out_dir} {split}")
         progress = SweepProgress([(c.algo, c.label) for c, _, _ in queue.todo], progress_mode, stream)
         queue.progress = progress
         if outcome.skipped:
@@ -140,6 +149,36 @@ def run_sweep(
                 progress.close()
     outcome.wall_s = time.monotonic() - start
     return outcome
+
+
+def version_split(records: Sequence[RunRecord], pending: set[tuple[str, str]], versions: dict[str, str]) -> str | None:
+    """Why cells still to run, of the (task, model) pairs in ``pending``, would never be compared with ``records``
+    of the same pairs made with other ``versions`` of the libraries that enter every comparability key; None if
+    none were. Resuming a sweep on a machine whose pip picked a newer transformers split a reference in two."""
+    differ: dict[str, set[str]] = collections.defaultdict(set)
+    pairs = set()
+    for record in records:
+        if (record.task, record.model) not in pending:
+            continue
+        packages = (record.environment or {}).get("packages", {})
+        for name, version in versions.items():
+            if packages.get(name, version) != version:
+                differ[name].add(packages[name])
+                pairs.add(f"{record.task} × {record.model}")
+    if not differ:
+        return None
+    theirs = ", ".join(f"{name} {' and '.join(sorted(seen))}" for name, seen in sorted(differ.items()))
+    ours = ", ".join(f"{name} {versions[name]}" for name in sorted(differ))
+    if all(len(seen) == 1 for seen in differ.values()):
+        install = " ".join(f"{name}=={seen.pop()}" for name, seen in sorted(differ.items()))
+        fix = f"Install the records' versions to resume (pip install {install}), or give another --out"
+    else:
+        fix = "Its records are already split between versions: give another --out"
+    return (
+        f"holds records of {', '.join(sorted(pairs))} made with {theirs}; this process has {ours}. These versions "
+        f"enter the SFT model's cache key and so every comparability key, so the cells still to run would never be "
+        f"compared with those records. {fix}"
+    )
 
 
 FollowUp = Callable[[RunRecord], Sequence[tuple[Any, Any, Any]]]

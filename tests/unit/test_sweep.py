@@ -8,8 +8,9 @@ import pytest
 from pobench.cli import main
 from pobench.core.record import write_record
 from pobench.harness.grid import SweepConfig, resolve_grid
+from pobench.harness.prepare import key_versions
 from pobench.harness.ray_executor import submission_order
-from pobench.harness.sweep import Queue, SweepLocked, SweepOutcome, existing_record, results_lock
+from pobench.harness.sweep import Queue, SweepLocked, SweepOutcome, existing_record, results_lock, version_split
 
 from tests.helpers import record
 
@@ -79,3 +80,43 @@ def test_online_cells_go_first_and_their_seeds_take_turns():
     order = [(spec.algo, spec.seed) for _, spec, _ in submission_order(resolve_grid(config))]
     # two cells of one seed started together would wait for one another's reward model (or pool, or log-probs)
     assert order == [("ppo", 0), ("ppo", 1)] * 2 + [("dpo", 0), ("dpo", 1)] * 2
+
+
+def made_with(rec, **packages):
+    rec.environment = {"packages": {**key_versions(), **packages}}
+    return rec
+
+
+def test_a_version_that_enters_the_keys_splits_records_from_the_cells_still_to_run():
+    here = {"torch": "2.13.0+cpu", "transformers": "5.25.0", "tokenizers": "0.23.3"}
+    old = [made_with(record("dpo", s, 0.2, 0.5), **{**here, "transformers": "5.24.0"}) for s in (0, 1)]
+    split = version_split(old, {("sentiment", "tiny")}, here)
+    assert split == (
+        "holds records of sentiment × tiny made with transformers 5.24.0; this process has transformers 5.25.0. "
+        "These versions enter the SFT model's cache key and so every comparability key, so the cells still to run "
+        "would never be compared with those records. Install the records' versions to resume "
+        "(pip install transformers==5.24.0), or give another --out"
+    )
+    assert version_split(old, {("sentiment", "smollm2-135m")}, here) is None  # another model: its own keys anyway
+    assert version_split(old, {("sentiment", "tiny")}, {**here, "transformers": "5.24.0"}) is None
+    older = made_with(record("dpo", 2, 0.2, 0.5), **{**here, "transformers": "5.3.0"})
+    assert "made with transformers 5.24.0 and 5.3.0;" in version_split([*old, older], {("sentiment", "tiny")}, here)
+    assert version_split([*old, older], {("sentiment", "tiny")}, here).endswith(
+        "already split between versions: give another --out"
+    )
+    assert version_split([record("dpo", 0, 0.2, 0.5)], {("sentiment", "tiny")}, here) is None  # no environment kept
+
+
+def test_a_sweep_refuses_to_resume_under_other_key_versions_before_any_work(tmp_path, capsys):
+    cells = dpo_cells(seeds=(0, 1))
+    done = made_with(record("dpo", 1, 0.2, 0.5), transformers="4.0.0")
+    done.spec, done.spec_hash = cells[1][1].flat(), cells[1][1].hash()
+    write_record(tmp_path, done)
+    argv = ["sweep", "--algos", "dpo", "--seeds", "0,1", "--set", "dpo.beta=0.1", "--out", str(tmp_path), "--quiet"]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert f"pobench: error: {tmp_path} holds records of sentiment × tiny made with transformers 4.0.0;" in err
+    assert "pip install transformers==4.0.0" in err and "Traceback" not in err
+    assert [p.name for p in (tmp_path / "records").iterdir()] == [
+        f"dpo-sentiment-tiny-seed1-{done.spec_hash[:10]}.json"
+    ]
