@@ -18,6 +18,8 @@ the cell's record as ``failed`` with the error, so the sweep lists it and ``--re
 from __future__ import annotations
 
 import collections
+import signal
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -31,6 +33,16 @@ from pobench.core.record import RunRecord, write_record
 from pobench.harness.pipeline import CellFailed, new_record, run_cell
 from pobench.harness.prepare import prepare
 from pobench.harness.tracking import Tracker
+
+
+def init_keeping_sigterm(ray, address: str | None) -> None:
+    """Start Ray without its SIGTERM handler: ``ray.init`` installs one that calls ``sys.exit(15)``, which would
+    replace the command's (SIGTERM ends a sweep as Ctrl-C does, exit 130) and outlive the sweep."""
+    main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.getsignal(signal.SIGTERM) if main_thread else None
+    ray.init(address=address, include_dashboard=False, log_to_driver=False, configure_logging=False)
+    if main_thread:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _cell_task(
@@ -78,7 +90,7 @@ def run_on_ray(
 
     started_here = not ray.is_initialized()
     if started_here:
-        ray.init(address=address, include_dashboard=False, log_to_driver=False, configure_logging=False)
+        init_keeping_sigterm(ray, address)
     gpus = 1 if device.startswith("cuda") else 0
     cache = str(cache_dir or Path(out_dir) / "cache")
     options = dict(num_cpus=cpus_per_cell, num_gpus=gpus)

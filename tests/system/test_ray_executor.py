@@ -22,9 +22,11 @@ SMALL = ["--set", "train_examples=64", *ONE_CELL]
 @pytest.fixture(scope="module")
 def local_ray():
     ray = pytest.importorskip("ray")
+    sigterm = signal.getsignal(signal.SIGTERM)
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False)
     yield ray
     ray.shutdown()
+    signal.signal(signal.SIGTERM, sigterm)  # ray.init's handler (sys.exit) would outlive it in pytest's process
 
 
 def sweep(out, cache, algos, *extra):

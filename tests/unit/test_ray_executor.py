@@ -21,3 +21,24 @@ def test_without_ray_the_error_says_how_to_install(monkeypatch, capsys, tmp_path
     monkeypatch.setitem(sys.modules, "ray", None)
     assert main(["sweep", "--algos", "sft", "--seeds", "0", *SMALL, "--out", str(tmp_path), "--executor", "ray"]) == 2
     assert "pip install 'pobench[ray]'" in capsys.readouterr().err
+
+
+def test_ray_init_leaves_the_commands_sigterm_handler_in_place():
+    """ray.init installs a SIGTERM handler that calls sys.exit(15); a sweep keeps its own (SIGTERM = Ctrl-C)."""
+    import signal
+    import types
+
+    from pobench.harness.ray_executor import init_keeping_sigterm
+
+    def ours(signum, frame):
+        pass
+
+    def fake_init(**kwargs):
+        signal.signal(signal.SIGTERM, lambda signum, frame: None)  # as ray/_private/worker.py's init does
+
+    previous = signal.signal(signal.SIGTERM, ours)
+    try:
+        init_keeping_sigterm(types.SimpleNamespace(init=fake_init), None)
+        assert signal.getsignal(signal.SIGTERM) is ours
+    finally:
+        signal.signal(signal.SIGTERM, previous)
