@@ -35,12 +35,13 @@ from pobench.harness.prepare import prepare
 from pobench.harness.tracking import Tracker
 
 
-def init_keeping_sigterm(ray, address: str | None) -> None:
-    """Start Ray without its SIGTERM handler: ``ray.init`` installs one that calls ``sys.exit(15)``, which would
-    replace the command's (SIGTERM ends a sweep as Ctrl-C does, exit 130) and outlive the sweep."""
+def init_keeping_sigterm(ray, **options) -> None:
+    """``ray.init(**options)``, quiet, without its SIGTERM handler: ``ray.init`` installs one that calls
+    ``sys.exit(15)``, which would replace the command's (SIGTERM ends a sweep as Ctrl-C does, exit 130) and
+    outlive the sweep."""
     main_thread = threading.current_thread() is threading.main_thread()
     previous = signal.getsignal(signal.SIGTERM) if main_thread else None
-    ray.init(address=address, include_dashboard=False, log_to_driver=False, configure_logging=False)
+    ray.init(include_dashboard=False, log_to_driver=False, configure_logging=False, **options)
     if main_thread:
         signal.signal(signal.SIGTERM, previous)
 
@@ -90,7 +91,7 @@ def run_on_ray(
 
     started_here = not ray.is_initialized()
     if started_here:
-        init_keeping_sigterm(ray, address)
+        init_keeping_sigterm(ray, address=address)
     gpus = 1 if device.startswith("cuda") else 0
     cache = str(cache_dir or Path(out_dir) / "cache")
     options = dict(num_cpus=cpus_per_cell, num_gpus=gpus)

@@ -11,6 +11,7 @@ import time
 import pytest
 from pobench.cli import main
 from pobench.core.record import read_records
+from pobench.harness.ray_executor import init_keeping_sigterm
 
 from tests.helpers import assert_run_matches_record, sweep_runs
 
@@ -22,11 +23,9 @@ SMALL = ["--set", "train_examples=64", *ONE_CELL]
 @pytest.fixture(scope="module")
 def local_ray():
     ray = pytest.importorskip("ray")
-    sigterm = signal.getsignal(signal.SIGTERM)
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False)
+    init_keeping_sigterm(ray, num_cpus=2)  # ray.init's own handler (sys.exit) would outlive it in pytest's process
     yield ray
     ray.shutdown()
-    signal.signal(signal.SIGTERM, sigterm)  # ray.init's handler (sys.exit) would outlive it in pytest's process
 
 
 def sweep(out, cache, algos, *extra):

@@ -38,7 +38,7 @@ def test_ray_init_leaves_the_commands_sigterm_handler_in_place():
 
     previous = signal.signal(signal.SIGTERM, ours)
     try:
-        init_keeping_sigterm(types.SimpleNamespace(init=fake_init), None)
+        init_keeping_sigterm(types.SimpleNamespace(init=fake_init), address=None)
         assert signal.getsignal(signal.SIGTERM) is ours
     finally:
         signal.signal(signal.SIGTERM, previous)
