@@ -309,6 +309,7 @@ class PPO(Adapter):
             for _ in range(hp.ppo_epochs):
                 train_tokens += ppo_epoch(models, hp, rollout, shuffle, ctx.device, stats, grad_norms)
             log_update(ctx, update, every, rollout, stats, grad_norms, beta, models.optimizer)
+            ctx.checkpoint(update, hp.updates, models.actor)
             if hp.target_kl > 0:  # adapt β to the KL this batch showed
                 beta = adaptive_kl_coef(beta, float(rollout.kl.mean()), hp.target_kl, rollout.size, hp.kl_horizon)
 

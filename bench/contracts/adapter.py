@@ -30,6 +30,10 @@ class TrainContext:
     cache: ArtifactCache  # for shared work an adapter adds (e.g. a reward model), keyed like the rest
     log: Callable[[str], None] = print
     shared_s: float = 0.0  # seconds of shared work (cached artifacts) built in train or a sampler: counted as prepare
+    # The frontier along training: an adapter calls checkpoint(step, total_steps, policy) after each optimizer step
+    # (TRL-backed ones through checkpoint_callback); the pipeline scores the policy at the steps it chose
+    # (pobench.core.trajectory) and leaves it, and every random state, as it found them. By default: nothing.
+    checkpoint: Callable[[int, int, Any], None] = lambda step, total, policy: None
 
     def load_policy(self):
         """A fresh trainable copy of the reference model."""

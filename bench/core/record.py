@@ -71,6 +71,9 @@ class RunRecord:
     # gold rewards of extra reference samples, one list per eval prompt (SFT baseline: the optimal frontier)
     reference_rewards: list[list[float]] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
+    # the frontier along training: {step, reward, reward_se, kl, kl_se, proxy_reward, ...} per scored checkpoint, in
+    # step order, the end of training last (pobench.harness.checkpoints); empty where scored at the end alone
+    trajectory: list[dict[str, float]] = field(default_factory=list)
     error: str | None = None  # one line: "stage: ExceptionType: message"
     traceback: str | None = None
     environment: dict[str, Any] = field(default_factory=dict)

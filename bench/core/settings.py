@@ -85,6 +85,14 @@ class EvalSettings:
         "every policy of a seed: paired comparisons on matched draws) or independent (torch's sampler)",
         choices=("common", "independent"),
     )
+    eval_checkpoints: int = param(
+        0,
+        "points along training at which the policy is scored, the last step and each 1/√2 of the one after it "
+        "(8: from 1/11 of training on); the frontier along training: a run passes through every KL budget it "
+        "crosses. 0 or 1: the end only",
+        ge=0,
+        legacy=0,  # cells were scored at the end of training alone before trajectories
+    )
 
 
 COMMON_SETTINGS: dict[str, type] = {

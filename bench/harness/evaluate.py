@@ -143,6 +143,54 @@ def evaluate(
     return Evaluation(metrics, kept, frontier)
 
 
+# what a point of the frontier along training keeps: the record's metric name → the point's key
+TRAJECTORY_METRICS = {
+    "eval/reward": "reward",
+    "eval/reward_se": "reward_se",
+    "eval/kl": "kl",
+    "eval/kl_se": "kl_se",
+    "eval/proxy_reward": "proxy_reward",
+    "eval/proxy_reward_se": "proxy_reward_se",
+    "eval/length": "length",
+    "eval/truncation_rate": "truncation_rate",
+}
+
+
+def trajectory_point(step: int, metrics: dict[str, float]) -> dict[str, float]:
+    """One point of the frontier along training: the optimizer step and the TRAJECTORY_METRICS found in ``metrics``
+    (an evaluation's, at a checkpoint or at the end of training)."""
+    return {"step": step, **{key: float(metrics[name]) for name, key in TRAJECTORY_METRICS.items() if name in metrics}}
+
+
+def score_checkpoint(
+    policy, reference, tokenizer, task: Task, settings: EvalSettings, seed: int, proxy: Proxy | None = None
+) -> dict[str, float]:
+    """The TRAJECTORY_METRICS of ``policy`` part-way through training, measured as ``evaluate`` measures the end:
+    the same prompts, samples and common random numbers (so successive points of a trajectory differ by the policy,
+    not by the draw), gold reward, the summed next-token KL, length, truncation and the calibrated proxy. Win rate,
+    exact values and the implicit reward's accuracy are the end's alone."""
+    result = TrainResult(policy=policy)
+    prompts = eval_prompts(task, settings)
+    k, bs = settings.eval_samples, settings.eval_batch_size
+    drawn = _draw(result, tokenizer, task, prompts, settings, seed)
+    repeated = _repeat(prompts, k)
+    gold = task.gold(repeated, drawn.texts, drawn.truncated)
+    lengths = [_content_length(r, tokenizer.eos_token_id) for r in drawn.response_ids]
+    kl, _ = _kl_readings(result, reference, drawn, tokenizer.pad_token_id, k, bs)
+    reward, reward_se = clustered_mean_se(gold, k)
+    metrics = {
+        "eval/reward": reward,
+        "eval/reward_se": reward_se,
+        "eval/kl": kl["kl"],
+        "eval/kl_se": kl["kl_se"],
+        "eval/length": mean_se(lengths)[0],
+        "eval/truncation_rate": sum(drawn.truncated) / len(drawn.truncated),
+    }
+    if proxy is not None:
+        metrics |= proxy.metrics(repeated, drawn.texts, gold, k)[0]
+    return {name: value for name, value in metrics.items() if name in TRAJECTORY_METRICS}
+
+
 def _proxy_readings(
     result: TrainResult, reference, tokenizer, repeated, drawn, gold: list[float], settings: EvalSettings, judges
 ) -> tuple[dict, list]:

@@ -28,6 +28,7 @@ from pobench.core.environment import (
 from pobench.core.flops import FlopTally, count_flops
 from pobench.core.models import ModelSource
 from pobench.core.record import RunRecord, comparability_key, judged, record_path, write_record
+from pobench.harness.checkpoints import CheckpointScorer
 from pobench.harness.evaluate import evaluate, scanned_target
 from pobench.harness.prepare import Prepared, prepare, prepare_proxy
 from pobench.harness.spec import CellSpec
@@ -122,6 +123,7 @@ class Cell:
         default_factory=dict
     )  # stage -> FLOPs of its model calls (pobench.core.flops)
     stage: str = "prepare"  # the stage running, named in the record's error if it fails
+    checkpoints: CheckpointScorer | None = None  # scores the policy along training (train_stage sets it)
 
 
 def prepare_stage(cell: Cell) -> tuple[Adapter, Task, Prepared]:
@@ -194,12 +196,17 @@ def train_stage(cell: Cell, adapter: Adapter, task: Task, prepared: Prepared) ->
         cache=cell.cache,
         log=cell.log,
     )
+    judges = lambda: (ctx.load_reference(), ctx.load_tokenizer(), prepared.proxy(device))  # noqa: E731
+    cell.checkpoints = ctx.checkpoint = CheckpointScorer(spec, task, judges, cell.log)
     t0 = time.perf_counter()
     with count_flops() as compute:
         result = adapter.train(ctx)
     cell.compute["train"] = compute
-    # shared work an adapter built through the cache (reference log-probs) belongs to prepare
-    cell.timings["train_s"] = time.perf_counter() - t0 - ctx.shared_s
+    # shared work an adapter built through the cache (reference log-probs) belongs to prepare; scoring checkpoints
+    # belongs to evaluation
+    cell.timings["train_s"] = time.perf_counter() - t0 - ctx.shared_s - cell.checkpoints.seconds
+    if cell.checkpoints.points:
+        cell.timings["checkpoint_s"] = cell.checkpoints.seconds
     cell.timings["prepare_s"] += ctx.shared_s
     return ctx, result
 
@@ -241,6 +248,10 @@ def evaluate_stage(
         **cell.compute["train"].as_metrics("train"),
         **compute.as_metrics("eval"),
     }
+    if adapter.trains and cell.checkpoints is not None and cell.checkpoints.active:
+        record.metrics["perf/checkpoint_time_s"] = cell.checkpoints.seconds
+        record.metrics |= cell.checkpoints.flops.as_metrics("checkpoint")
+        record.trajectory = cell.checkpoints.trajectory(result.steps, evaluation.metrics)
     record.samples = evaluation.samples
     record.reference_rewards = evaluation.reference_rewards
 
@@ -294,6 +305,8 @@ def record_failure(cell: Cell, exc: BaseException) -> None:
     record.traceback = traceback.format_exc(limit=9)  # run_cell, the stage, then 7 frames of the failing code
     if cell.curve.rows:  # the last training metrics seen, with the step they were seen at
         record.metrics = {("train/step" if k == "step" else k): float(v) for k, v in cell.curve.last.items()}
+    if cell.checkpoints is not None and cell.checkpoints.points:  # a run that diverged passed these points first
+        record.trajectory = list(cell.checkpoints.points)
 
 
 def record_stage(cell: Cell, out_dir: Path, start: float) -> Path:

@@ -10,7 +10,14 @@ from pobench.contracts.adapter import Adapter, TrainContext, TrainResult
 from pobench.contracts.defaults import ONLINE_LR
 from pobench.core.params import param
 from pobench.kit.reward_model import cell_reward_scorer, rm_epochs_param, rm_learning_rate_param, settings_of
-from pobench.kit.trl_support import TRLParams, curve_callback, lora_config, train_with, trl_args
+from pobench.kit.trl_support import (
+    TRLParams,
+    checkpoint_callback,
+    curve_callback,
+    lora_config,
+    train_with,
+    trl_args,
+)
 
 
 @dataclass(frozen=True)
@@ -100,7 +107,7 @@ def build_online_trainer(
         args=args,
         train_dataset=prompt_dataset(ctx, p.rollout_prompts * p.updates),
         processing_class=ctx.load_tokenizer(),
-        callbacks=[curve_callback(ctx)],
+        callbacks=[curve_callback(ctx), checkpoint_callback(ctx)],
         peft_config=lora_config(ctx.budget),
     )
 

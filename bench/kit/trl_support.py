@@ -105,6 +105,18 @@ def curve_callback(ctx: TrainContext):
     return CurveCallback()
 
 
+def checkpoint_callback(ctx: TrainContext):
+    """A TrainerCallback that hands the policy to ``ctx.checkpoint`` after every optimizer step (the frontier along
+    training: the pipeline scores the steps it chose)."""
+    from transformers.trainer_callback import TrainerCallback
+
+    class CheckpointCallback(TrainerCallback):
+        def on_step_end(self, args, state, control, model=None, **kwargs):
+            ctx.checkpoint(state.global_step, state.max_steps, model)
+
+    return CheckpointCallback()
+
+
 def train_with(trainer, examples: int, tokens: int | None = None) -> TrainResult:
     """Run a TRL trainer and report what went through it.
 
@@ -202,7 +214,7 @@ def preference_trainer(
         args=trl_args(config_cls, ctx, **config),
         train_dataset=unpaired_dataset(ctx) if unpaired else paired_dataset(ctx),
         processing_class=ctx.load_tokenizer(),
-        callbacks=[curve_callback(ctx)],
+        callbacks=[curve_callback(ctx), checkpoint_callback(ctx)],
         **kwargs,
     )
     if precompute:
