@@ -1,6 +1,7 @@
 """Inference over seeds: the Student-t interval of a mean, paired comparisons of algorithms that share seeds,
-Holm's family-wise correction, ranks from the paired tests, the power of a paired t-test, and how often an
-interval covers the mean it estimates.
+Holm's family-wise correction, the probability of improvement P(X > Y) with its bootstrap interval, letter groups
+and ranks from the paired tests that follow the means, the power of a paired t-test, and how often an interval
+covers the mean it estimates.
 
 Within one seed every algorithm trains on the same preference data and is evaluated on the same prompts, so the
 readings R_a,s and R_b,s of two algorithms at seed s share that seed's luck; the paired differences
@@ -13,6 +14,7 @@ checked against values worked by hand in tests/unit/test_inference.py.
 from __future__ import annotations
 
 import math
+import string
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 
@@ -71,6 +73,10 @@ class PairedComparison:
     wins_a: int  # seeds where a > b
     wins_b: int  # seeds where b > a
     ties: int  # seeds where a = b
+    # P(a > b) over all the seeds each read (unpaired, as rliable defines it) and its bootstrap interval
+    prob: float = math.nan
+    prob_low: float = math.nan
+    prob_high: float = math.nan
 
     def winner(self, alpha: float = 0.05) -> str | None:
         """The algorithm the family-corrected test finds better at level alpha (p_holm < alpha), else None."""
@@ -101,6 +107,8 @@ def paired_comparison(
 
     mean = D̄, sd = sd(D), (low, high) = t_interval(D, level), p = paired_p_value(D̄, sd, n); p_holm = p until
     a family correction (compare_all) replaces it. With one common seed there is a mean and nothing else.
+    prob (prob_low, prob_high) = probability_of_improvement over every finite reading of a and of b, the seeds
+    both read or not (NaN where either has none).
     """
     seeds = sorted(s for s in a if s in b and math.isfinite(a[s]) and math.isfinite(b[s]))
     d = np.asarray([a[s] - b[s] for s in seeds], dtype=float)
@@ -109,7 +117,48 @@ def paired_comparison(
     sd = float(np.std(d, ddof=1)) if n >= 2 else math.nan
     p = paired_p_value(mean, sd, n)
     wins_a, wins_b = int(np.sum(d > 0)), int(np.sum(d < 0))
-    return PairedComparison(a_name, b_name, n, mean, sd, low, high, p, p, wins_a, wins_b, n - wins_a - wins_b)
+    x, y = ([m[s] for s in sorted(m) if math.isfinite(m[s])] for m in (a, b))
+    prob = probability_of_improvement(x, y, level) if x and y else NAN3
+    return PairedComparison(a_name, b_name, n, mean, sd, low, high, p, p, wins_a, wins_b, n - wins_a - wins_b, *prob)
+
+
+def _readings(values: Sequence[float], name: str) -> np.ndarray:
+    arr = np.asarray(values, dtype=float)
+    if arr.ndim != 1 or arr.size == 0:
+        raise ValueError(f"{name} is empty (or not a flat list of readings): P(X > Y) needs a reading of each")
+    bad = arr[~np.isfinite(arr)]
+    if bad.size:
+        raise ValueError(f"{name} holds a non-finite reading: {bad[0]}")
+    return arr
+
+
+def probability_of_improvement(
+    x: Sequence[float], y: Sequence[float], level: float = 0.95, resamples: int = 2000, seed: int = 0
+) -> tuple[float, float, float]:
+    """(P, low, high): the probability of improvement P(X > Y) of Agarwal et al. (2021, rliable) over the runs
+    x_1..x_n of one algorithm and y_1..y_m of another, with its percentile-bootstrap interval at ``level``.
+
+        P = (1/(n·m)) Σ_i Σ_j S(x_i, y_j),  S = 1 if x_i > y_j, 1/2 if equal, 0 if less
+
+    (the Mann–Whitney U statistic over n·m): how often a run of X beats a run of Y, a scale-free reading beside
+    the mean difference. The bootstrap resamples x's and y's runs with replacement, each independently of the
+    other (as rliable does), ``resamples`` times from numpy's default_rng(seed): the interval is the same for the
+    same seed. Written here in a few lines rather than adding rliable (and its jax/arch dependencies) for one
+    statistic. An empty or non-finite x or y raises a ValueError naming it.
+    """
+    _check_level(level)
+    if resamples < 1:
+        raise ValueError(f"resamples must be at least 1, got {resamples}")
+    xs, ys = _readings(x, "x"), _readings(y, "y")
+    n, m = xs.size, ys.size
+    s = 0.5 + 0.5 * np.sign(xs[:, None] - ys[None, :])  # S(x_i, y_j): 1, 1/2 or 0
+    rng = np.random.default_rng(seed)
+    # a resample with replacement is how often it draws each run: multinomial counts, so P*_b = c_xᵀ·S·c_y/(n·m)
+    cx = rng.multinomial(n, np.full(n, 1 / n), size=resamples)
+    cy = rng.multinomial(m, np.full(m, 1 / m), size=resamples)
+    boot = np.einsum("bi,ij,bj->b", cx, s, cy) / (n * m)
+    low, high = np.quantile(boot, [(1 - level) / 2, (1 + level) / 2])
+    return float(s.mean()), float(low), float(high)
 
 
 def holm(pvalues: Sequence[float]) -> list[float]:
@@ -140,24 +189,69 @@ def compare_all(readings: Mapping[str, Mapping[int, float]], level: float = 0.95
     return [replace(c, p_holm=q) for c, q in zip(found, holm([c.p for c in found]))]
 
 
-def paired_ranks(
-    algos: Sequence[str],
-    comparisons: Sequence[PairedComparison],
-    alpha: float = 0.05,
-    read: Collection[str] | None = None,
-) -> dict[str, int | None]:
-    """Rank = 1 + the number of algorithms that beat this one significantly: p_holm < alpha with the mean
-    difference in their favour (PairedComparison.winner). Algorithms no test separates share a rank.
+LETTERS = string.ascii_lowercase + string.ascii_uppercase
 
-    ``read``: the algorithms with a reading, the only ones ranked (default: all of ``algos``); the others get None,
-    and their comparisons count for no one.
+
+def compact_letters(order: Sequence[str], separated: Collection[frozenset[str]]) -> dict[str, str]:
+    """A compact letter display: letters such that two algorithms share one exactly when the pair is not in
+    ``separated``. ``order``: the algorithms, best mean first; letters are given in that order ('a' holds the first).
+
+    Piepho (2004)'s insert-and-absorb: start from one letter holding everyone; for each separated pair {i, j},
+    split every letter holding both into a copy without i and a copy without j (insert), then drop any letter whose
+    members another letter holds too (absorb). Each split keeps every other pair of its letter together, so pairs
+    not separated still share a letter, and after all the splits no letter holds a separated pair. The letters are
+    then named by their members' positions in ``order`` (lexicographically), so the best mean's letter is 'a'.
     """
-    ranked = set(algos if read is None else read)
-    beaten_by: dict[str, set[str]] = {a: set() for a in ranked}
-    for c in comparisons:
-        if c.a in ranked and c.b in ranked and (w := c.winner(alpha)) is not None:
-            beaten_by[c.b if w == c.a else c.a].add(w)
-    return {a: 1 + len(beaten_by[a]) if a in ranked else None for a in algos}
+    position = {a: i for i, a in enumerate(order)}
+    unknown = sorted({a for pair in separated for a in pair} - set(position))
+    if unknown or any(len(pair) != 2 for pair in separated):
+        raise ValueError(f"separated pairs must be pairs of algorithms in order: unknown {unknown}, got {separated}")
+    groups: list[frozenset[str]] = [frozenset(order)] if order else []
+    pairs = sorted(sorted(position[a] for a in pair) for pair in separated)  # by the means: the same every time
+    for i, j in ([order[x] for x in pair] for pair in pairs):
+        split = [g for g in groups if not {i, j} <= g] + [g - {x} for g in groups if {i, j} <= g for x in (i, j)]
+        unique = set(split)
+        groups = [g for g in unique if not any(g < other for other in unique)]
+    groups.sort(key=lambda g: sorted(position[a] for a in g))
+    if len(groups) > len(LETTERS):
+        raise ValueError(f"{len(groups)} letter groups: more than the {len(LETTERS)} letters a–z, A–Z")
+    return {a: "".join(LETTERS[k] for k, g in enumerate(groups) if a in g) for a in order}
+
+
+def monotone_ranks(ranks: Sequence[int | None], means: Sequence[float]) -> list[int | None]:
+    """Ranks that never go against the means: each rank raised to the largest rank of any entry whose mean is at
+    least as high (a running maximum along the means, best first; equal means end up with equal ranks), so a lower
+    mean never ranks better (smaller) than a higher one. An entry with rank None or a NaN mean stays None and counts
+    for no one."""
+    if len(ranks) != len(means):
+        raise ValueError(f"ranks and means differ in length: {len(ranks)} and {len(means)}")
+    live = [(m, r) for r, m in zip(ranks, means) if r is not None and not math.isnan(m)]
+    return [
+        None if r is None or math.isnan(m) else max(other for mean, other in live if mean >= m)
+        for r, m in zip(ranks, means)
+    ]
+
+
+def letter_ranks(
+    means: Mapping[str, float], comparisons: Sequence[PairedComparison], alpha: float = 0.05
+) -> dict[str, tuple[int, str] | None]:
+    """Per algorithm (``means``: algorithm → mean reading), (rank, letters) from the family-corrected paired tests,
+    following the means.
+
+    Letters: compact_letters over the algorithms ordered by mean, best first, with a pair separated when its test
+    rejects at alpha (PairedComparison.winner: p_holm < alpha): share a letter = not separated. Rank: the position
+    of the first letter (a = 1, b = 2, …), made monotone in the means (monotone_ranks). The old rank (1 + the
+    algorithms that beat one) could put a noisy lower mean above a better one that a third algorithm separates
+    from; this one cannot. An algorithm with a NaN mean (not read on every seed) gets None, and its comparisons
+    count for no one; a pair without a comparison (fewer than 2 shared seeds) is not separated.
+    """
+    order = sorted((a for a in means if not math.isnan(means[a])), key=lambda a: -means[a])  # stable on ties
+    ranked = set(order)
+    separated = {frozenset((c.a, c.b)) for c in comparisons if {c.a, c.b} <= ranked and c.winner(alpha)}
+    letters = compact_letters(order, separated)
+    first = [LETTERS.index(letters[a][0]) + 1 for a in order]
+    ranks = dict(zip(order, monotone_ranks(first, [means[a] for a in order])))
+    return {a: (ranks[a], letters[a]) if a in ranked else None for a in means}
 
 
 def _power_at(lam: float, df: int, alpha: float) -> float:

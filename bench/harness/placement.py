@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 from pobench.algorithms import ALGORITHMS
+from pobench.core.record import DEGENERATE_TRUNCATION as DEGENERATE_CELL
 from pobench.harness.grid import Cell, SweepConfig, algo_grid, resolve_cells
 from pobench.reports.frontier import KL_FLOOR, reward_within
 from pobench.reports.headline import budgets_of
@@ -167,6 +168,7 @@ class _Group:
     placed: int = 0
     analytic: bool = False
     stopped: bool = False  # a cell of it was interrupted: nothing more is proposed for it
+    reached: float = 0.0  # the largest KL its cells passed along training (0 without trajectories)
 
 
 class Placement:
@@ -218,6 +220,7 @@ class Placement:
             return []
         knob = kl_knob_of(group.cell.algo, group.cell.model)
         group.points.append(record_point(record, knob))
+        group.reached = max(group.reached, trajectory_reach(record))
         # a KL known in advance (best-of-n's analytic bound of n) reads the same budgets on every machine
         group.analytic = bool(record.metrics.get("eval/kl_is_bound"))
         if group.pending or group.stopped:
@@ -241,6 +244,7 @@ class Placement:
         bounds, integer = knob_bounds(cell.algo, knob)
         cells, labels = [], []
         budgets = self.budgets if self.budgets is not None else budgets_of(cell.model)  # the model's own, if any
+        budgets = [b for b in budgets if b > group.reached]  # a run passed it on its way: read along training
         for value, budget in proposals(group.points, budgets, bounds, True, integer)[:left]:
             text = str(int(value)) if integer else f"{value:g}"
             cells.append(placed_cell(cell, knob, text))
@@ -248,6 +252,17 @@ class Placement:
                 f"{cell.algo} seed {cell.seed} {knob}={text} (for {budget:g} nat{'' if budget == 1 else 's'})"
             )
         return cells, labels
+
+
+def trajectory_reach(record) -> float:
+    """The largest KL a cell passed along training before any checkpoint degenerated (the cell rule), so every budget
+    up to it is read along that run (it starts at the reference, KL 0); 0 for a cell scored at the end alone."""
+    reach = 0.0
+    for point in record.trajectory:
+        if point.get("truncation_rate", 0.0) >= DEGENERATE_CELL:
+            break
+        reach = max(reach, float(point.get("kl", 0.0)))
+    return reach
 
 
 def placed_cell(cell: Cell, knob: str, value: str) -> Cell:

@@ -241,7 +241,9 @@ def bootstrap_ci(
 
 def separated_ranks(lows: Sequence[float], highs: Sequence[float], means: Sequence[float]) -> list[int | None]:
     """1 + the number of rows whose interval lies entirely above this row's (their low > its high): the detail
-    leaderboard's ranks of configurations; the headline ranks algorithms by paired tests (inference.paired_ranks).
+    leaderboard's ranks of configurations, before inference.monotone_ranks makes them follow the means (a wide
+    interval can rank a lower mean above a higher, narrow one here); the headline ranks algorithms by paired tests
+    (inference.letter_ranks).
 
     Rows with a NaN mean get None; a row with a mean but a NaN interval (one seed) counts as [mean, mean].
     """

@@ -7,7 +7,8 @@ that point's reward as long as the grid reaches k. Never extrapolated: "not reac
 has KL ≥ k, "below grid" when every point has more. Over seeds: the mean and a 95% Student-t
 interval (bench/core/inference.py). Within a seed every algorithm trains on the same data and is evaluated on
 the same prompts, so algorithms are compared in pairs, on the per-seed differences over the seeds both read
-(paired t-tests, Holm-corrected over the pairs at a budget), and ranked only where a test separates them; the
+(paired t-tests, Holm-corrected over the pairs at a budget), and grouped by letters in the order of the means
+(share a letter: no test separates them), with ranks that never go against the means; the
 median spread of those differences gives the smallest difference the seeds at hand can detect. The optimal
 frontier of max E[r] − β·KL comes from the SFT cells' reference samples (pooled over seeds); the fraction of the
 optimal gain is (R_algo(k) − R_sft) / (R*(k) − R_sft), shown where the optimal estimate is trusted (enough
@@ -25,21 +26,20 @@ import pandas as pd
 from pobench.core.inference import (
     PairedComparison,
     compare_all,
+    letter_ranks,
     min_detectable_difference,
-    paired_ranks,
     seeds_needed,
     t_interval,
     t_quantile,
 )
 from pobench.core.models import preset_of
-from pobench.core.record import STATUSES, RunRecord
+from pobench.core.record import DEGENERATE_TRUNCATION, STATUSES, RunRecord
 from pobench.reports.frontier import (
     FrontierPoint,
     best_of_n_curve,
     frontier_reward_at,
     optimal_frontier_from_samples,
     optimal_gain_fraction,
-    rank_labels,
     reach_within,
     reward_within,
 )
@@ -54,6 +54,7 @@ from pobench.reports.proxy import (
 )
 from pobench.reports.reach import is_placed, reach_reason, seed_points
 from pobench.reports.report import algo_label, format_table
+from pobench.reports.trajectory import reach_of, seed_reading
 
 # KL budgets, nats per sequence: steps of 4× (as 1, 4, 16 in the literature), placed where the algorithms' grids
 # reach on sentiment/tiny (tuning seeds: the grids span 0.01–14 nats, IPO and SimPO stop near 2.5)
@@ -76,11 +77,16 @@ class Headline:
     best_of_n: list[tuple[int, float, float]] = field(default_factory=list)  # oracle: (n, KL bound, reward)
     reference_samples: int = 0  # per prompt, pooled over the SFT cells' seeds
     seed_points: dict[str, dict[int, list[tuple[float, float]]]] = field(default_factory=dict)  # algo → seed → pts
+    # algo → seed → its cells, each with its trajectory [(KL, gold)] from the start (SFT) in step order; empty for an
+    # algorithm whose cells were scored at the end alone (read from seed_points' envelope instead)
+    trajectories: dict[str, dict[int, list[tuple[RunRecord, list[tuple[float, float]]]]]] = field(default_factory=dict)
     # budget → algo → seed → reading (finite ones only), algorithms best first at that budget
     readings: dict[float, dict[str, dict[int, float]]] = field(default_factory=dict)
     comparisons: dict[float, list[PairedComparison]] = field(default_factory=dict)  # budget → Holm-corrected pairs
     power: dict[float, dict] = field(default_factory=dict)  # budget → power_summary of its comparisons
     sft_by_seed: dict[int, float] = field(default_factory=dict)  # seed → mean gold reward of its ok SFT cells
+    sft_proxy_by_seed: dict[int, float] = field(default_factory=dict)  # seed → their calibrated proxy, where scored
+    cells_by_seed: dict[str, dict[int, int]] = field(default_factory=dict)  # algo → seed → its cells (any status)
 
     def optimal_at(self, budget: float) -> tuple[float, bool]:
         return frontier_reward_at(self.optimal, budget) if self.optimal else (math.nan, False)
@@ -108,6 +114,9 @@ def build_headline(records: list[RunRecord], budgets: tuple[float, ...] = BUDGET
     headline = Headline(budgets, pd.DataFrame(), sft_reward, optimal, oracle, k)
     for seed in sorted({r.seed for r in sft}):
         headline.sft_by_seed[seed] = float(np.mean([r.metrics["eval/reward"] for r in sft if r.seed == seed]))
+        proxies = [r.metrics["eval/proxy_reward"] for r in sft if r.seed == seed and "eval/proxy_reward" in r.metrics]
+        if proxies:
+            headline.sft_proxy_by_seed[seed] = float(np.mean(proxies))
     rows = []
     for algo in sorted({r.algo for r in records} - {BASELINE}):
         mine = [r for r in records if r.algo == algo]
@@ -117,6 +126,8 @@ def build_headline(records: list[RunRecord], budgets: tuple[float, ...] = BUDGET
             if r.status == "ok":
                 seeds[r.seed].append((r.metrics["eval/kl"], r.metrics["eval/reward"]))
         headline.seed_points[algo] = seeds
+        headline.trajectories[algo] = seed_trajectories(mine, headline.sft_by_seed)
+        headline.cells_by_seed[algo] = dict(Counter(r.seed for r in mine))
         rows.append(algorithm_row(algo, mine, seeds, headline))
     frame = pd.DataFrame(rows)
     if len(frame):
@@ -129,22 +140,71 @@ def build_headline(records: list[RunRecord], budgets: tuple[float, ...] = BUDGET
 
 
 def compare_at(headline: Headline, frame: pd.DataFrame, k: float) -> list[float]:
-    """Fill the headline's per-seed readings, paired comparisons and power summary at budget k; return the paired
-    ranks of the frame's rows there (NaN for an algorithm without a mean: one not read on every seed)."""
+    """Fill the headline's per-seed readings, paired comparisons and power summary at budget k, and the frame's
+    ``group@k`` column: the letters of letter_ranks (share a letter = the Holm-corrected paired tests at ALPHA do
+    not separate them; 'a' holds the best mean). Return the rank that goes with them, monotone in the means, for
+    the frame's rows (NaN, and no letters, for an algorithm without a mean: one not read on every seed)."""
     means = dict(zip(frame["algo"], frame[f"reward@{k:g}"]))
     order = sorted(means, key=lambda a: math.inf if math.isnan(means[a]) else -means[a])  # best first, stable
     readings = {a: headline.readings[k][a] for a in order}  # algorithm_row read them; here best first
     comparisons = compare_all(readings)
-    ranks = paired_ranks(order, comparisons, ALPHA, read=[a for a in order if not math.isnan(means[a])])
+    grouped = letter_ranks({a: float(means[a]) for a in order}, comparisons, ALPHA)
     headline.readings[k], headline.comparisons[k] = readings, comparisons
     headline.power[k] = power_summary(comparisons)
-    return [math.nan if ranks[a] is None else float(ranks[a]) for a in frame["algo"]]
+    frame[f"group@{k:g}"] = [None if grouped[a] is None else grouped[a][1] for a in frame["algo"]]
+    return [math.nan if grouped[a] is None else float(grouped[a][0]) for a in frame["algo"]]
 
 
 def seed_readings(seeds: dict[int, list[tuple[float, float]]], k: float) -> dict[int, float]:
-    """seed → the reading at budget k (reward_within its points), for the seeds that have one."""
+    """seed → the end-of-training reading at budget k (reward_within its cells' end points), for the seeds that have
+    one."""
     values = {s: reward_within(seeds[s], k) for s in sorted(seeds)}
     return {s: v for s, v in values.items() if math.isfinite(v)}
+
+
+def trajectory_readings(trajectories: dict[int, list], k: float) -> dict[int, float]:
+    """seed → the reading at budget k along its cells' trajectories (pobench.reports.trajectory.seed_reading), for
+    the seeds that have one."""
+    values = {s: seed_reading([t for _, t in trajectories[s]], k) for s in sorted(trajectories)}
+    return {s: v for s, v in values.items() if math.isfinite(v)}
+
+
+TRAJECTORY_STATUSES = ("ok", "degenerate", "diverged")  # a run that degenerated or diverged passed its budgets first
+
+
+def seed_trajectories(records: list[RunRecord], sft_by_seed: dict[int, float]) -> dict[int, list]:
+    """seed → (record, trajectory) for one algorithm's cells, each trajectory [(KL, gold), ...] in step order from
+    the start (KL 0 and the seed's SFT gold, read on the same draws) where the seed has an SFT cell; cut before the
+    first checkpoint that is degenerate by the cell rule. Empty when no cell was scored along training. An ok cell
+    without a trajectory counts as its end point alone."""
+    if not any(r.trajectory for r in records):
+        return {}
+    out: dict[int, list] = {}
+    for r in records:
+        if r.status not in TRAJECTORY_STATUSES or not (r.trajectory or r.status == "ok"):
+            out.setdefault(r.seed, [])
+            continue
+        points = r.trajectory or [{"kl": r.metrics["eval/kl"], "reward": r.metrics["eval/reward"]}]
+        start = [(0.0, sft_by_seed[r.seed])] if r.seed in sft_by_seed else []
+        kept = []
+        for p in points:
+            if p.get("truncation_rate", 0.0) >= DEGENERATE_TRUNCATION:
+                break
+            kept.append((float(p["kl"]), float(p["reward"])))
+        out.setdefault(r.seed, []).append((r, start + kept))
+    return out
+
+
+def early_stopping(read: dict[int, float], ends: dict[int, float], k: float) -> dict:
+    """``end@k``: the mean end-of-training reading over the seeds that have one (a grid of end points, as before
+    trajectories), and ``early@k``: the mean over the seeds both read of (reading along training − end-of-training
+    reading), what stopping where the run crosses the budget buys over training to the end; NaN where undefined."""
+    common = [s for s in read if s in ends]
+    return {
+        f"end@{k:g}": float(np.mean(list(ends.values()))) if ends else math.nan,
+        f"end_reached@{k:g}": len(ends),
+        f"early@{k:g}": float(np.mean([read[s] - ends[s] for s in common])) if common else math.nan,
+    }
 
 
 def power_summary(comparisons: list[PairedComparison], delta: float = DELTA) -> dict:
@@ -189,11 +249,20 @@ def algorithm_row(algo: str, records: list[RunRecord], seeds: dict, headline: He
         "max_kl": max((k for points in seeds.values() for k, r in points if math.isfinite(r)), default=math.nan),
     }
     points = seed_points(records)  # per seed, with truncation: what reach_reason tells apart
+    trajectories = headline.trajectories.get(algo, {})
     for k in headline.budgets:
-        read = headline.readings.setdefault(k, {})[algo] = seed_readings(seeds, k)
+        ends = seed_readings(seeds, k)
+        read = trajectory_readings(trajectories, k) if trajectories else ends
+        headline.readings.setdefault(k, {})[algo] = read
         reached = len(read)
-        missing = Counter(reach_reason(points.get(s, []), k) for s in seeds if reach_within(seeds[s], k) != "ok")
+        if trajectories:  # every run stops short of k (saturates), or no trajectory starts below it
+            missing = Counter(
+                f"{reach_of([t for _, t in trajectories[s]], k)} along training" for s in seeds if s not in read
+            )
+        else:
+            missing = Counter(reach_reason(points.get(s, []), k) for s in seeds if reach_within(seeds[s], k) != "ok")
         mean, low, high = t_interval(list(read.values())) if reached == len(seeds) else (math.nan,) * 3
+        row.update(early_stopping(read, ends, k))
         row.update(
             {
                 f"reward@{k:g}": mean,
@@ -221,20 +290,26 @@ def columns(budgets: tuple[float, ...]) -> list[str]:
 
 
 def display_rows(headline: Headline) -> list[dict[str, str]]:
-    """The algorithms' rows, then the optimal frontier, oracle best-of-n and SFT as reference rows."""
+    """The algorithms' rows (in the frame's order: by mean at the middle budget), then the optimal frontier, oracle
+    best-of-n and SFT as reference rows. The rank cell at a budget shows the algorithm's letters (compare_at):
+    "a", "ab", "b"; "-" for one not ranked there."""
     out = []
-    rows = headline.rows
-    ranks = {k: rank_labels([None if math.isnan(v) else int(v) for v in rows[f"rank@{k:g}"]]) for k in headline.budgets}
-    for i, (_, row) in enumerate(rows.iterrows()):
+    for _, row in headline.rows.iterrows():
         shown = {"algorithm": row["algo"] + (" (KL ≤ bound)" if row["kl_is_bound"] else "")}
         for k in headline.budgets:
-            shown[f"rank @{k:g}"] = ranks[k][i]
+            shown[f"rank @{k:g}"] = _letters(row, k)
             shown[f"reward @ KL {k:g} (95% CI)"] = _reading(row, k)
             shown[f"gain @{k:g}"] = "-" if math.isnan(row[f"gain@{k:g}"]) else f"{row[f'gain@{k:g}']:.0%}"
         shown["max KL"] = "-" if math.isnan(row["max_kl"]) else f"{row['max_kl']:.2f}"
         shown["cells"] = _cells(row)
         out.append(shown)
     return out + reference_rows(headline)
+
+
+def _letters(row, k: float) -> str:
+    """The row's letter group at budget k ("-" where it has none: not read on every seed, or no group column)."""
+    letters = row.get(f"group@{k:g}")
+    return letters if isinstance(letters, str) and letters else "-"
 
 
 def _reading(row, k: float) -> str:
@@ -298,11 +373,14 @@ def legend(headline: Headline) -> str:
         "algorithm's grid attains at KL ≤ the budget (the upper envelope of its (KL, reward) points, read by "
         "interpolation in log KL; never extrapolated: 'not reached' when no grid point gets to the budget, "
         "'below grid' when every point lies above it); "
-        f"mean over seeds with a 95% Student-t interval (mean ± t·sd/√n{t}). Rank: 1 + the "
-        "number of algorithms that beat it in a paired t-test on the per-seed differences over the seeds both read "
-        "(within a seed every algorithm trains on the same data and is scored on the same prompts), Holm-corrected "
-        f"over the pairs at that budget, at {ALPHA:g} (=N: a tie the tests do not separate; only algorithms read on "
-        "every seed are ranked). Gain: (R − R_sft) / (R* − R_sft), the share of the "
+        f"mean over seeds with a 95% Student-t interval (mean ± t·sd/√n{t}). Rows are ordered by the mean at KL "
+        f"{headline.budgets[len(headline.budgets) // 2]:g}. Rank: letters given at each budget in the order of the "
+        "means there ('a' holds the best mean): two algorithms that share a letter are not separated by the paired "
+        "t-test on the per-seed differences over the seeds both read (within a seed every algorithm trains on the "
+        f"same data and is scored on the same prompts), Holm-corrected over the pairs at that budget, at {ALPHA:g}; "
+        "two with no letter in common are. The CSV's rank@k is the position of the first letter (a = 1, b = 2, …) "
+        "raised to the rank of any algorithm with a higher mean, so it never goes against the means. Only "
+        "algorithms read on every seed are ranked (-). Gain: (R − R_sft) / (R* − R_sft), the share of the "
         "optimal gain over SFT, where the optimum's estimate is trusted (median effective sample size ≥ "
         f"{MIN_ESS:g}); low ESS: an estimate from too few effective samples. ⚠ names configurations with a "
         "failed, diverged or degenerate cell (degenerate: ≥ 95% of its samples cut at the length limit): they are "
@@ -310,17 +388,34 @@ def legend(headline: Headline) -> str:
     )
 
 
-PAIRED_COLUMNS = ("pair", "mean difference (95% CI)", "Holm p", "wins", f"p < {ALPHA:g}")
+PAIRED_COLUMNS = (
+    "pair",
+    "mean difference (95% CI, unadjusted)",
+    "Holm p",
+    "wins",
+    "P(a > b) (95% CI)",
+    f"Holm p < {ALPHA:g}",
+)
+UNADJUSTED_ONLY = "°"  # the unadjusted interval excludes 0, the Holm test does not separate the pair
+
+
+def unadjusted_only(c: PairedComparison, alpha: float = ALPHA) -> bool:
+    """Whether the pair's own 95% paired-t interval excludes 0 while the Holm-corrected test at alpha does not
+    separate it: the interval alone would call a difference the family-wise test does not, and the test decides."""
+    return (c.low > 0 or c.high < 0) and c.winner(alpha) is None
 
 
 def paired_rows(comparisons: list[PairedComparison]) -> list[list[str]]:
-    """One text row per comparison: "a − b", D̄ (low, high), the Holm-adjusted p, a's wins, ✓ where separated."""
+    """One text row per comparison: "a − b", D̄ (low, high) with ° where only this unadjusted interval separates
+    the pair, the Holm-adjusted p, a's wins, P(a > b) with its bootstrap interval, ✓ where the Holm test
+    separates."""
     return [
         [
             f"{c.a} − {c.b}",
-            f"{c.mean:+.3f} ({c.low:+.3f}, {c.high:+.3f})",
+            f"{c.mean:+.3f} ({c.low:+.3f}, {c.high:+.3f})" + (UNADJUSTED_ONLY if unadjusted_only(c) else ""),
             "<0.001" if c.p_holm < 0.001 else f"{c.p_holm:.3f}",
             f"{c.a} {c.wins_a}/{c.n}" + (f", {c.ties} tied" if c.ties else ""),
+            "-" if math.isnan(c.prob) else f"{c.prob:.2f} ({c.prob_low:.2f}, {c.prob_high:.2f})",
             "✓" if c.winner(ALPHA) else "",
         ]
         for c in comparisons
@@ -341,8 +436,13 @@ def power_text(power: dict, k: float) -> str:
 
 PAIRED_LEGEND = (
     "Paired comparisons: a − b is the mean over the seeds both read of the per-seed difference of the readings, "
-    "with its 95% paired-t interval; Holm p: the two-sided paired t-test's p-value, Holm-adjusted over the pairs "
-    f"at that budget; wins: the seeds where a reads higher; ✓: Holm p < {ALPHA:g}."
+    "with its 95% paired-t interval, unadjusted (the pair's own test, not corrected for the other pairs); Holm p: "
+    "the two-sided paired t-test's p-value, Holm-adjusted over the pairs at that budget; wins: the seeds where a "
+    "reads higher; P(a > b): the probability of improvement (Agarwal et al. 2021), the share of (a seed of a, a "
+    "seed of b) pairs, over all the seeds each read, where a reads higher (ties count ½), with a 95% percentile "
+    f"bootstrap interval (2000 resamples of each algorithm's seeds); ✓: Holm p < {ALPHA:g}. The Holm test decides "
+    f"(the ✓ and the letters): {UNADJUSTED_ONLY} marks an unadjusted interval that excludes 0 for a pair the Holm "
+    "test does not separate, a difference this pair alone would show but the family of pairs does not."
 )
 
 

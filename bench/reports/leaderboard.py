@@ -2,9 +2,11 @@
 bench/reports/headline.py) and the detail table, one row per (algorithm, hyperparameters).
 
 Each detail row aggregates its seeds: mean and 95% Student-t interval (bench/core/inference.py) of gold reward,
-KL, length and win rate; truncation; train throughput and time; how many seeds and with which statuses.
-A row is ranked only if every seed finished ``ok`` (one that failed or diverged on any seed is marked
-⚠ and counted, never ranked on its survivors), and ranks are shared where intervals do not separate.
+KL, length and win rate, cut at the range each quantity can take (KL and length ≥ 0, win rate in [0, 1]);
+truncation; train throughput and time; how many seeds and with which statuses. A row is ranked only if every seed
+finished ``ok`` (one that failed or diverged on any seed is marked ⚠ and counted, never ranked on its survivors)
+and it was read on as many seeds as the table's best-read row, at least two; ranks are shared where intervals do
+not separate, and never go against the mean rewards.
 A row is marked when no other row of its table has both higher reward and lower KL (the
 reward-vs-KL Pareto frontier, on the row means). Records with different comparability keys never
 share a table.
@@ -19,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
-from pobench.core.inference import t_interval
+from pobench.core.inference import monotone_ranks, t_interval
 from pobench.core.params import SettingsError
 from pobench.core.record import STATUSES, RunRecord
 from pobench.core.stats import pareto_front
@@ -46,6 +48,17 @@ GROUP_BY = ("task", "model")
 FRONTIER_MARK = "◆"
 FLAG = "⚠"
 WITH_INTERVALS = ("reward", "kl", "length", "win_rate", "proxy_reward")
+# the range a quantity can take: its interval is cut there (the truth lies inside, so the cut loses no coverage)
+BOUNDS = {
+    "kl": (0.0, math.inf),
+    "length": (0.0, math.inf),
+    "truncation": (0.0, 1.0),
+    "win_rate": (0.0, 1.0),
+    "train_tokens_per_s": (0.0, math.inf),
+    "train_s": (0.0, math.inf),
+    "implicit_accuracy": (0.0, 1.0),
+    "train_flops": (0.0, math.inf),
+}
 
 
 @dataclass
@@ -105,18 +118,46 @@ def aggregate(frame: pd.DataFrame) -> pd.DataFrame:
         for name in AGGREGATED.values():
             values = ok[name].dropna().tolist()
             if name in WITH_INTERVALS:
-                row[f"{name}_mean"], row[f"{name}_low"], row[f"{name}_high"] = t_interval(values)
+                interval = clip_interval(*t_interval(values), *BOUNDS.get(name, (-math.inf, math.inf)))
+                row[f"{name}_mean"], row[f"{name}_low"], row[f"{name}_high"] = interval
             else:
                 row[f"{name}_mean"] = sum(values) / len(values) if values else math.nan
         out.append(row)
     rows = pd.DataFrame(out)
     rows["frontier"] = pareto_front(rows["reward_mean"].tolist(), rows["kl_mean"].tolist())
-    means = rows["reward_mean"].where(~rows["flagged"], math.nan)  # a row with a failed seed is not ranked
-    ranks = separated_ranks(rows["reward_low"].tolist(), rows["reward_high"].tolist(), means.tolist())
-    rows.insert(0, "rank", [math.nan if r is None else float(r) for r in ranks])
-    return rows.sort_values(  # by rank, then mean reward, then lower KL; unranked rows last
-        ["rank", "reward_mean", "kl_mean"], ascending=[True, False, True], na_position="last", kind="stable"
+    rows.insert(0, "rank", detail_ranks(rows))
+    return rows.sort_values(  # by rank (so by mean reward), unflagged rows first, then mean reward, then lower KL
+        ["rank", "flagged", "reward_mean", "kl_mean"],
+        ascending=[True, True, False, True],
+        na_position="last",
+        kind="stable",
     ).reset_index(drop=True)
+
+
+def clip_interval(mean: float, low: float, high: float, floor: float, ceiling: float) -> tuple[float, float, float]:
+    """(mean, low, high) with the interval cut to [floor, ceiling], the range the quantity can take (KL ≥ 0, a
+    win rate ≤ 1): a t interval of 3 seeds is wide enough to reach past it (KL 10.00 (−18.70, +38.70)), and the
+    part beyond holds no possible value, so cutting it keeps the interval's coverage. The mean is left as it is;
+    where an estimate's own mean lies outside (a KL estimate can be slightly negative) the interval is cut at the
+    mean instead, so it still holds the mean. NaN bounds (one seed, no values) stay NaN."""
+    if not floor <= ceiling:
+        raise ValueError(f"floor must be <= ceiling, got {floor} and {ceiling}")
+    if math.isnan(low) or math.isnan(high) or math.isnan(mean):
+        return mean, low, high
+    return mean, max(low, min(floor, mean)), min(high, max(ceiling, mean))
+
+
+def detail_ranks(rows: pd.DataFrame) -> list[float]:
+    """The detail table's ranks: separated_ranks on the reward intervals (1 + the rows whose interval lies entirely
+    above), among the rows read on every seed of the table (not flagged, as many ok seeds as the row with the
+    most, and at least 2: a configuration run on fewer seeds has an interval no one can compare), then made
+    monotone in the mean reward (monotone_ranks), so a lower mean never ranks above a higher one. NaN: not ranked.
+    """
+    most = int(rows["seeds"].max()) if len(rows) else 0
+    read = ~rows["flagged"] & (rows["seeds"] == most) & (rows["seeds"] >= 2)
+    means = rows["reward_mean"].where(read, math.nan).tolist()
+    ranks = monotone_ranks(separated_ranks(rows["reward_low"].tolist(), rows["reward_high"].tolist(), means), means)
+    return [math.nan if r is None else float(r) for r in ranks]
 
 
 def status_counts(statuses: pd.Series) -> str:
@@ -218,8 +259,12 @@ def _number(value: float, fmt: str, zero_dash: bool = False) -> str:
 LEGEND = (
     f"{FRONTIER_MARK} on the reward-vs-KL Pareto frontier (no other row has both higher gold reward and lower KL). "
     "Intervals are 95% Student-t intervals of the mean over seeds (mean ± t·sd/√n; t = 4.30 with 3 seeds; none "
-    "with one seed). Rank: 1 + the rows whose reward interval lies entirely above (=N: a tie). "
-    f"{FLAG}: a seed failed, diverged or degenerated; the row shows its ok seeds and is not ranked. "
+    "with one seed), cut at the range the quantity can take (KL and length ≥ 0, win rate in [0, 1]). Ranked rows "
+    "come first, by mean gold reward, then the others. Rank: 1 + the ranked rows whose reward interval lies entirely "
+    "above, raised to the rank of any row with a higher mean, so a lower mean never ranks above a higher one "
+    "(=N: a tie). Only rows read on every seed of the table are ranked (-: fewer ok seeds than the row with the "
+    f"most, or one seed). {FLAG}: a seed failed, diverged or degenerated; the row shows its ok seeds and is not "
+    "ranked. "
     "≤: KL is an analytic upper bound (best-of-n). truncated: share of samples cut at the length limit. proxy reward: "
     "the seed's reward model's score, calibrated into gold units (agrees with gold at KL 0); implicit acc.: the "
     "implicit reward's accuracy on held-out pairs ordered by gold (DPO family); train FLOPs: analytic training "

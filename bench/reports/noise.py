@@ -33,6 +33,7 @@ from pobench.core.record import RunRecord
 from pobench.reports.frontier import bootstrap_ci  # the headline's old interval, measured beside the new one
 from pobench.reports.headline import Headline, power_summary
 from pobench.reports.report import algo_label, format_table
+from pobench.reports.trajectory import reading_bias
 
 
 @dataclass(frozen=True)
@@ -151,6 +152,56 @@ def power_rows(headline: Headline, delta: float) -> list[list[str]]:
 
 
 POWER_HEADER = ["KL budget", "pairs", "seeds a pair shares", "median sd(D)", "detectable at 80% power", "seeds for Δ"]
+
+
+def measured_noise(records: Sequence[RunRecord]) -> tuple[float, float]:
+    """(gold sd, KL's relative sd) of one point along training: the medians over the records' checkpoints of the gold
+    reward's standard error and of kl_se / kl (where KL > 0); NaN without checkpoints."""
+    points = [p for r in records for p in r.trajectory]
+    gold = [p["reward_se"] for p in points if math.isfinite(p.get("reward_se", math.nan))]
+    kl = [p["kl_se"] / p["kl"] for p in points if p.get("kl", 0) > 0 and math.isfinite(p.get("kl_se", math.nan))]
+    return (statistics.median(gold) if gold else math.nan), (statistics.median(kl) if kl else math.nan)
+
+
+def bias_rows(headline: Headline, replications: int = 200) -> list[list[str]]:
+    """The reading rule's bias, measured by simulation with the folder's own curves and noise: for each algorithm read
+    along training and each seed, its trajectories stand for the truth, and pobench.reports.trajectory.reading_bias
+    adds the measured noise (measured_noise over that algorithm's cells; each checkpoint's noise independent, the
+    case that biases a maximum over trajectories most) ``replications`` times. One row per budget and algorithm: the
+    mean over seeds of the bias, its 95% interval, and the largest over seeds; then every algorithm together."""
+    rows = []
+    for k in headline.budgets:
+        pooled: list[tuple[float, float]] = []
+        for algo, seeds in headline.trajectories.items():
+            reward_sd, kl_cv = measured_noise([r for cells in seeds.values() for r, _ in cells])
+            if not seeds or not math.isfinite(reward_sd):
+                continue
+            found = [
+                b
+                for s in sorted(seeds)
+                for b in reading_bias([t for _, t in seeds[s]], (k,), reward_sd, _or0(kl_cv), 0.0, replications, s)
+            ]
+            if found:
+                pooled += [(b.mean, ((b.high - b.low) / 3.92) ** 2) for b in found]
+                rows.append(_bias_row(f"{k:g}", algo, [(b.mean, ((b.high - b.low) / 3.92) ** 2) for b in found]))
+        if pooled:
+            rows.append(_bias_row(f"{k:g}", "all", pooled))
+    return rows
+
+
+def _or0(x: float) -> float:
+    return x if math.isfinite(x) else 0.0
+
+
+def _bias_row(budget: str, algo: str, found: list[tuple[float, float]]) -> list[str]:
+    """(mean, variance of that mean) per seed → budget, algorithm, seeds, mean (95% CI), largest |bias|."""
+    mean = statistics.fmean(m for m, _ in found)
+    half = 1.96 * math.sqrt(sum(v for _, v in found)) / len(found)
+    largest = max((m for m, _ in found), key=abs)
+    return [budget, algo, str(len(found)), f"{mean:+.4f} ({mean - half:+.4f}, {mean + half:+.4f})", f"{largest:+.4f}"]
+
+
+BIAS_HEADER = ["KL budget", "algorithm", "seeds read", "bias of the reading (95% CI)", "largest over seeds"]
 
 
 def split_table(label: str, split: VarianceSplit) -> str:

@@ -13,6 +13,7 @@ from pobench.core.record import RunRecord
 from pobench.reports.html_page import page
 from pobench.reports.leaderboard import GROUP_BY, Board, build_boards, headline_csv, to_csv, to_markdown
 from pobench.reports.plots import plot_files
+from pobench.reports.readings import readings_csv
 
 
 def board_plots(boards: list[Board]) -> dict[str, dict[str, bytes]]:
@@ -44,7 +45,8 @@ def html_page(boards: list[Board], records: list[RunRecord], plots: dict[str, di
 
 
 def write_outputs(out_dir: Path, records: list[RunRecord], by: tuple[str, ...] = GROUP_BY) -> dict[str, Path]:
-    """leaderboard.{md,csv,html}, headline.csv (reward at matched KL) and plots/*.png under ``out_dir``; returns
+    """leaderboard.{md,csv,html}, headline.csv (reward at matched KL), readings.csv (each seed's readings) and
+    plots/*.png under ``out_dir``; returns
     what was written, by name."""
     out_dir = Path(out_dir)
     boards = build_boards(records, by)
@@ -54,6 +56,7 @@ def write_outputs(out_dir: Path, records: list[RunRecord], by: tuple[str, ...] =
         "leaderboard.md": to_markdown(boards),
         "leaderboard.csv": to_csv(boards),
         "headline.csv": headline_csv(boards),
+        "readings.csv": readings_csv(boards),  # every per-seed reading, long form (rliable, pandas, pingouin)
         "leaderboard.html": html_page(boards, records, plots),
     }
     for name, text in contents.items():

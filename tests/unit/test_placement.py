@@ -190,3 +190,19 @@ def test_an_interrupted_cell_stops_its_group_and_no_extra_cells_means_none():
     assert placement.after(recorded(specs[1], 1.0)) == []
     placement, resolved, _ = placement_sweep(extra_cells=0)
     assert all(placement.after(recorded(spec, 0.01)) == [] for _, spec, _ in resolved)
+
+
+def test_a_budget_a_run_passed_along_training_gets_no_extra_cell():
+    """The same group as above, but β 0.3's run is scored along training and passed 5 nats on its way before settling
+    at 1: every budget is read along that run, so nothing is placed; with its run stopping at 2 nats, 4 nats still
+    gets the extra cell, and a checkpoint cut at the length limit (≥ 95%) does not count as passed."""
+    for path, expected in (([0.5, 5.0, 1.0], []), ([0.5, 2.0, 1.0], ["0.05"]), ([0.5, 2.0, 5.0], ["0.05"])):
+        placement, resolved, _ = placement_sweep()
+        seed0 = [spec for cell, spec, _ in resolved if cell.seed == 0]
+        assert placement.after(recorded(seed0[0], 0.1)) == []
+        last = recorded(seed0[1], 1.0)
+        cut = [0.0, 0.0, 1.0 if path[-1] == 5.0 else 0.0]  # the last case: its 5-nat point is degenerate
+        last.trajectory = [
+            {"step": s, "kl": k, "reward": 0.1, "truncation_rate": c} for s, k, c in zip((1, 2, 3), path, cut)
+        ]
+        assert [dict(c.overrides)["beta"] for c, _, _ in placement.after(last)] == expected, path

@@ -30,19 +30,21 @@ def test_leaderboard_rows_by_hand():
     boards = build_boards(hand_made_records())
     assert [b.key for b in boards] == ["K1", "K2"]
     rows = boards[0].rows.set_index("algo")
-    # rows whose every seed is ok first, by mean reward (tie: lower KL first); rows with a failed seed after them
+    # ranked rows first (dpo alone), then the unranked: unflagged by mean reward (tie: lower KL first), then the rows
+    # with a failed seed
     assert list(boards[0].rows["algo"]) == ["dpo", "sft", "cpo", "ipo", "kto"]
     # dpo rewards 0.3, 0.4, 0.5: mean 0.4, sd 0.1, se 0.1/√3 = 0.057735; t_{2,0.975} = 4.302653 → ± 0.248414
     assert rows.loc["dpo", "reward_mean"] == pytest.approx(0.4)
     assert (rows.loc["dpo", "reward_low"], rows.loc["dpo", "reward_high"]) == (approx6(0.151586), approx6(0.648414))
-    # KL 1, 2, 3: mean 2, sd 1 → 2 ± 4.302653/√3 = ± 2.484138 (the t interval does not stop at KL's floor of 0)
-    assert (rows.loc["dpo", "kl_low"], rows.loc["dpo", "kl_high"]) == (approx6(-0.484138), approx6(4.484138))
+    # KL 1, 2, 3: mean 2, sd 1 → 2 ± 4.302653/√3 = ± 2.484138 → (−0.484138, 4.484138), cut at KL's floor of 0
+    assert (rows.loc["dpo", "kl_low"], rows.loc["dpo", "kl_high"]) == (0.0, approx6(4.484138))
     assert rows.loc["ipo", "seeds"] == 2 and rows.loc["ipo", "status"] == "2 ok, 1 diverged"
     assert rows.loc["ipo", "flagged"] and math.isnan(rows.loc["ipo", "rank"])  # counted, shown, never ranked
     assert math.isnan(rows.loc["cpo", "reward_low"])  # one seed: no interval
     assert rows.loc["kto", "seeds"] == 0 and math.isnan(rows.loc["kto", "rank"])
-    # ranks: dpo [0.152, 0.648]; sft [0.1, 0.1] and cpo (one seed: 0.1) lie entirely below dpo → both 2, a tie
-    assert rows.loc["dpo", "rank"] == 1 and rows.loc["sft", "rank"] == 2 and rows.loc["cpo", "rank"] == 2
+    # ranks: only rows read ok on as many seeds as the best-read row (dpo, 3) are ranked: sft (2 seeds) and cpo
+    # (one) are not, so dpo ranks 1 alone
+    assert rows.loc["dpo", "rank"] == 1 and math.isnan(rows.loc["sft", "rank"]) and math.isnan(rows.loc["cpo", "rank"])
     # frontier on row means (reward, KL): dpo (0.4, 2), ipo (0.2, 0.5), sft (0.1, 0); cpo (0.1, 5) is dominated
     assert rows["frontier"].to_dict() == {"dpo": True, "ipo": True, "sft": True, "cpo": False, "kto": False}
     assert list(boards[1].rows["algo"]) == ["dpo"] and boards[1].rows["reward_mean"].iloc[0] == 0.9
@@ -59,8 +61,8 @@ def test_markdown_and_csv_show_the_same_numbers():
     text = to_markdown(boards)
     assert "comparability key K1" in text and "comparability key K2" in text
     dpo_line = next(line for line in text.splitlines() if line.startswith("| 1 ") and "dpo" in line)
-    assert "dpo ◆" in dpo_line and "+0.400 (+0.152, +0.648)" in dpo_line and "2.00 (-0.48, 4.48)" in dpo_line
-    assert "| =2   | sft ◆" in text and "| =2   | cpo " in text  # a tie the intervals do not separate
+    assert "dpo ◆" in dpo_line and "+0.400 (+0.152, +0.648)" in dpo_line and "2.00 (0.00, 4.48)" in dpo_line
+    assert "| -    | sft ◆" in text and "| -    | cpo " in text  # read on 2 and 1 of the table's 3 seeds: no rank
     assert "| -    | ipo ◆ ⚠" in text and "| -    | kto ⚠" in text and "1 failed" in text
     rows = list(csv.DictReader(io.StringIO(to_csv(boards))))
     assert len(rows) == 6 and rows[0]["comparability_key"] == "K1" and rows[0]["algo"] == "dpo"
