@@ -4,7 +4,10 @@ Per algorithm and seed, the frontier is the upper envelope of the (KL, gold rewa
 ``ok`` cells in one comparability key (its grid over the KL knob); the reading at a budget k is the best
 reward it attains at KL ≤ k: the envelope by linear interpolation in log KL, and past its last point
 that point's reward as long as the grid reaches k. Never extrapolated: "not reached" when no grid point
-has KL ≥ k, "below grid" when every point has more. Over seeds: the mean and a 95% Student-t
+has KL ≥ k, "below grid" when every point has more. Cells scored along training (``eval_checkpoints``) are read
+along their trajectories instead (pobench.reports.trajectory: each run's latest policy within the budget, the
+seed's best run), and the end-of-training reading is kept beside it (``end@k``, ``early@k``). Over seeds: the mean
+and a 95% Student-t
 interval (bench/core/inference.py). Within a seed every algorithm trains on the same data and is evaluated on
 the same prompts, so algorithms are compared in pairs, on the per-seed differences over the seeds both read
 (paired t-tests, Holm-corrected over the pairs at a budget), and grouped by letters in the order of the means
@@ -372,7 +375,9 @@ def legend(headline: Headline) -> str:
         f"Gold reward at matched KL budgets ({budgets} nats per sequence): per seed, the best reward the "
         "algorithm's grid attains at KL ≤ the budget (the upper envelope of its (KL, reward) points, read by "
         "interpolation in log KL; never extrapolated: 'not reached' when no grid point gets to the budget, "
-        "'below grid' when every point lies above it); "
+        "'below grid' when every point lies above it); for cells scored along training, each run's latest policy "
+        "within the budget (where it last crosses it, interpolated in log KL between checkpoints, or its end) and "
+        "the best run of the seed, unread where no run reaches the budget ('along training'); "
         f"mean over seeds with a 95% Student-t interval (mean ± t·sd/√n{t}). Rows are ordered by the mean at KL "
         f"{headline.budgets[len(headline.budgets) // 2]:g}. Rank: letters given at each budget in the order of the "
         "means there ('a' holds the best mean): two algorithms that share a letter are not separated by the paired "

@@ -5,9 +5,11 @@ step, starting where training starts (the reference: KL 0 and the SFT cell's gol
 not a cloud, so it is read along itself, never maximised over its points: the maximum of many noisy points near a
 budget is biased upward, and more so for a method with more points there.
 
-- A trajectory's reading at budget k: the gold where it first reaches KL = k, linear in log(max(KL, KL_FLOOR))
-  between the checkpoints on either side (the policy early stopping at k would keep); for a trajectory that never
-  reaches k, its end (trained to the end within the budget).
+- A trajectory's reading at budget k: the latest policy within the budget. After its last checkpoint at KL ≤ k the
+  run either ends (its end is read) or goes past k, and the gold is read where it crosses k, linear in
+  log(max(KL, KL_FLOOR)) between those two checkpoints. The choice is made on KL alone, never on gold, so it adds no
+  bias of its own (what a user with a KL budget does: keep the last checkpoint under it); a run whose KL overshoots
+  early and settles is read where it settled, not at the overshoot.
 - A seed's reading: the best of its trajectories' readings (the envelope over its knob values), defined where at
   least one trajectory reaches k (no extrapolation: a seed whose runs all stop short of k is unread there).
 
@@ -45,56 +47,47 @@ class Reading:
     reaches: bool
 
 
-def _crossing(points: list[tuple[float, float]], budget: float) -> Reading | None:
-    """The first crossing of ``budget`` by finite ``points`` (module docstring), or None (never reached, or the first
-    point already past it)."""
+def _latest_within(points: list[tuple[float, float]], budget: float) -> Reading | None:
+    """The latest policy of finite ``points`` within ``budget`` (module docstring), or None where no point is within
+    it (a trajectory read without its start, whose first point is already past the budget)."""
     b = max(budget, KL_FLOOR)
-    for i, (kl, gold) in enumerate(points):
-        if max(kl, KL_FLOOR) < b:
-            continue
-        if max(kl, KL_FLOOR) == b:
-            return Reading(gold, kl, float(i), True)
-        if i == 0:
-            return None
-        kl0, gold0 = points[i - 1]
-        lo, hi = math.log(max(kl0, KL_FLOOR)), math.log(max(kl, KL_FLOOR))
-        t = (math.log(b) - lo) / (hi - lo)
-        return Reading(gold0 + (gold - gold0) * t, budget, i - 1 + t, True)
-    return None
+    within = [i for i, (kl, _) in enumerate(points) if max(kl, KL_FLOOR) <= b]
+    if not within:
+        return None
+    j = within[-1]
+    reaches = any(max(kl, KL_FLOOR) >= b for kl, _ in points)
+    kl0, gold0 = points[j]
+    if j == len(points) - 1 or max(kl0, KL_FLOOR) == b:
+        return Reading(gold0, kl0, float(j), reaches)
+    kl1, gold1 = points[j + 1]  # past the budget: the run crosses it between j and j + 1
+    lo, hi = math.log(max(kl0, KL_FLOOR)), math.log(max(kl1, KL_FLOOR))
+    t = (math.log(b) - lo) / (hi - lo)
+    return Reading(gold0 + (gold1 - gold0) * t, budget, j + t, True)
 
 
 def crossing(trajectory: Trajectory, budget: float) -> float:
-    """The gold where ``trajectory`` first reaches KL = ``budget``: between the last point below the budget and the
-    first at or above it, linear in log(max(KL, KL_FLOOR)); that point's own gold where it sits at the budget (or
-    below the floor). NaN where no point reaches the budget, or where the first point is already past it (nothing
-    to interpolate from: a trajectory read without its start)."""
-    if math.isnan(budget):
-        raise ValueError("budget is NaN")
-    found = _crossing(_finite(trajectory), budget)
-    return math.nan if found is None else found.gold
+    """The gold where ``trajectory`` last crosses KL = ``budget`` on its way up: between its last point within the
+    budget and the next, linear in log(max(KL, KL_FLOOR)); that point's own gold where it sits at the budget. NaN
+    where the trajectory never reaches the budget, or no point is within it."""
+    found = read_trajectory(trajectory, budget)
+    return found.gold if found is not None and found.reaches else math.nan
 
 
 def read_trajectory(trajectory: Trajectory, budget: float) -> Reading | None:
-    """The crossing's Reading where the trajectory reaches the budget; else its end, a policy within the budget
-    (``reaches`` False); None for a trajectory without points, or one whose first point is already past the budget.
-    ``position`` indexes the trajectory's finite points."""
+    """The latest policy within the budget: the last crossing's Reading where the run goes past the budget after its
+    last point within it; its end where it ends within the budget (``reaches``: whether any point reaches the
+    budget). None for a trajectory without points, or one with no point within the budget. ``position`` indexes
+    the trajectory's finite points."""
     if math.isnan(budget):
         raise ValueError("budget is NaN")
     points = _finite(trajectory)
-    if not points:
-        return None
-    if any(max(k, KL_FLOOR) >= max(budget, KL_FLOOR) for k, _ in points):
-        return _crossing(points, budget)
-    return Reading(points[-1][1], points[-1][0], float(len(points) - 1), False)
+    return _latest_within(points, budget) if points else None
 
 
 def trajectory_reading(trajectory: Trajectory, budget: float) -> tuple[float, bool]:
-    """(gold, reaches) of read_trajectory; (NaN, reaches) where it has no reading."""
+    """(gold, reaches) of read_trajectory; (NaN, False) where it has no reading."""
     found = read_trajectory(trajectory, budget)
-    if found is None:
-        points = _finite(trajectory)
-        return math.nan, bool(points) and any(max(k, KL_FLOOR) >= max(budget, KL_FLOOR) for k, _ in points)
-    return found.gold, found.reaches
+    return (math.nan, False) if found is None else (found.gold, found.reaches)
 
 
 def best_trajectory(trajectories: Sequence[Trajectory], budget: float) -> tuple[int, Reading] | None:

@@ -37,24 +37,28 @@ def test_preserved_rng_puts_every_random_state_back():
     assert (torch.rand(2).tolist(), random.random(), np.random.rand()) == expected
 
 
-def test_crossing_interpolates_in_log_kl_at_the_first_crossing():
-    """Budget 0.25 lies between (0.1, 0.2) and (1.0, 0.5): t = ln(0.25/0.1)/ln(1.0/0.1) = 0.916291/2.302585 =
-    0.397940, gold 0.2 + 0.3·0.397940 = 0.319382. Budget 1 sits on a checkpoint: 0.5. Budget 2 between (1, 0.5) and
-    (4, 0.4): t = ln 2/ln 4 = 0.5 → 0.45. A budget at or below the KL floor (1e-3) reads the start, KL 0 floored."""
+def test_crossing_interpolates_in_log_kl_after_the_last_point_within_the_budget():
+    """Budget 0.25: the last point within it is (0.1, 0.2), the next (1.0, 0.5): t = ln(0.25/0.1)/ln(1.0/0.1) =
+    0.916291/2.302585 = 0.397940, gold 0.2 + 0.3·0.397940 = 0.319382. Budget 1 sits on a checkpoint: 0.5. Budget 2
+    between (1, 0.5) and (4, 0.4): t = ln 2/ln 4 = 0.5 → 0.45. A budget at or below the KL floor (1e-3) reads the
+    start, KL 0 floored."""
     assert crossing(CURVE, 0.25) == pytest.approx(0.319382, abs=1e-6)
     assert crossing(CURVE, 1.0) == 0.5
     assert crossing(CURVE, 2.0) == pytest.approx(0.45)
     assert crossing(CURVE, 0.0005) == 0.1
     assert math.isnan(crossing(CURVE, 5.0))  # never reached
-    assert math.isnan(crossing([(2.0, 0.3), (3.0, 0.4)], 1.0))  # starts past the budget: nothing to read from
+    assert math.isnan(crossing([(2.0, 0.3), (3.0, 0.4)], 1.0))  # starts past the budget: nothing within it
 
 
-def test_a_trajectory_that_jumps_is_read_along_the_jump_and_a_turn_back_at_the_first_crossing():
+def test_a_jump_is_read_along_the_jump_and_an_overshoot_where_the_run_settled():
     """From (0.05, 0.12) to (30, −0.2) in one checkpoint: budget 1 at t = ln(1/0.05)/ln(30/0.05) = 2.995732/6.396930 =
-    0.468310 → 0.12 − 0.32·0.468310 = −0.029859. KL going 0 → 2 → 0.5 → 3: budget 1 is first crossed between
-    (0, 0.1) and (2, 0.3), t = ln(1/0.001)/ln(2/0.001) = 6.907755/7.600902 = 0.908807 → 0.281761, not later."""
+    0.468310 → 0.12 − 0.32·0.468310 = −0.029859. KL going 0 → 2 → 0.5 → 3 (an overshoot, back under, then past):
+    the last point within 1 nat is (0.5, 0.35), then (3, 0.2): t = ln 2/ln 6 = 0.693147/1.791759 = 0.386853 →
+    0.35 − 0.15·0.386853 = 0.291972, not the first crossing on the way to the overshoot (0.281761). Ending back
+    under the budget after an overshoot, the run reads its end."""
     assert crossing([(0.0, 0.1), (0.05, 0.12), (30.0, -0.2)], 1.0) == pytest.approx(-0.029859, abs=1e-6)
-    assert crossing([(0.0, 0.1), (2.0, 0.3), (0.5, 0.35), (3.0, 0.2)], 1.0) == pytest.approx(0.281761, abs=1e-6)
+    assert crossing([(0.0, 0.1), (2.0, 0.3), (0.5, 0.35), (3.0, 0.2)], 1.0) == pytest.approx(0.291972, abs=1e-6)
+    assert trajectory_reading([(0.0, 0.1), (2.0, 0.3), (0.5, 0.35)], 1.0) == (0.35, True)
 
 
 def test_a_trajectory_that_stops_short_reads_its_end_without_reaching():
