@@ -93,6 +93,13 @@ class EvalSettings:
         ge=0,
         legacy=0,  # cells were scored at the end of training alone before trajectories
     )
+    checkpoint_samples: int = param(
+        0,
+        "samples per prompt at the checkpoints before the last (0: eval_samples): the first of the end's draws, "
+        "under common random numbers; half of them halve a checkpoint's cost",
+        ge=0,
+        legacy=0,
+    )
 
 
 COMMON_SETTINGS: dict[str, type] = {

@@ -3,13 +3,15 @@ scoring checkpoints leaves training exactly as it was."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from pobench.algorithms import ALGORITHMS
 from pobench.contracts.adapter import TrainResult
 from pobench.core.models import load_model, load_tokenizer
 from pobench.core.trajectory import checkpoint_steps
 from pobench.harness import checkpoints as checkpoints_module
-from pobench.harness.evaluate import TRAJECTORY_METRICS, evaluate, trajectory_point
+from pobench.harness.evaluate import TRAJECTORY_METRICS, evaluate, reference_gold, trajectory_point
 from pobench.harness.pipeline import run_cell
 from pobench.harness.prepare import prepare, prepare_proxy
 from pobench.harness.spec import resolve_spec
@@ -33,9 +35,12 @@ def test_a_cell_keeps_its_trajectory_and_a_baseline_none(default_cells, bench_di
     assert not default_cells["dpo"][0].trajectory and not default_cells["sft"][0].trajectory
 
 
-def test_checkpoint_scores_equal_a_separate_evaluation_of_that_policy(bench_dirs, tmp_path, monkeypatch):
+@pytest.mark.parametrize("checkpoint_samples", ["0", "1"])
+def test_checkpoint_scores_equal_a_separate_evaluation_of_that_policy(
+    checkpoint_samples, bench_dirs, tmp_path, monkeypatch
+):
     """Each checkpoint's weights are copied as it is scored; evaluate() on a model loaded with them afterwards gives
-    the same numbers."""
+    the same numbers, with as many samples per prompt as the checkpoints took (all 2, or the first 1)."""
     policies: dict[int, object] = {}
     score = checkpoints_module.CheckpointScorer.__call__
 
@@ -46,9 +51,12 @@ def test_checkpoint_scores_equal_a_separate_evaluation_of_that_policy(bench_dirs
             policies[step] = {name: value.detach().clone() for name, value in policy.state_dict().items()}
 
     monkeypatch.setattr(checkpoints_module.CheckpointScorer, "__call__", keeping)
-    spec, source = resolve_spec("dpo", "sentiment", "tiny", 0, CHECKPOINTS)
+    spec, source = resolve_spec(
+        "dpo", "sentiment", "tiny", 0, {**CHECKPOINTS, "checkpoint_samples": checkpoint_samples}
+    )
     record, _ = run_cell(spec, source, tmp_path, bench_dirs["cache"], device="cpu", log=lambda _: None)
     assert [p["step"] for p in record.trajectory] == [3, 4, 6, 8] and sorted(policies) == [3, 4, 6]
+    settings = replace(spec.eval, eval_samples=int(checkpoint_samples) or spec.eval.eval_samples)
 
     task = spec.task_object(source.chat_tokenizer())
     prepared = prepare(spec, task=task, source=source, cache=_cache(bench_dirs), device="cpu", log=lambda _: None)
@@ -62,9 +70,9 @@ def test_checkpoint_scores_equal_a_separate_evaluation_of_that_policy(bench_dirs
             reference,
             tokenizer,
             task,
-            spec.eval,
+            settings,
             spec.seed,
-            prepared.ref_gold(),
+            reference_gold(reference, tokenizer, task, settings),
             proxy=prepared.proxy("cpu"),
         )
         assert trajectory_point(point["step"], separate.metrics) == pytest.approx(point, rel=1e-6, abs=1e-9)
