@@ -18,9 +18,10 @@ its own candidates in its preset (``Preset.tuning_candidates``), the same number
 
 from __future__ import annotations
 
+import itertools
 import math
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,7 +30,9 @@ from pobench.core.params import SettingsError
 from pobench.core.record import read_records
 from pobench.harness.grid import SweepConfig, resolve_grid
 from pobench.harness.sweep import run_sweep
+from pobench.reports.headline import budgets_of, seed_trajectories
 from pobench.reports.reach import kl_knob_of
+from pobench.reports.trajectory import seed_reading
 
 GRID_SIZE = 4
 TUNING_SEEDS = (100, 101)
@@ -75,6 +78,43 @@ def choose_grid(candidates: Sequence[Candidate], size: int = GRID_SIZE) -> list[
         free = [j for j in range(len(usable)) if j not in chosen]
         chosen.add(min(free, key=lambda j: abs(logs[j] - target)))
     return [usable[j].value for j in sorted(chosen)]
+
+
+RUNS_ALONG_TRAINING = 2  # knob values a grid scored along training keeps: each run passes the budgets on its way
+
+
+def choose_runs(
+    curves: Mapping[str, Mapping[int, Sequence[tuple[float, float]]]],
+    budgets: Sequence[float],
+    size: int = RUNS_ALONG_TRAINING,
+) -> tuple[list[str], int, float]:
+    """For cells scored along training: the ``size`` candidate values whose runs, read together as the headline
+    reads a seed (pobench.reports.trajectory.seed_reading: each run's latest policy within the budget, the seed's
+    best run), read the most (seed, budget) pairs on the tuning seeds, and among those the highest mean reading.
+    Ties go to the candidates given first. ``curves``: value → tuning seed → its run's (KL, gold) points from the
+    start. Returns (values, pairs read, mean reading over them); fewer values where fewer candidates are given."""
+    values = list(curves)
+    seeds = sorted({s for runs in curves.values() for s in runs})
+    best: tuple[list[str], int, float] = ([], -1, -math.inf)
+    for chosen in itertools.combinations(values, min(size, len(values))):
+        read = [seed_reading([curves[v][s] for v in chosen if s in curves[v]], k) for s in seeds for k in budgets]
+        read = [r for r in read if math.isfinite(r)]
+        score = (len(read), sum(read) / len(read) if read else -math.inf)
+        if score > best[1:]:
+            best = (list(chosen), *score)
+    return best
+
+
+def run_curves(records, algo: str, knob: str) -> dict[str, dict[int, list[tuple[float, float]]]]:
+    """value of ``knob`` → tuning seed → the run's curve from the start, as the headline builds it
+    (pobench.reports.headline.seed_trajectories, with each seed's SFT cell as the start), for ``algo``'s cells."""
+    sft = {r.seed: r.metrics["eval/reward"] for r in records if r.algo == "sft" and r.status == "ok"}
+    out: dict[str, dict[int, list]] = {}
+    for r in records:
+        if r.algo == algo and r.trajectory:
+            for seed, cells in seed_trajectories([r], sft).items():
+                out.setdefault(str(r.hparams[knob]), {})[seed] = cells[0][1]
+    return out
 
 
 def candidates_from_records(records, algo: str, knob: str) -> list[Candidate]:
@@ -146,6 +186,11 @@ def tune(
             print(f"  {knob}={c.value:>6}  KL {c.kl:8.3f}  reward {c.reward:+.3f}  truncated {c.truncation:.2f}{flag}")
         grid = choose_grid(candidates)
         print(f"  FRONTIER_GRID = {tuple(grid)!r}")
+        curves = run_curves(records, algo, knob)
+        if curves:  # scored along training: the runs that read the most budgets
+            runs, read, mean = choose_runs(curves, budgets_of(model))
+            pairs = len({s for c in curves.values() for s in c}) * len(budgets_of(model))
+            print(f"  along training: {tuple(runs)!r} read {read} of {pairs} (seed, budget) pairs, mean {mean:+.3f}")
         spans += [c.kl for c in candidates if c.value in grid]
     if spans:
         print(f"\nKL spanned by the chosen grids on {model}: {min(spans):.3g} to {max(spans):.3g} nats")

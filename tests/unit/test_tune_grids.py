@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import pytest
 from pobench.core.record import RunRecord
 from pobench.harness.tune_grids import Candidate, candidates_from_records, choose_grid
 
@@ -89,3 +90,21 @@ def test_tuning_a_moved_knob_varies_that_setting(tmp_path, monkeypatch):
     assert tune_grids.tune(["dpo"], ["100"], tmp_path, None, "local", 1) == 0
     assert sorted(spec.hparams.learning_rate for spec in ran) == [1e-5, 1e-4]
     assert {spec.hparams.beta for spec in ran} == {0.1}
+
+
+def test_runs_along_training_are_chosen_for_the_budgets_they_read_then_their_readings():
+    """Two tuning seeds, budgets 0.25, 1, 4. Run b passes 5 nats on both seeds; a stops at 2 (seed 100) and 0.3
+    (101); c at 0.2. {a, b} reads all 6 pairs: seed 100 0.294482 (b: t = ln 250/ln 5000 = 0.648272), 0.4 (a: 0.3 +
+    0.2·ln 2/ln 4), 0.5 (a's end within 4 nats beats b's 0.392140); seed 101 0.262068, 0.302760, 0.343450 (b);
+    mean 2.102760/6 = 0.350460. {b, c} reads 6 too but at a mean of 0.323035; {a, c} reads 3."""
+    from pobench.harness.tune_grids import choose_runs
+
+    start = (0.0, 0.1)
+    curves = {
+        "a": {100: [start, (0.5, 0.3), (2.0, 0.5)], 101: [start, (0.3, 0.2)]},
+        "b": {100: [start, (5.0, 0.4)], 101: [start, (5.0, 0.35)]},
+        "c": {100: [start, (0.2, 0.15)], 101: [start, (0.2, 0.12)]},
+    }
+    runs, read, mean = choose_runs(curves, (0.25, 1.0, 4.0))
+    assert (runs, read) == (["a", "b"], 6) and mean == pytest.approx(0.350460, abs=1e-6)
+    assert choose_runs({"c": curves["c"]}, (0.25, 1.0, 4.0))[:2] == (["c"], 0)  # one candidate, reading nothing
