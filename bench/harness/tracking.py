@@ -24,6 +24,8 @@ from typing import Any
 
 MODES = ("online", "offline", "disabled")
 SAMPLE_COLUMNS = ("prompt", "completion", "gold", "length", "kl", "proxy_score")
+# a checkpoint's point (pobench.harness.evaluate.TRAJECTORY_METRICS, with its step)
+TRAJECTORY_COLUMNS = ("step", "kl", "kl_se", "reward", "reward_se", "proxy_reward", "length", "truncation_rate")
 INIT_TIMEOUT_S = 60
 FINISH_TIMEOUT_S = 120
 # the leaderboard run's images besides each frontier plot: its board's plots of these kinds, in the same folder
@@ -113,6 +115,11 @@ class Tracker:
                 for sample in record.samples:
                     table.add_data(*(sample.get(c) for c in SAMPLE_COLUMNS))
                 self.run.log({"eval/samples": table})
+            if record.trajectory:  # the frontier along training: gold against KL, one row per checkpoint
+                table = wandb.Table(columns=list(TRAJECTORY_COLUMNS))
+                for point in record.trajectory:
+                    table.add_data(*(point.get(c) for c in TRAJECTORY_COLUMNS))
+                self.run.log({"eval/trajectory": table})
 
         self._guard("summary", finish)
         self._finish(0 if record.status == "ok" else 1)

@@ -47,6 +47,18 @@ def test_two_cell_sweep_lands_in_wandb_as_dashboards_expect(capsys, bench_dirs, 
     logged = [(row["train/global_step"], row["train/loss"]) for row in dpo_run.history if "train/loss" in row]
     assert logged == [(row["step"], row["train/loss"]) for row in dpo.curve if "train/loss" in row]
     assert len(logged) == 8 and all(math.isfinite(loss) for _, loss in logged)
+    assert not any("eval/trajectory/path" in row for row in dpo_run.history)  # scored at the end alone
+
+
+def test_a_cell_scored_along_training_logs_its_trajectory(bench_dirs, default_cells, tmp_path):
+    """One row per checkpoint (8 steps, 4 checkpoints: 3, 4, 6, 8), the record's points column by column."""
+    out = tmp_path / "results"
+    assert sweep(out, bench_dirs["cache"], "--wandb", "offline", "--set", "eval_checkpoints=4") == 0
+    records, runs = sweep_runs(out)
+    table = runs["dpo-sentiment-tiny-seed0"].table("eval/trajectory")
+    rows = [dict(zip(table["columns"], row)) for row in table["data"]]
+    assert [row["step"] for row in rows] == [3, 4, 6, 8]
+    assert rows == [{c: p.get(c) for c in table["columns"]} for p in records["dpo"].trajectory]
 
     board = runs["two-cells-leaderboard"]
     assert (board.group, board.job_type) == ("two-cells", "leaderboard")
