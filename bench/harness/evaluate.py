@@ -180,15 +180,7 @@ def score_checkpoint(
     gold = task.gold(repeated, drawn.texts, drawn.truncated)
     lengths = [_content_length(r, tokenizer.eos_token_id) for r in drawn.response_ids]
     kl, _ = _kl_readings(result, reference, drawn, tokenizer.pad_token_id, k, bs)
-    reward, reward_se = clustered_mean_se(gold, k)
-    metrics = {
-        "eval/reward": reward,
-        "eval/reward_se": reward_se,
-        "eval/kl": kl["kl"],
-        "eval/kl_se": kl["kl_se"],
-        "eval/length": mean_se(lengths)[0],
-        "eval/truncation_rate": sum(drawn.truncated) / len(drawn.truncated),
-    }
+    metrics = _quality_metrics(drawn, gold, lengths, kl, k)
     if proxy is not None:
         metrics |= proxy.metrics(repeated, drawn.texts, gold, k)[0]
     return {name: value for name, value in metrics.items() if name in TRAJECTORY_METRICS}
@@ -248,22 +240,17 @@ def _sample_metrics(
     k: int,
     gen_s: float,
 ) -> dict[str, float]:
-    """The metrics read off the samples: reward, KL, length, truncation, win rate, generation speed."""
-    reward, reward_se = clustered_mean_se(gold, k)
+    """The metrics read off the samples: reward, KL, length, truncation (_quality_metrics), win rate, generation
+    speed."""
     if any(math.isnan(g) for g in [*gold, *ref_gold]):  # a task without a gold reward: nothing to compare
         wins, wins_se = math.nan, math.nan
     else:
         wins, wins_se = win_rate(gold, ref_gold, k)
     generated = sum(len(r) for r in drawn.response_ids)
     metrics = {
-        "eval/reward": reward,
-        "eval/reward_se": reward_se,
-        "eval/kl": kl["kl"],
-        "eval/kl_se": kl["kl_se"],
+        **_quality_metrics(drawn, gold, lengths, kl, k),
         "eval/kl_per_token": kl["kl_per_token"],
         "eval/kl_is_bound": float(result.kl_bound is not None),
-        "eval/length": mean_se(lengths)[0],
-        "eval/truncation_rate": sum(drawn.truncated) / len(drawn.truncated),
         "eval/win_rate": wins,
         "eval/win_rate_se": wins_se,
         "eval/samples": float(len(gold)),
@@ -274,6 +261,20 @@ def _sample_metrics(
     if k > 1:  # the error from sampling alone needs two samples of a prompt
         metrics["eval/reward_sampling_se"] = fixed_prompt_se(gold, k)
     return metrics
+
+
+def _quality_metrics(drawn, gold: list[float], lengths: list[int], kl: dict, k: int) -> dict[str, float]:
+    """Gold reward, KL, length and truncation of the samples, each with what goes with it: what a checkpoint along
+    training and the end of training are both measured by (score_checkpoint, _sample_metrics)."""
+    reward, reward_se = clustered_mean_se(gold, k)
+    return {
+        "eval/reward": reward,
+        "eval/reward_se": reward_se,
+        "eval/kl": kl["kl"],
+        "eval/kl_se": kl["kl_se"],
+        "eval/length": mean_se(lengths)[0],
+        "eval/truncation_rate": sum(drawn.truncated) / len(drawn.truncated),
+    }
 
 
 def _exact(result: TrainResult, reference, tokenizer, task: Task, prompts: list[str], target: Target | None) -> dict:
