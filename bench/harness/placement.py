@@ -22,11 +22,11 @@ from typing import Any
 
 import numpy as np
 from pobench.algorithms import ALGORITHMS
-from pobench.core.record import DEGENERATE_TRUNCATION as DEGENERATE_CELL
 from pobench.harness.grid import Cell, SweepConfig, algo_grid, resolve_cells
 from pobench.reports.frontier import KL_FLOOR, reward_within
 from pobench.reports.headline import budgets_of
 from pobench.reports.reach import DEGENERATE_TRUNCATION, Point, diagnose, kl_knob_of, reach_reason, record_point
+from pobench.reports.trajectory import usable_points
 
 __all__ = ["DEGENERATE_TRUNCATION", "Placement", "proposals", "reach_reason", "reading_bias"]
 
@@ -257,12 +257,7 @@ class Placement:
 def trajectory_reach(record) -> float:
     """The largest KL a cell passed along training before any checkpoint degenerated (the cell rule), so every budget
     up to it is read along that run (it starts at the reference, KL 0); 0 for a cell scored at the end alone."""
-    reach = 0.0
-    for point in record.trajectory:
-        if point.get("truncation_rate", 0.0) >= DEGENERATE_CELL:
-            break
-        reach = max(reach, float(point.get("kl", 0.0)))
-    return reach
+    return max((float(point.get("kl", 0.0)) for point in usable_points(record.trajectory)), default=0.0)
 
 
 def placed_cell(cell: Cell, knob: str, value: str) -> Cell:

@@ -36,7 +36,7 @@ from pobench.core.inference import (
     t_quantile,
 )
 from pobench.core.models import preset_of
-from pobench.core.record import DEGENERATE_TRUNCATION, STATUSES, RunRecord
+from pobench.core.record import STATUSES, RunRecord
 from pobench.reports.frontier import (
     FrontierPoint,
     best_of_n_curve,
@@ -57,7 +57,7 @@ from pobench.reports.proxy import (
 )
 from pobench.reports.reach import is_placed, reach_reason, seed_points
 from pobench.reports.report import algo_label, format_table
-from pobench.reports.trajectory import reach_of, seed_reading
+from pobench.reports.trajectory import reach_of, seed_reading, usable_points
 
 # KL budgets, nats per sequence: steps of 4× (as 1, 4, 16 in the literature), placed where the algorithms' grids
 # reach on sentiment/tiny (tuning seeds: the grids span 0.01–14 nats, IPO and SimPO stop near 2.5)
@@ -189,11 +189,7 @@ def seed_trajectories(records: list[RunRecord], sft_by_seed: dict[int, float]) -
             continue
         points = r.trajectory or [{"kl": r.metrics["eval/kl"], "reward": r.metrics["eval/reward"]}]
         start = [(0.0, sft_by_seed[r.seed])] if r.seed in sft_by_seed else []
-        kept = []
-        for p in points:
-            if p.get("truncation_rate", 0.0) >= DEGENERATE_TRUNCATION:
-                break
-            kept.append((float(p["kl"]), float(p["reward"])))
+        kept = [(float(p["kl"]), float(p["reward"])) for p in usable_points(points)]
         out.setdefault(r.seed, []).append((r, start + kept))
     return out
 

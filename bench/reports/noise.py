@@ -177,13 +177,13 @@ def bias_rows(headline: Headline, replications: int = 200) -> list[list[str]]:
             if not seeds or not math.isfinite(reward_sd):
                 continue
             found = [
-                b
+                (b.mean, ((b.high - b.low) / 3.92) ** 2)  # the mean and its variance, from its 95% interval
                 for s in sorted(seeds)
                 for b in reading_bias([t for _, t in seeds[s]], (k,), reward_sd, _or0(kl_cv), 0.0, replications, s)
             ]
             if found:
-                pooled += [(b.mean, ((b.high - b.low) / 3.92) ** 2) for b in found]
-                rows.append(_bias_row(f"{k:g}", algo, [(b.mean, ((b.high - b.low) / 3.92) ** 2) for b in found]))
+                pooled += found
+                rows.append(_bias_row(f"{k:g}", algo, found))
         if pooled:
             rows.append(_bias_row(f"{k:g}", "all", pooled))
     return rows

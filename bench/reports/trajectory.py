@@ -26,9 +26,21 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from pobench.core.record import DEGENERATE_TRUNCATION
 from pobench.reports.frontier import KL_FLOOR
 
 Trajectory = Sequence[tuple[float, float]]  # (KL, gold) per checkpoint, in step order
+
+
+def usable_points(points: Sequence[dict]) -> list[dict]:
+    """A record's trajectory up to its first checkpoint that is degenerate by the cell rule (at least
+    DEGENERATE_TRUNCATION of its samples cut at the length limit): what is read along that run, and how far it went."""
+    kept = []
+    for point in points:
+        if point.get("truncation_rate", 0.0) >= DEGENERATE_TRUNCATION:
+            break
+        kept.append(point)
+    return kept
 
 
 def _finite(trajectory: Trajectory) -> list[tuple[float, float]]:
