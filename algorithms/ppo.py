@@ -56,7 +56,7 @@ from pobench.kit.reward_model import (
 )
 from torch import nn
 
-FRONTIER_GRID = ("1", "0.3", "0.1", "0.003")  # by pobench.harness.tune_grids (seeds 100, 101), in KL order
+FRONTIER_GRID = ("0.1", "0.003")  # two runs read along training: tune_grids.choose_runs (seeds 100, 101)
 DIAGNOSTICS = ("policy_loss", "value_loss", "clip_frac", "approx_kl", "entropy")
 
 

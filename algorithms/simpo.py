@@ -15,7 +15,7 @@ from pobench.core.params import param
 from pobench.kit.trl_support import TRLAdapter, TRLParams, preference_trainer
 
 KNOB = "learning_rate"  # no reference model: the knob that moves it from the SFT model
-FRONTIER_GRID = ("1e-5", "3e-5", "1e-4", "3e-4")  # by pobench.harness.tune_grids (seeds 100, 101), in KL order
+FRONTIER_GRID = ("1e-3", "3e-3")  # two runs read along training: tune_grids.choose_runs (seeds 100, 101)
 
 
 @dataclass(frozen=True)

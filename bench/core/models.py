@@ -17,7 +17,7 @@ from urllib.parse import urlparse
 
 import torch
 from pobench.core.model_store import PackagedGGUF, PackagedModelError, converted_folder
-from pobench.core.presets import NO_PRESET, PRETRAINED, SMOLLM2, TABULAR, Preset
+from pobench.core.presets import NO_PRESET, PRETRAINED, SMOLLM2, TABULAR, TINY, Preset
 from pobench.core.registry import Registry, RegistryError
 from pobench.core.tabular import model_classes, tabulate
 
@@ -65,6 +65,7 @@ class TinyLlama(ModelSource):
     description: ClassVar[str] = "Llama architecture, ~1M parameters, 2k-token byte-level BPE trained on the task"
     needs_tokenizer_training: ClassVar[bool] = True
     name: ClassVar[str] = "tiny"
+    preset: ClassVar[Preset] = TINY
     vocab_size: int = 2048
     hidden_size: int = 128
     intermediate_size: int = 352

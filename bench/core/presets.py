@@ -105,6 +105,9 @@ class Preset:
 
 NO_PRESET = Preset()
 
+# scoring at the end of training alone (the settings' legacy values: records made so keep their names)
+END_ONLY = {"eval_checkpoints": "0", "checkpoint_samples": "0"}
+
 # Fine-tuning settings a pretrained model of any size wants instead of tiny's: a short SFT at a fine-tuning rate
 # (the task's format is learnt without wiping out what the model knows), and learning rates of the order the
 # papers use (DPO: 5e-7 to 1e-6 over thousands of steps at batch 64). The reward model and PPO's critic are
@@ -145,6 +148,9 @@ SMOLLM2 = Preset(
         # (tuning seed 100; README, "A real model")
         "rm_learning_rate": "3e-4",
         "rm_epochs": "4",
+        # scored at the end only: a SmolLM2 checkpoint costs what its final evaluation does (minutes per cell on a
+        # CPU), and the committed SmolLM2 records were made so
+        **END_ONLY,
     },
     learning_rates={"offline": "3e-5", "online": "1e-5"},
     algo_settings={"ppo": {"rollout_prompts": "16", "minibatch_size": "8"}},
@@ -173,6 +179,21 @@ SMOLLM2 = Preset(
 )
 
 
+# tiny, the default benchmark's model. Its cells are scored along training (eval_checkpoints, EvalSettings), so a
+# run that runs away passes through every budget on its way, and two runs per algorithm read every budget:
+# ``pobench tune-grids`` (choose_runs) took them from six candidates each on tuning seeds 100 and 101
+# (results/tuning-trajectories), the two that read the most (seed, budget) pairs. DPO, IPO and KTO run over the
+# learning rate here: over β their best pairs read 4, 2 and 5 of 6 pairs (at 128 Adam steps the step size, not
+# β, sets how far a run goes), over the rate all three read 6 of 6, as CPO, ORPO, SimPO and PPO do over their own
+# knobs. The adapters keep β as their knob: pobench validate scans it on tabular.
+TINY_RATES = ("1e-4", "2e-4", "3e-4", "6e-4", "1e-3", "2e-3")
+TINY = Preset(
+    kl_knobs={algo: "learning_rate" for algo in ("dpo", "ipo", "kto")},
+    frontier_grids={"dpo": ("3e-4", "1e-3"), "ipo": ("3e-4", "6e-4"), "kto": ("1e-3", "2e-3")},
+    tuning_candidates={algo: TINY_RATES for algo in ("dpo", "ipo", "kto")},
+)
+
+
 # The tabular model (bench/core/tabular.py) on the enumerable task: a free logit per (prefix, token), which Adam moves
 # by about the learning rate per step (at tiny's 2e-3 DPO travels 0.009 nats of its target's 0.31 in a validation
 # run), so rates near 0.1, and a critic that is a free value per prefix at the same rate. More pairs than tiny's
@@ -180,7 +201,7 @@ SMOLLM2 = Preset(
 # 65,536 on seed 0). PPO at 0.01 (TV 0.035 to its target; 0.042 at 0.03). Measured on a 2-core Xeon (README,
 # "Ground truth").
 TABULAR = Preset(
-    settings={"data_pairs": "65536", "critic_learning_rate": "0.1"},
+    settings={"data_pairs": "65536", "critic_learning_rate": "0.1", **END_ONLY},  # validate reads the end
     learning_rates={"offline": "0.1", "online": "0.1", "ppo": "0.01"},
     note="for pobench validate --model tabular on task exact (a free table per prefix: rates near 0.1)",
 )

@@ -86,7 +86,7 @@ class EvalSettings:
         choices=("common", "independent"),
     )
     eval_checkpoints: int = param(
-        0,
+        8,
         "points along training at which the policy is scored, the last step and each 1/√2 of the one after it "
         "(8: from 1/11 of training on); the frontier along training: a run passes through every KL budget it "
         "crosses. 0 or 1: the end only",
@@ -94,9 +94,10 @@ class EvalSettings:
         legacy=0,  # cells were scored at the end of training alone before trajectories
     )
     checkpoint_samples: int = param(
-        0,
+        2,
         "samples per prompt at the checkpoints before the last (0: eval_samples): the first of the end's draws, "
-        "under common random numbers; half of them halve a checkpoint's cost",
+        "under common random numbers; half of them halve a checkpoint's cost (tiny: 0.70 s against 1.45 s a "
+        "checkpoint, paired sd of a reading 0.048 against 0.044 nats at 1 nat; docs/frontier-along-training.md)",
         ge=0,
         legacy=0,
     )

@@ -169,9 +169,10 @@ def score_checkpoint(
     the same prompts, samples and common random numbers (so successive points of a trajectory differ by the policy,
     not by the draw), gold reward, the summed next-token KL, length, truncation and the calibrated proxy. Win rate,
     exact values and the implicit reward's accuracy are the end's alone. With ``checkpoint_samples`` set, that many
-    samples per prompt: the first of the end's draws (the noise is keyed by prompt and sample)."""
+    samples per prompt (at most the end's ``eval_samples``): the first of the end's draws (the noise is keyed by
+    prompt and sample)."""
     if settings.checkpoint_samples:
-        settings = replace(settings, eval_samples=settings.checkpoint_samples)
+        settings = replace(settings, eval_samples=min(settings.checkpoint_samples, settings.eval_samples))
     result = TrainResult(policy=policy)
     prompts = eval_prompts(task, settings)
     k, bs = settings.eval_samples, settings.eval_batch_size

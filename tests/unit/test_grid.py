@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from pobench.algorithms import ALGORITHMS
 from pobench.cli import main
+from pobench.core.models import preset_of
 from pobench.core.params import SettingsError
 from pobench.harness.grid import DEFAULT_ALGOS, SweepConfig, expand, load_config, resolve_cells
 
@@ -25,11 +26,14 @@ def test_default_grid_is_the_frontier_benchmark():
     }  # fmt: skip
     per_algo = {a: [dict(c.overrides) for c in cells if c.algo == a and c.seed == 0] for a in DEFAULT_ALGOS}
     assert per_algo["sft"] == [{}]  # the baseline has no knob
-    for algo in DEFAULT_ALGOS[1:]:  # every other one sweeps its KL knob over a grid of the same size
-        knob, grid = ALGORITHMS.get(algo).kl_knob, ALGORITHMS.get(algo).frontier_grid
-        assert [p[knob] for p in per_algo[algo]] == list(grid) and len(grid) == len(FRONTIER_SIZE_OF_BEST_OF_N)
-    assert per_algo["best-of-n"] == [{"n": n} for n in FRONTIER_SIZE_OF_BEST_OF_N]
-    assert len(cells) == 4 * (1 + 8 * 4)
+    tiny = preset_of("tiny")
+    for algo in DEFAULT_ALGOS[2:]:  # the seven sweep their KL knob on tiny over two runs each, read along training
+        cls = ALGORITHMS.get(algo)
+        knob, grid = tiny.kl_knob(algo, cls), tiny.frontier_grid(algo, cls)
+        assert [p[knob] for p in per_algo[algo]] == list(grid) and len(grid) == 2
+    assert tiny.kl_knob("dpo", ALGORITHMS.get("dpo")) == "learning_rate" != ALGORITHMS.get("dpo").kl_knob
+    assert per_algo["best-of-n"] == [{"n": n} for n in FRONTIER_SIZE_OF_BEST_OF_N]  # n's bound: no trajectory
+    assert len(cells) == 4 * (1 + 4 + 7 * 2)
     assert sorted({c.seed for c in cells}) == [0, 1, 2, 3]
     assert all(c.task == "sentiment" and c.model == "tiny" for c in cells)
 
@@ -37,7 +41,7 @@ def test_default_grid_is_the_frontier_benchmark():
 def test_a_knob_given_on_the_command_line_replaces_the_frontier_grid_and_no_frontier_gives_one_point():
     cells = expand(config(algos=["dpo", "ipo"], seeds=[0], sets=["dpo.beta=0.5"]))
     assert [dict(c.overrides) for c in cells if c.algo == "dpo"] == [{"beta": "0.5"}]
-    assert len([c for c in cells if c.algo == "ipo"]) == 4
+    assert len([c for c in cells if c.algo == "ipo"]) == 2
     cells = expand(config(algos=["dpo", "ipo"], seeds=[0], frontier=False))
     assert [c.overrides for c in cells] == [(), ()]
 
