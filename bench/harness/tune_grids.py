@@ -37,7 +37,8 @@ from pobench.reports.trajectory import seed_reading
 GRID_SIZE = 4
 TUNING_SEEDS = (100, 101)
 MAX_TRUNCATION = 0.5
-# algorithm → its knob's candidate values (six each: the same tuning effort for every algorithm)
+# algorithm → candidate values of its adapter's knob (six each: the same tuning effort for every algorithm); a model
+# preset may give its own (tiny: the DPO family's learning rates, presets.TINY_RATES)
 CANDIDATES: dict[str, tuple[str, ...]] = {
     "dpo": ("0.01", "0.03", "0.1", "0.3", "1", "3"),
     "ipo": ("0.1", "0.3", "1", "3", "10", "30"),

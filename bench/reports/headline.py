@@ -57,7 +57,7 @@ from pobench.reports.proxy import (
 )
 from pobench.reports.reach import is_placed, reach_reason, seed_points
 from pobench.reports.report import algo_label, format_table
-from pobench.reports.trajectory import reach_of, seed_reading, usable_points
+from pobench.reports.trajectory import TRAJECTORY_STATUSES, reach_of, seed_reading, usable_points
 
 # KL budgets, nats per sequence: steps of 4× (as 1, 4, 16 in the literature), placed where the algorithms' grids
 # reach on sentiment/tiny (tuning seeds: the grids span 0.01–14 nats, IPO and SimPO stop near 2.5)
@@ -172,9 +172,6 @@ def trajectory_readings(trajectories: dict[int, list], k: float) -> dict[int, fl
     return {s: v for s, v in values.items() if math.isfinite(v)}
 
 
-TRAJECTORY_STATUSES = ("ok", "degenerate", "diverged")  # a run that degenerated or diverged passed its budgets first
-
-
 def seed_trajectories(records: list[RunRecord], sft_by_seed: dict[int, float]) -> dict[int, list]:
     """seed → (record, trajectory) for one algorithm's cells, each trajectory [(KL, gold), ...] in step order from
     the start (KL 0 and the seed's SFT gold, read on the same draws) where the seed has an SFT cell; cut before the
@@ -275,7 +272,12 @@ def algorithm_row(algo: str, records: list[RunRecord], seeds: dict, headline: He
             }
         )
     # the calibrated proxy, the gap and the compute along the same frontier; the Gao et al. fits (proxy.py)
-    return {**row, **proxy_columns(algo, records, headline.budgets, headline.sft_by_seed, headline.sft_reward)}
+    return {
+        **row,
+        **proxy_columns(
+            algo, records, headline.budgets, headline.sft_by_seed, headline.sft_reward, headline.sft_proxy_by_seed
+        ),
+    }
 
 
 # -- presentation ------------------------------------------------------------------------------------

@@ -14,6 +14,11 @@ training compute ``perf/train_flops``. Read along the frontier that gives the go
   (F₀^(1−t)·F₁^t: compute grows geometrically along a grid spaced in log KL); the mean over seeds.
 - A mean needs a reading on every seed of the algorithm (as the gold mean does); else NaN, shown "-". Old records,
   without the proxy or FLOPs metrics, give NaN throughout.
+- **Along training** (cells scored at checkpoints): the gold reading is one run's, at a fractional position between
+  two of its checkpoints (trajectory.best_trajectory); the proxy is interpolated between the same two checkpoints
+  with the same weight, and the FLOPs are the run's training FLOPs up to that point (its train FLOPs × step / its
+  last step, linear between checkpoints). The start of a run is the seed's SFT cell: KL 0, its gold, its calibrated
+  proxy, 0 FLOPs (``trajectory_cells``).
 
 **Where gold stops rising while the proxy still rises** (``overoptimization``): per configuration (one
 hyperparameter setting, the grid's knob value) the mean over its ok seeds of KL, gold and proxy; the configurations
@@ -37,6 +42,7 @@ from pobench.core.inference import t_interval
 from pobench.core.record import RunRecord
 from pobench.reports import gao
 from pobench.reports.frontier import KL_FLOOR, bracket, reach_within
+from pobench.reports.trajectory import TRAJECTORY_STATUSES, best_trajectory, usable_points
 
 PROXY = "eval/proxy_reward"
 FLOPS = "perf/train_flops"
@@ -110,6 +116,49 @@ def budget_columns(seed_cells: dict[int, list[Cell]], k: float) -> dict[str, flo
     return out
 
 
+def trajectory_cells(r: RunRecord, sft_gold: dict[int, float], sft_proxy: dict[int, float]) -> list[Cell]:
+    """A run scored along training as (KL, gold, calibrated proxy, train FLOPs so far) per point, in step order: the
+    seed's start where it has an SFT cell, then the checkpoints the headline reads (trajectory.usable_points, as
+    headline.seed_trajectories cuts them); points without a finite KL or gold are left out, as the reading does."""
+    total = float(r.metrics.get(FLOPS, math.nan))
+    last = max((float(p["step"]) for p in r.trajectory if "step" in p), default=math.nan)
+    start = [(0.0, sft_gold[r.seed], sft_proxy.get(r.seed, math.nan), 0.0)] if r.seed in sft_gold else []
+    points = [
+        (float(p["kl"]), float(p["reward"]), float(p.get("proxy_reward", math.nan)), total * float(p["step"]) / last)
+        for p in usable_points(r.trajectory)
+    ]
+    return [c for c in start + points if math.isfinite(c[0]) and math.isfinite(c[1])]
+
+
+def at_position(run: Sequence[Cell], position: float, index: int) -> float:
+    """Field ``index`` of ``run`` at a fractional position (i + t: between points i and i + 1 at weight t)."""
+    i = int(math.floor(position))
+    t = position - i
+    if t == 0 or i + 1 >= len(run):
+        return run[i][index]
+    return run[i][index] + (run[i + 1][index] - run[i][index]) * t
+
+
+def budget_columns_along(seed_runs: dict[int, list[list[Cell]]], k: float) -> dict[str, float]:
+    """budget_columns for cells scored along training, their runs by seed (trajectory_cells each)."""
+    proxy, gap, flops = {}, {}, {}
+    for seed, runs in seed_runs.items():
+        best = best_trajectory([[(c[0], c[1]) for c in run] for run in runs], k)
+        if best is None:
+            proxy[seed] = gap[seed] = flops[seed] = math.nan
+            continue
+        i, reading = best
+        proxy[seed] = at_position(runs[i], reading.position, 2)
+        gap[seed] = proxy[seed] - reading.gold
+        flops[seed] = at_position(runs[i], reading.position, 3)
+    out: dict[str, float] = {}
+    for stem, values in (("proxy", proxy), ("gap", gap)):
+        mean, low, high = over_seeds(values, len(seed_runs))
+        out.update({f"{stem}@{k:g}": mean, f"{stem}_low@{k:g}": low, f"{stem}_high@{k:g}": high})
+    out[f"flops@{k:g}"] = over_seeds(flops, len(seed_runs))[0]
+    return out
+
+
 def configuration_means(records: Sequence[RunRecord]) -> list[tuple[float, float, float]]:
     """Per configuration (hyperparameters) of ok cells with KL, gold and proxy: the means over its seeds of
     (KL, gold, proxy), ordered by mean KL."""
@@ -156,17 +205,34 @@ def gao_columns(algo: str, seed_cells: dict[int, list[Cell]], sft_gold: dict[int
 
 
 def proxy_columns(
-    algo: str, records: Sequence[RunRecord], budgets: Sequence[float], sft_gold: dict[int, float], sft_mean: float
+    algo: str,
+    records: Sequence[RunRecord],
+    budgets: Sequence[float],
+    sft_gold: dict[int, float],
+    sft_mean: float,
+    sft_proxy: dict[int, float] | None = None,
 ) -> dict:
-    """Every column this module adds to an algorithm's headline row (its records, every seed and status)."""
+    """Every column this module adds to an algorithm's headline row (its records, every seed and status): read along
+    training where the cells were scored at checkpoints (as the headline's gold is), else at the end points."""
     seed_cells: dict[int, list[Cell]] = {}
     for r in records:
         seed_cells.setdefault(r.seed, [])
         if r.status == "ok":
             seed_cells[r.seed].append(cell_of(r))
     out: dict = {}
-    for k in budgets:
-        out.update(budget_columns(seed_cells, k))
+    if any(r.trajectory for r in records):
+        seed_runs: dict[int, list[list[Cell]]] = {s: [] for s in seed_cells}
+        for r in records:
+            if r.status in TRAJECTORY_STATUSES and r.trajectory:
+                seed_runs[r.seed].append(trajectory_cells(r, sft_gold, sft_proxy or {}))
+            elif r.status == "ok":  # an ok cell without a trajectory: its end point alone, after the start
+                start = [(0.0, sft_gold[r.seed], (sft_proxy or {}).get(r.seed, math.nan), 0.0)]
+                seed_runs[r.seed].append((start if r.seed in sft_gold else []) + [cell_of(r)])
+        for k in budgets:
+            out.update(budget_columns_along(seed_runs, k))
+    else:
+        for k in budgets:
+            out.update(budget_columns(seed_cells, k))
     return {**out, **overoptimization_columns(records), **gao_columns(algo, seed_cells, sft_gold, sft_mean)}
 
 

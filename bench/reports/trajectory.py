@@ -30,6 +30,7 @@ from pobench.core.record import DEGENERATE_TRUNCATION
 from pobench.reports.frontier import KL_FLOOR
 
 Trajectory = Sequence[tuple[float, float]]  # (KL, gold) per checkpoint, in step order
+TRAJECTORY_STATUSES = ("ok", "degenerate", "diverged")  # a run that degenerated or diverged passed its budgets first
 
 
 def usable_points(points: Sequence[dict]) -> list[dict]:

@@ -12,19 +12,21 @@ from tests.helpers import sweep
 
 def test_a_placement_round_runs_after_the_grid_and_resumes(capsys, bench_dirs, default_cells, tmp_path):
     out = tmp_path / "results"
-    args = ("dpo", "--set", "dpo.beta=3,0.2", "--extra-cells", "1")
+    args = ("dpo", "--set", "dpo.learning_rate=1e-5,1e-4", "--extra-cells", "1")  # tiny's knob of DPO
     assert sweep(out, bench_dirs["cache"], *args) == 0
     err = capsys.readouterr().err
     placing = [line for line in err.splitlines() if line.startswith("placing")]
     # on 64 training pairs both grid points stay far below every budget: one cell, aimed past 4 nats, serves all
-    assert len(placing) == 1 and re.fullmatch(r"placing 1 extra cell: dpo seed 0 beta=\S+ \(for 4 nats\)", placing[0])
-    beta = float(re.search(r"beta=(\S+)", placing[0]).group(1))
-    assert beta == 0.02  # the fit asks for a smaller β than 0.2 / 10: clamped to one step of ×/÷10
+    pattern = r"placing 1 extra cell: dpo seed 0 learning_rate=\S+ \(for 4 nats\)"
+    assert len(placing) == 1 and re.fullmatch(pattern, placing[0])
+    rate = float(re.search(r"learning_rate=(\S+)", placing[0]).group(1))
+    assert rate == 1e-3  # the fit asks for a larger rate than 1e-4 × 10: clamped to one step of ×/÷10
     records = read_records(out)
-    assert sorted(r.hparams["beta"] for r in records) == [0.02, 0.2, 3.0] and all(r.status == "ok" for r in records)
+    rates = sorted(r.hparams["learning_rate"] for r in records)
+    assert rates == [1e-5, 1e-4, 1e-3] and all(r.status == "ok" for r in records)
     assert "ran 3, skipped 0" in err
     board = (out / "leaderboard.md").read_text()
-    # the headline counts cells off dpo's frontier grid on tiny (3, 0.1, 0.01, 0.03): 0.02, and this grid's own 0.2
+    # the headline counts cells off dpo's frontier grid on tiny (rates 3e-4, 1e-3): this grid's own 1e-5 and 1e-4
     assert "3/3 ok, 2 placed" in board
 
     # the same command: the grid's records give the same proposal, whose record is there: nothing runs
@@ -34,5 +36,6 @@ def test_a_placement_round_runs_after_the_grid_and_resumes(capsys, bench_dirs, d
     assert "ran 0, skipped 3" in err
 
     # no extra cells: the grid only
-    assert sweep(tmp_path / "none", bench_dirs["cache"], "dpo", "--set", "dpo.beta=3,0.2", "--extra-cells", "0") == 0
+    grid_only = ("dpo", "--set", "dpo.learning_rate=1e-5,1e-4", "--extra-cells", "0")
+    assert sweep(tmp_path / "none", bench_dirs["cache"], *grid_only) == 0
     assert "placing" not in capsys.readouterr().err and len(read_records(tmp_path / "none")) == 2

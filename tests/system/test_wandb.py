@@ -47,7 +47,7 @@ def test_two_cell_sweep_lands_in_wandb_as_dashboards_expect(capsys, bench_dirs, 
     logged = [(row["train/global_step"], row["train/loss"]) for row in dpo_run.history if "train/loss" in row]
     assert logged == [(row["step"], row["train/loss"]) for row in dpo.curve if "train/loss" in row]
     assert len(logged) == 8 and all(math.isfinite(loss) for _, loss in logged)
-    assert not any("eval/trajectory/path" in row for row in dpo_run.history)  # scored at the end alone
+    assert any("eval/trajectory/path" in row for row in dpo_run.history)  # scored along training by default
 
 
 def test_a_cell_scored_along_training_logs_its_trajectory(bench_dirs, default_cells, tmp_path):

@@ -39,9 +39,12 @@ def test_default_grid_is_the_frontier_benchmark():
 
 
 def test_a_knob_given_on_the_command_line_replaces_the_frontier_grid_and_no_frontier_gives_one_point():
-    cells = expand(config(algos=["dpo", "ipo"], seeds=[0], sets=["dpo.beta=0.5"]))
-    assert [dict(c.overrides) for c in cells if c.algo == "dpo"] == [{"beta": "0.5"}]
+    cells = expand(config(algos=["dpo", "ipo"], seeds=[0], sets=["dpo.learning_rate=5e-4"]))
+    assert [dict(c.overrides) for c in cells if c.algo == "dpo"] == [{"learning_rate": "5e-4"}]
     assert len([c for c in cells if c.algo == "ipo"]) == 2
+    # on tiny DPO's frontier runs over the learning rate: a β given is one more setting of each of its runs
+    cells = expand(config(algos=["dpo"], seeds=[0], sets=["dpo.beta=0.5"]))
+    assert [dict(c.overrides) for c in cells] == [{"beta": "0.5", "learning_rate": v} for v in ("3e-4", "1e-3")]
     cells = expand(config(algos=["dpo", "ipo"], seeds=[0], frontier=False))
     assert [c.overrides for c in cells] == [(), ()]
 

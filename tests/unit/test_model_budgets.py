@@ -40,12 +40,13 @@ def test_a_presets_budgets_are_listed_and_read(monkeypatch):
 def test_extra_cells_aim_at_the_models_own_budgets(monkeypatch):
     monkeypatch.setattr(headline_module, "preset_of", lambda model: OWN)
     config = SweepConfig(algos=["dpo"], seeds=[0], extra_cells=1)
-    config.add_values("dpo.beta", ["3", "0.3"], "--set")
+    config.add_values("dpo.learning_rate", ["1e-4", "1e-3"], "--set")  # tiny's knob of DPO
     resolved = resolve_grid(config)
     notes: list[str] = []
     placement = Placement(config, resolved, note=notes.append)
-    for _, spec, _ in resolved:  # KL = 0.003/β: 0.001 and 0.01, below both budgets
-        done = record("dpo", 0, 0.1, 0.003 / spec.hparams.beta, hparams={"beta": spec.hparams.beta})
+    for _, spec, _ in resolved:  # KL = 10 × the rate: 0.001 and 0.01, below both budgets
+        rate = spec.hparams.learning_rate
+        done = record("dpo", 0, 0.1, 10 * rate, hparams={"learning_rate": rate})
         done.spec_hash = spec.hash()
         extra = placement.after(done)
     assert len(extra) == 1 and notes[0].endswith("(for 0.4 nats)")

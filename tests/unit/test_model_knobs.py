@@ -4,7 +4,7 @@ the grid, the tuning, the placed cells and the reach diagnosis then all read tha
 from __future__ import annotations
 
 import pytest
-from pobench.core.presets import SMOLLM2, Preset
+from pobench.core.presets import SMOLLM2, TINY, Preset
 from pobench.harness.grid import SweepConfig, frontier_of, resolve_grid
 from pobench.reports.reach import is_placed, seed_points
 
@@ -16,8 +16,11 @@ def test_a_preset_cannot_move_a_knob_without_giving_its_grid():
         Preset(kl_knobs={"dpo": "learning_rate"})
 
 
-def test_tiny_keeps_the_adapters_knobs_and_smollm2_runs_every_frontier_over_the_learning_rate():
-    assert frontier_of("dpo", "tiny")[0] == "beta" and frontier_of("ppo", "tiny")[0] == "kl_coef"
+def test_tiny_runs_the_dpo_family_over_the_rate_and_smollm2_runs_every_frontier_over_the_learning_rate():
+    for algo in ("dpo", "ipo", "kto"):  # over β their runs stop short of the budgets on some seeds
+        assert frontier_of(algo, "tiny") == ("learning_rate", TINY.frontier_grids[algo]), algo
+    assert frontier_of("ppo", "tiny")[0] == "kl_coef" and frontier_of("cpo", "tiny")[0] == "learning_rate"
+    assert frontier_of("dpo", "tabular")[0] == "beta"  # validate's β scan: the adapter's own knob
     for algo in ("dpo", "ipo", "kto", "cpo", "orpo", "simpo", "ppo"):
         knob, grid = frontier_of(algo, "smollm2-135m")
         assert knob == "learning_rate" and grid == SMOLLM2.frontier_grids[algo], algo
@@ -39,7 +42,10 @@ def test_reach_reads_the_models_knob():
     placed = record("dpo", 0, 0.3, 2.0, hparams={"learning_rate": 7e-4, "beta": 0.1})
     for r in (on_grid, placed):
         r.model = "smollm2-135m"
-    assert not is_placed(on_grid) and is_placed(placed)  # by the learning rate; β 0.3 is off tiny's grid
+    assert not is_placed(on_grid) and is_placed(placed)  # by the learning rate; β 0.3 is off the adapter's grid
     assert [p[0] for p in seed_points([on_grid, placed])[0]] == [float(grid[0]), 7e-4]
-    on_tiny = record("dpo", 0, 0.2, 0.5, hparams={"learning_rate": 3e-4, "beta": 0.7})
-    assert is_placed(on_tiny) and seed_points([on_tiny])[0][0][0] == 0.7  # tiny: β
+    on_tiny = record("dpo", 0, 0.2, 0.5, hparams={"learning_rate": 5e-4, "beta": 0.1})
+    assert is_placed(on_tiny) and seed_points([on_tiny])[0][0][0] == 5e-4  # tiny: the rate too
+    on_tabular = record("dpo", 0, 0.2, 0.5, hparams={"learning_rate": 3e-4, "beta": 0.7})
+    on_tabular.model = "tabular"
+    assert is_placed(on_tabular) and seed_points([on_tabular])[0][0][0] == 0.7  # tabular: β

@@ -139,8 +139,10 @@ def test_reading_bias_grows_with_the_points_near_the_budget():
 
 
 def test_placed_cells_are_those_off_the_frontier_grid():
-    assert not is_placed(record("dpo", 0, 0.1, 1.0, hparams={"beta": 0.1}))  # dpo's grid on tiny has 0.1
-    assert is_placed(record("dpo", 0, 0.1, 1.0, hparams={"beta": 0.05}))
+    assert not is_placed(record("dpo", 0, 0.1, 1.0, hparams={"learning_rate": 3e-4}))  # dpo's grid on tiny has 3e-4
+    assert is_placed(record("dpo", 0, 0.1, 1.0, hparams={"learning_rate": 5e-4}))
+    assert not is_placed(record("ppo", 0, 0.1, 1.0, hparams={"kl_coef": 0.1}))
+    assert is_placed(record("ppo", 0, 0.1, 1.0, hparams={"kl_coef": 0.05}))
     assert not is_placed(record("sft", 0, 0.1, 0.0))
 
 
@@ -148,16 +150,16 @@ def test_placed_cells_are_those_off_the_frontier_grid():
 
 
 def placement_sweep(extra_cells=2):
-    config = SweepConfig(algos=["dpo"], seeds=[0, 1], extra_cells=extra_cells)
-    config.add_values("dpo.beta", ["3", "0.3"], "--set")
+    config = SweepConfig(algos=["ppo"], seeds=[0, 1], extra_cells=extra_cells)
+    config.add_values("ppo.kl_coef", ["3", "0.3"], "--set")
     resolved = resolve_grid(config)
     notes = []
     return Placement(config, resolved, BUDGETS, note=notes.append), resolved, notes
 
 
 def recorded(spec, kl, status="ok"):
-    """The record of ``spec``'s cell with KL ``kl`` (KL = 0.3/β: far below every budget at β ≥ 0.3)."""
-    out = record(spec.algo, spec.seed, 0.1, kl, status=status, hparams={"beta": spec.hparams.beta})
+    """The record of ``spec``'s cell with KL ``kl`` (KL = 0.3/kl_coef: far below every budget at kl_coef ≥ 0.3)."""
+    out = record(spec.algo, spec.seed, 0.1, kl, status=status, hparams={"kl_coef": spec.hparams.kl_coef})
     out.spec_hash = spec.hash()
     return out
 
@@ -166,19 +168,20 @@ def test_a_group_is_placed_once_its_own_cells_are_recorded_and_round_after_round
     placement, resolved, notes = placement_sweep()
     seed0 = [spec for cell, spec, _ in resolved if cell.seed == 0]
     seed1 = [spec for cell, spec, _ in resolved if cell.seed == 1]
-    assert placement.after(recorded(seed0[0], 0.3 / seed0[0].hparams.beta)) == []  # seed 0 still has a cell out
-    assert placement.after(recorded(seed1[0], 0.3 / seed1[0].hparams.beta)) == []
-    first = placement.after(recorded(seed0[1], 0.3 / seed0[1].hparams.beta))  # seed 0 complete; seed 1 is not
-    # 1 nat is read at β 0.3; 4 nats: aimed at 6 along KL = 0.3/β, β = 0.05
-    assert [(c.seed, dict(c.overrides)["beta"]) for c, _, _ in first] == [(0, "0.05")]
+    assert placement.after(recorded(seed0[0], 0.3 / seed0[0].hparams.kl_coef)) == []  # seed 0 still has a cell out
+    assert placement.after(recorded(seed1[0], 0.3 / seed1[0].hparams.kl_coef)) == []
+    first = placement.after(recorded(seed0[1], 0.3 / seed0[1].hparams.kl_coef))  # seed 0 complete; seed 1 is not
+    # 1 nat is read at kl_coef 0.3; 4 nats: aimed at 6 along KL = 0.3/kl_coef, kl_coef = 0.05
+    assert [(c.seed, dict(c.overrides)["kl_coef"]) for c, _, _ in first] == [(0, "0.05")]
     points = [(3.0, 0.1, 0.0, True), (0.3, 1.0, 0.0, True)]
     assert (
-        float(dict(first[0][0].overrides)["beta"]) == proposals(points, BUDGETS, (math.nextafter(0, 1), math.inf))[0][0]
+        float(dict(first[0][0].overrides)["kl_coef"])
+        == proposals(points, BUDGETS, (math.nextafter(0, 1), math.inf))[0][0]
     )
-    assert notes == ["placing 1 extra cell: dpo seed 0 beta=0.05 (for 4 nats)"]
-    # round 2 of seed 0 fits through (0.3, 1) and (0.05, 2): β 0.0029 for KL 6, clamped to 0.05 / 10
+    assert notes == ["placing 1 extra cell: ppo seed 0 kl_coef=0.05 (for 4 nats)"]
+    # round 2 of seed 0 fits through (0.3, 1) and (0.05, 2): kl_coef 0.0029 for KL 6, clamped to 0.05 / 10
     second = placement.after(recorded(first[0][1], 2.0))
-    assert [(c.seed, dict(c.overrides)["beta"]) for c, _, _ in second] == [(0, "0.005")]
+    assert [(c.seed, dict(c.overrides)["kl_coef"]) for c, _, _ in second] == [(0, "0.005")]
     assert placement.after(recorded(second[0][1], 2.5)) == []
     assert placement.after(recorded(seed0[0], 1.0)) == []  # a record it does not wait for: ignored
 
@@ -193,9 +196,9 @@ def test_an_interrupted_cell_stops_its_group_and_no_extra_cells_means_none():
 
 
 def test_a_budget_a_run_passed_along_training_gets_no_extra_cell():
-    """The same group as above, but β 0.3's run is scored along training and passed 5 nats on its way before settling
-    at 1: every budget is read along that run, so nothing is placed; with its run stopping at 2 nats, 4 nats still
-    gets the extra cell, and a checkpoint cut at the length limit (≥ 95%) does not count as passed."""
+    """The same group as above, but kl_coef 0.3's run is scored along training and passed 5 nats on its way before
+    settling at 1: every budget is read along that run, so nothing is placed; with its run stopping at 2 nats, 4 nats
+    still gets the extra cell, and a checkpoint cut at the length limit (≥ 95%) does not count as passed."""
     for path, expected in (([0.5, 5.0, 1.0], []), ([0.5, 2.0, 1.0], ["0.05"]), ([0.5, 2.0, 5.0], ["0.05"])):
         placement, resolved, _ = placement_sweep()
         seed0 = [spec for cell, spec, _ in resolved if cell.seed == 0]
@@ -205,4 +208,4 @@ def test_a_budget_a_run_passed_along_training_gets_no_extra_cell():
         last.trajectory = [
             {"step": s, "kl": k, "reward": 0.1, "truncation_rate": c} for s, k, c in zip((1, 2, 3), path, cut)
         ]
-        assert [dict(c.overrides)["beta"] for c, _, _ in placement.after(last)] == expected, path
+        assert [dict(c.overrides)["kl_coef"] for c, _, _ in placement.after(last)] == expected, path

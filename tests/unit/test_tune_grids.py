@@ -42,10 +42,14 @@ def test_candidates_average_kl_and_take_the_worst_seed_truncation():
     assert not by_value["1.0"].all_ok and not by_value["1.0"].usable
 
 
-def test_a_model_without_its_own_candidates_is_tuned_on_tinys():
+def test_a_model_without_its_own_candidates_is_tuned_on_the_adapters_knobs():
+    from pobench.core.presets import TINY_RATES
     from pobench.harness.tune_grids import CANDIDATES, candidates_for
 
-    assert candidates_for("tiny") == CANDIDATES
+    assert candidates_for("org/any-model") == CANDIDATES  # a pretrained model's preset names none
+    # tiny tunes the DPO family over the learning rate, six candidates like every other algorithm
+    assert candidates_for("tiny") == {**CANDIDATES, **{algo: TINY_RATES for algo in ("dpo", "ipo", "kto")}}
+    assert {len(values) for values in candidates_for("tiny").values()} == {6}
 
 
 def test_smollm2_tunes_every_algorithm_with_the_same_number_of_its_own_candidates():
@@ -62,13 +66,13 @@ def test_tuning_runs_the_models_candidates_on_that_model(tmp_path, monkeypatch, 
     from pobench.core.presets import Preset
 
     ran = []
-    monkeypatch.setattr(tune_grids, "preset_of", lambda model: Preset(tuning_candidates={"dpo": ("0.5", "2")}))
+    monkeypatch.setattr(tune_grids, "preset_of", lambda model: Preset(tuning_candidates={"ppo": ("0.5", "2")}))
     monkeypatch.setattr(tune_grids, "run_sweep", lambda resolved, *a, **k: ran.extend(spec for _, spec, _ in resolved))
-    assert tune_grids.tune(["dpo", "ipo"], ["100"], tmp_path, None, "local", 1, model="tiny") == 0
-    dpo = sorted(spec.hparams.beta for spec in ran if spec.algo == "dpo")
-    ipo = sorted(spec.hparams.beta for spec in ran if spec.algo == "ipo")
-    assert dpo == [0.5, 2.0]  # the preset's own
-    assert ipo == sorted(float(v) for v in tune_grids.CANDIDATES["ipo"])  # tiny's, where the preset names none
+    assert tune_grids.tune(["ppo", "cpo"], ["100"], tmp_path, None, "local", 1, model="tiny") == 0
+    ppo = sorted(spec.hparams.kl_coef for spec in ran if spec.algo == "ppo")
+    cpo = sorted(spec.hparams.learning_rate for spec in ran if spec.algo == "cpo")
+    assert ppo == [0.5, 2.0]  # the preset's own
+    assert cpo == sorted(float(v) for v in tune_grids.CANDIDATES["cpo"])  # the adapters', where it names none
     assert {spec.model for spec in ran} == {"tiny"} and {spec.seed for spec in ran} == {100}
 
 
