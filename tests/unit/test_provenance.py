@@ -60,6 +60,7 @@ def test_validation_names_its_recipe():
     spec = plan("dpo", [0], {"beta": "0.5"}).cells[0][0]
     assert spec.sources["beta"] == "--set"
     assert spec.sources["eval_samples"] == "validation recipe"
+    assert spec.eval.eval_checkpoints == 0 and spec.sources["eval_checkpoints"] == "validation recipe"  # the end
 
 
 def test_run_explain_prints_every_source_and_runs_nothing(tmp_path, capsys):
