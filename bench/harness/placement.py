@@ -4,8 +4,11 @@ The headline reads each seed's envelope at KL budgets; a seed whose grid stops s
 reached") or starts above it ("below grid") has no reading there, and which budgets are read then depends on
 the machine. ``proposals`` fits log KL against log knob through the two points at that end of the grid and
 proposes the knob value aimed past the budget (budget × 1.5, or budget / 1.5), at most a step of ×/÷10 from the
-nearest point; budgets the algorithm cannot reach (it degenerates on the way, or its KL saturates:
-``reach_reason``) get none. ``Placement`` hands those cells to the sweep as each group's cells finish, round
+nearest point. Where a cell past the grid's end degenerated or failed, the line would aim into that region:
+the proposal then splits the way to it instead (``bisection``: halfway in log knob between the furthest run that
+still ends and the nearest degenerate cell), since a run that degenerates at a larger step may pass the budget at
+a step between. Budgets the algorithm cannot reach (its KL saturates, or it degenerates within ×1.2 of a run that
+ends: ``reach_reason``) get none. ``Placement`` hands those cells to the sweep as each group's cells finish, round
 after round, at most ``extra_cells`` per (algorithm, task, model, seed) and the same number for every algorithm:
 each point near a budget is one more draw the envelope takes the best of (``reading_bias``), so equal effort keeps
 that bias equal.
@@ -25,13 +28,23 @@ from pobench.algorithms import ALGORITHMS
 from pobench.harness.grid import Cell, SweepConfig, algo_grid, resolve_cells
 from pobench.reports.frontier import KL_FLOOR, reward_within
 from pobench.reports.headline import budgets_of
-from pobench.reports.reach import DEGENERATE_TRUNCATION, Point, diagnose, kl_knob_of, reach_reason, record_point
+from pobench.reports.reach import (
+    DEGENERATE_TRUNCATION,
+    Point,
+    diagnose,
+    grid_direction,
+    is_degenerate,
+    kl_knob_of,
+    reach_reason,
+    record_point,
+)
 from pobench.reports.trajectory import usable_points
 
 __all__ = ["DEGENERATE_TRUNCATION", "Placement", "proposals", "reach_reason", "reading_bias"]
 
 MARGIN = 1.5  # aim at budget × 1.5 ("not reached") or budget / 1.5 ("below grid"), so the new point brackets it
 MAX_STEP = 10.0  # a proposal lies within ×/÷10 of the nearest existing knob value
+MIN_BISECTION = 1.2  # knob values closer than this ratio are not split again
 
 
 def proposals(
@@ -59,6 +72,11 @@ def proposals(
             if any(sign * (math.log(kl) - math.log(target)) >= 0 for v, b, kl in out if (b in up) == (sign > 0)):
                 continue  # an earlier proposal on this side already aims past this budget
             state = states[budget]
+            if sign > 0 and (middle := bisection(points, log_knob)) is not None:
+                value = _distinct(middle, existing + [v for v, _, _ in out], 0, lo, hi, integer)
+                if value is not None:  # it serves every budget above this one too: its KL is unknown
+                    out.append((value, budget, math.inf))
+                    continue
             if state.blocked or not state.direction:
                 continue
             fit = _fit(state.end, state.other, log_knob)
@@ -73,6 +91,30 @@ def proposals(
             predicted = math.exp(y_end + slope * (_to_x(value, log_knob) - x_end))
             out.append((value, budget, predicted))
     return [(v, b) for v, b, _ in out]
+
+
+def bisection(points: Sequence[Point], log_knob: bool = True) -> float | None:
+    """The knob value halfway (in log for a log knob) between the run that goes furthest without degenerating and
+    the nearest cell past it that degenerated or failed; None where there is no such pair, or the two lie within
+    ×MIN_BISECTION. A run that degenerates at a larger step (DPO's learning rate 1e-3 on tiny, jumping from 0.9
+    nats to text that never ends between two checkpoints) may still pass a budget at a step between the two,
+    where fitting a line beyond the grid's end would aim into the degenerate region."""
+    good = [p for p in points if p[3] and math.isfinite(p[1]) and not is_degenerate(p) and math.isfinite(p[0])]
+    bad = [p for p in points if is_degenerate(p) and math.isfinite(p[0])]
+    if not good or not bad or (log_knob and any(p[0] <= 0 for p in good + bad)):
+        return None
+    end = max(good, key=lambda p: p[1])
+    trend = grid_direction(good)  # 0 with one good point: the degenerate cell is taken to lie on the far side
+    beyond = [p for p in bad if p[0] != end[0] and (not trend or trend * (p[0] - end[0]) > 0)]
+    if not beyond:
+        return None
+    far = min(beyond, key=lambda p: abs(_to_x(p[0], log_knob) - _to_x(end[0], log_knob)))[0]
+    # the good point nearest the degenerate one, on the way from the end to it
+    lo, hi = sorted((end[0], far))
+    near = min((p[0] for p in good if lo <= p[0] <= hi), key=lambda v: abs(_to_x(v, log_knob) - _to_x(far, log_knob)))
+    if log_knob:
+        return None if max(near, far) / min(near, far) < MIN_BISECTION else math.sqrt(near * far)
+    return None if near == far else (near + far) / 2
 
 
 def _to_x(value: float, log_knob: bool) -> float:

@@ -39,7 +39,7 @@ class EndState:
     blocked: str = ""
 
 
-def _degenerate(p: Point) -> bool:
+def is_degenerate(p: Point) -> bool:
     return not p[3] or (math.isfinite(p[2]) and p[2] > DEGENERATE_TRUNCATION)
 
 
@@ -59,10 +59,10 @@ def diagnose(points: Sequence[Point], budget: float) -> EndState:
         # KL grows from `other` to `end` (up) or falls (below grid): step the knob on the way from other to end
         direction = (1 if end[0] > other[0] else -1) if rising else 0
     blocked = ""
-    if end[3] and _degenerate(end):
+    if end[3] and is_degenerate(end):
         blocked = f"degenerates (truncation {end[2]:.0%} at KL {end[1]:.3g})"
     elif direction:
-        beyond = [p for p in points if _degenerate(p) and math.isfinite(p[0]) and direction * (p[0] - end[0]) > 0]
+        beyond = [p for p in points if is_degenerate(p) and math.isfinite(p[0]) and direction * (p[0] - end[0]) > 0]
         if beyond:
             p = min(beyond, key=lambda q: abs(q[0] - end[0]))
             blocked = (
@@ -76,14 +76,14 @@ def diagnose(points: Sequence[Point], budget: float) -> EndState:
         flat = max(kl_ratio, 1 / kl_ratio) < SATURATION_KL and knob_ratio >= SATURATION_KNOB
         # the end turns back: across the whole grid the knob moves KL one way, between the two end points the other
         # (DPO's smallest β reaching no further than the next: more of the knob no longer buys KL)
-        trend = _grid_direction(usable)
+        trend = grid_direction(usable)
         turned = bool(direction and trend and direction != trend * (1 if up else -1))
         if flat or turned:
             blocked = f"saturates (KL {'≤' if up else '≥'} {end[1]:.3g})"
     return EndState(kind, end, other, direction, blocked)
 
 
-def _grid_direction(usable: Sequence[Point]) -> int:
+def grid_direction(usable: Sequence[Point]) -> int:
     """The sign of the knob step that raises KL across the grid: from the lowest-KL point's knob to the highest's
     (0 when they are equal or unknown)."""
     ordered = sorted(usable, key=lambda p: max(p[1], KL_FLOOR))

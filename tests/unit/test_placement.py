@@ -1,5 +1,6 @@
-"""Extra-cell placement on synthetic KL curves: one proposal brackets each unread budget, budgets the algorithm
-cannot reach (it degenerates, or its KL saturates) get a reason and no proposal, steps are clamped, integer
+"""Extra-cell placement on synthetic KL curves: one proposal brackets each unread budget, a cell that degenerated
+past the grid's end is bisected towards, budgets the algorithm cannot reach (it saturates, or degenerates within
+×1.2 of a run that ends) get a reason and no proposal, steps are clamped, integer
 knobs stay integers, and a reading that is the best of several noisy points is biased upward."""
 
 from __future__ import annotations
@@ -89,14 +90,24 @@ def test_an_end_that_turns_back_against_the_grid_saturates():
     assert proposals(points, [1.0, 4.0]) == []
 
 
-def test_degenerating_points_block_the_budgets_past_them():
+def test_past_the_grids_end_a_degenerating_cell_is_bisected_not_extrapolated():
     curve = lambda beta: 0.1 / beta  # noqa: E731
     truncated = [*points_of(curve, (3.0, 1.0)), (0.3, curve(0.3), 0.4, True)]
     assert reach_reason(truncated, 1.0) == "degenerates (truncation 40% at KL 0.333)"
-    assert propose(truncated, BUDGETS) == []
+    # halfway in log between β 1 (the furthest run that still ends) and 0.3 (40% cut): √(1 × 0.3) = 0.548
+    assert propose(truncated, BUDGETS) == [0.548]
     failed = [*points_of(curve, (3.0, 1.0, 0.3)), (0.1, math.nan, math.nan, False)]
     assert reach_reason(failed, 4.0) == "degenerates (a cell failed at knob 0.1, past KL 0.333)"
-    assert propose(failed, BUDGETS) == []
+    assert propose(failed, BUDGETS) == [0.173]  # √(0.3 × 0.1)
+    # the next round splits the nearer half: β 0.173 degenerated too, so between 0.3 and 0.173, √0.0519 = 0.228
+    assert propose([*failed, (0.173, math.nan, math.nan, False)], BUDGETS) == [0.228]
+    # two values within ×1.2 are not split again: the budget stays unread, and the reason says why
+    close = [*points_of(curve, (3.0, 0.33)), (0.3, math.nan, math.nan, False)]
+    assert propose(close, BUDGETS) == [] and reach_reason(close, 1.0).startswith("degenerates")
+    # DPO on tiny, seed 2: learning rate 3e-4 ends at 0.91 nats, 1e-3 jumps from 0.87 to text that never ends; one
+    # good point gives no line to fit, and the degenerate cell says which side is too far: √(3e-4 × 1e-3)
+    dpo = [(3e-4, 0.91, 0.0, True), (1e-3, math.nan, math.nan, False)]
+    assert proposals(dpo, BUDGETS) == [(5.48e-4, 4.0)]
     # a failed cell on the other side of the grid blocks nothing
     other_side = [*points_of(curve, (1.0, 0.3)), (10.0, math.nan, math.nan, False)]
     assert reach_reason(other_side, 4.0) == "grid did not reach (max KL 0.333)" and propose(other_side, [4.0])
@@ -127,7 +138,10 @@ def test_no_value_that_is_already_a_point():
     curve = lambda beta: 0.1 / beta  # noqa: E731
     points = points_of(curve, (1.0, 0.3))
     (value,) = propose(points, [4.0])
-    assert propose([*points, (value, math.nan, math.nan, False)], [4.0]) == []  # failed there: degenerates
+    # failed there: the next proposal splits the way to it, √(0.3 × value), and repeats no point
+    (middle,) = propose([*points, (value, math.nan, math.nan, False)], [4.0])
+    assert middle == float(f"{math.sqrt(0.3 * value):.3g}") and middle not in (1.0, 0.3, value)
+    assert propose([(0.3, 0.333, 0.0, True), (0.3, math.nan, math.nan, False)], [4.0]) == []  # the same value
 
 
 def test_reading_bias_grows_with_the_points_near_the_budget():

@@ -97,7 +97,7 @@ def test_tinys_preset_moves_only_knobs_so_a_cell_keeps_the_settings_defaults():
     spec, source = resolve_spec("dpo", "sentiment", "tiny", 0, {})
     assert source.preset.settings == {} and source.preset.learning_rates == {} and source.preset.kl_knobs
     assert spec.hparams.learning_rate == 3e-4 and spec.sft.sft_steps == 600
-    assert spec.eval.eval_checkpoints == 8 and spec.eval.checkpoint_samples == 2  # scored along training
+    assert spec.eval.eval_checkpoints == 8 and spec.eval.checkpoint_samples == 1  # scored along training
     smollm2, _ = resolve_spec("dpo", "sentiment", "smollm2-135m", 0, {})
     assert smollm2.eval.eval_checkpoints == 0  # at the end only (the legacy value: its records keep their names)
 
