@@ -22,17 +22,19 @@ CHECKPOINTS = {**SMALL_BUDGET, "eval_checkpoints": "4"}  # 8 optimizer steps: sc
 
 
 def test_a_cell_keeps_its_trajectory_and_a_baseline_none(default_cells, bench_dirs, tmp_path):
-    """Scored at 8 points of its 128 steps; the last is the final evaluation itself; the default scores the end alone,
-    and a baseline, which does not train, has nothing along the way."""
-    spec, source = resolve_spec("dpo", "sentiment", "tiny", 0, {"eval_checkpoints": "8"})
-    record, _ = run_cell(spec, source, tmp_path, bench_dirs["cache"], device="cpu", log=lambda _: None)
+    """By default a cell is scored at 8 points of its 128 steps, the last being the final evaluation itself; scored
+    at the end alone (eval_checkpoints=0) it ends with the same metrics; a baseline, which does not train, has
+    nothing along the way."""
+    record = default_cells["dpo"][0]
     steps = [p["step"] for p in record.trajectory]
     assert steps == list(checkpoint_steps(128, 8)) and set(TRAJECTORY_METRICS.values()) <= set(record.trajectory[0])
     assert trajectory_point(128, record.metrics) == record.trajectory[-1]  # the end is the final evaluation
     assert record.timings["checkpoint_s"] > 0 and record.metrics["perf/checkpoint_flops"] > 0
-    default = {k: v for k, v in default_cells["dpo"][0].metrics.items() if k.startswith("eval/")}
-    assert {k: v for k, v in record.metrics.items() if k.startswith("eval/")} == default  # training as it was
-    assert not default_cells["dpo"][0].trajectory and not default_cells["sft"][0].trajectory
+    spec, source = resolve_spec("dpo", "sentiment", "tiny", 0, {"eval_checkpoints": "0"})
+    alone, _ = run_cell(spec, source, tmp_path, bench_dirs["cache"], device="cpu", log=lambda _: None)
+    scored = {k: v for k, v in record.metrics.items() if k.startswith("eval/")}
+    assert {k: v for k, v in alone.metrics.items() if k.startswith("eval/")} == scored  # training as it was
+    assert not alone.trajectory and not default_cells["sft"][0].trajectory
 
 
 @pytest.mark.parametrize("checkpoint_samples", ["0", "1"])
