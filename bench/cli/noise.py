@@ -28,8 +28,9 @@ DEFAULT_SEED_COUNT = len(DEFAULT_SEEDS)
 BIAS_NOTE = (
     "Each seed's trajectories stand for the truth; each checkpoint gets independent noise of the median gold standard "
     "error and relative KL error measured on the folder's checkpoints, then the seed is read as the headline reads it "
-    "(first crossing along each run, best run of the seed). Bias = mean(reading − truth). Independent noise is the "
-    "worst case for the best-of-runs step: common random numbers make much of it shared, which cancels there."
+    "(the latest policy within the budget along each run, best run of the seed). Bias = mean(reading − truth). "
+    "Independent noise is the worst case for the best-of-runs step: common random numbers make much of it shared, "
+    "which cancels there."
 )
 
 

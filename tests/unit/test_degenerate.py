@@ -41,7 +41,8 @@ def test_a_record_written_before_the_rule_is_judged_when_read(tmp_path, capsys):
     committed = ROOT / "results" / "reference" / "records"
     runaway = max(committed.glob("simpo-*.json"), key=lambda p: json.loads(p.read_text())["metrics"]["eval/kl"])
     raw = json.loads(runaway.read_text())
-    assert raw["status"] == "degenerate" and raw["metrics"]["eval/truncation_rate"] >= 0.95  # SimPO seed 1, KL 190
+    cut = raw["metrics"]["eval/truncation_rate"]
+    assert raw["status"] == "degenerate" and cut >= 0.95  # SimPO's furthest runaway
     raw |= {"status": "ok", "error": None}  # as the first run wrote it, before the rule
     (tmp_path / "records").mkdir()
     (tmp_path / "records" / runaway.name).write_text(json.dumps(raw))
@@ -50,7 +51,7 @@ def test_a_record_written_before_the_rule_is_judged_when_read(tmp_path, capsys):
     # every reader judges it alike: a resumed sweep (and its placement) and `pobench show RECORD`
     assert existing_record(tmp_path / "records" / runaway.name).status == "degenerate"
     assert main(["show", str(tmp_path / "records" / runaway.name)]) == 0
-    assert "degenerate: evaluate: 99% of the evaluation samples cut" in capsys.readouterr().out
+    assert f"degenerate: evaluate: {cut:.0%} of the evaluation samples cut" in capsys.readouterr().out
 
 
 def test_a_sweep_keeps_a_degenerate_cell_and_does_not_rerun_it():

@@ -13,7 +13,7 @@ REFERENCE = ROOT / "results" / "reference" / "records"
 
 
 def test_committed_reference_records_keep_their_names_and_keys():
-    """The committed reference is the default benchmark: one record per cell of its grid, plus at most
+    """The committed reference is the default benchmark on more seeds: one record per cell of its grid, plus at most
     ``extra_cells`` placed cells per algorithm and seed (knob values off the frontier grid), and every record still
     resolves to its own spec hash: dtype, lora_* and train_seed came after the first records, and at their defaults
     they change no hash, so a sweep resumes over the records and new rows rank beside them."""
@@ -24,9 +24,11 @@ def test_committed_reference_records_keep_their_names_and_keys():
 
     paths = sorted(REFERENCE.glob("*.json"))
     records = [json.loads(path.read_text()) for path in paths]
-    grid = {spec.hash() for _, spec, _ in resolve_grid(SweepConfig())}
-    assert grid <= {r["spec_hash"] for r in records}  # every cell of the default grid is there
-    assert len(grid) == len(expand(SweepConfig()))
+    seeds = sorted({r["seed"] for r in records})
+    assert seeds[:4] == [0, 1, 2, 3] == SweepConfig().seeds and seeds == list(range(len(seeds)))  # make bench SEEDS=
+    grid = {spec.hash() for _, spec, _ in resolve_grid(SweepConfig(seeds=seeds))}
+    assert grid <= {r["spec_hash"] for r in records}  # every cell of the default grid is there, on every seed
+    assert len(grid) == len(expand(SweepConfig(seeds=seeds)))
     extra = [r for r in records if r["spec_hash"] not in grid]
     placed = Counter((r["algo"], r["seed"]) for r in extra)
     assert all(n <= SweepConfig().extra_cells for n in placed.values()), placed
