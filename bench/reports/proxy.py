@@ -108,11 +108,16 @@ def budget_columns(seed_cells: dict[int, list[Cell]], k: float) -> dict[str, flo
     proxy = {s: proxy_within(c, k) for s, c in seed_cells.items()}
     gap = {s: proxy[s] - gold[s] for s in seed_cells}
     flops = {s: flops_within(c, k) for s, c in seed_cells.items()}
+    return summarized(proxy, gap, flops, len(seed_cells), k)
+
+
+def summarized(proxy: dict, gap: dict, flops: dict, seeds: int, k: float) -> dict[str, float]:
+    """The columns at budget k from per-seed proxy, gap and FLOPs readings over ``seeds`` seeds."""
     out: dict[str, float] = {}
     for stem, values in (("proxy", proxy), ("gap", gap)):
-        mean, low, high = over_seeds(values, len(seed_cells))
+        mean, low, high = over_seeds(values, seeds)
         out.update({f"{stem}@{k:g}": mean, f"{stem}_low@{k:g}": low, f"{stem}_high@{k:g}": high})
-    out[f"flops@{k:g}"] = over_seeds(flops, len(seed_cells))[0]
+    out[f"flops@{k:g}"] = over_seeds(flops, seeds)[0]
     return out
 
 
@@ -151,12 +156,7 @@ def budget_columns_along(seed_runs: dict[int, list[list[Cell]]], k: float) -> di
         proxy[seed] = at_position(runs[i], reading.position, 2)
         gap[seed] = proxy[seed] - reading.gold
         flops[seed] = at_position(runs[i], reading.position, 3)
-    out: dict[str, float] = {}
-    for stem, values in (("proxy", proxy), ("gap", gap)):
-        mean, low, high = over_seeds(values, len(seed_runs))
-        out.update({f"{stem}@{k:g}": mean, f"{stem}_low@{k:g}": low, f"{stem}_high@{k:g}": high})
-    out[f"flops@{k:g}"] = over_seeds(flops, len(seed_runs))[0]
-    return out
+    return summarized(proxy, gap, flops, len(seed_runs), k)
 
 
 def configuration_means(records: Sequence[RunRecord]) -> list[tuple[float, float, float]]:
