@@ -124,13 +124,17 @@ def summarized(proxy: dict, gap: dict, flops: dict, seeds: int, k: float) -> dic
 def trajectory_cells(r: RunRecord, sft_gold: dict[int, float], sft_proxy: dict[int, float]) -> list[Cell]:
     """A run scored along training as (KL, gold, calibrated proxy, train FLOPs so far) per point, in step order: the
     seed's start where it has an SFT cell, then the checkpoints the headline reads (trajectory.usable_points, as
-    headline.seed_trajectories cuts them); points without a finite KL or gold are left out, as the reading does."""
-    total = float(r.metrics.get(FLOPS, math.nan))
-    last = max((float(p["step"]) for p in r.trajectory if "step" in p), default=math.nan)
+    headline.seed_trajectories cuts them; an ok cell without a trajectory: its end point alone); points without a
+    finite KL or gold are left out, as the reading does."""
+    m = r.metrics
+    end = {"step": 1.0, "kl": m.get("eval/kl", math.nan), "reward": m.get("eval/reward", math.nan)}
+    trajectory = r.trajectory or [{**end, "proxy_reward": m.get(PROXY, math.nan)}]
+    total = float(m.get(FLOPS, math.nan))
+    last = max((float(p["step"]) for p in trajectory if "step" in p), default=math.nan)
     start = [(0.0, sft_gold[r.seed], sft_proxy.get(r.seed, math.nan), 0.0)] if r.seed in sft_gold else []
     points = [
         (float(p["kl"]), float(p["reward"]), float(p.get("proxy_reward", math.nan)), total * float(p["step"]) / last)
-        for p in usable_points(r.trajectory)
+        for p in usable_points(trajectory)
     ]
     return [c for c in start + points if math.isfinite(c[0]) and math.isfinite(c[1])]
 
@@ -223,11 +227,8 @@ def proxy_columns(
     if any(r.trajectory for r in records):
         seed_runs: dict[int, list[list[Cell]]] = {s: [] for s in seed_cells}
         for r in records:
-            if r.status in TRAJECTORY_STATUSES and r.trajectory:
+            if r.status in TRAJECTORY_STATUSES and (r.trajectory or r.status == "ok"):
                 seed_runs[r.seed].append(trajectory_cells(r, sft_gold, sft_proxy or {}))
-            elif r.status == "ok":  # an ok cell without a trajectory: its end point alone, after the start
-                start = [(0.0, sft_gold[r.seed], (sft_proxy or {}).get(r.seed, math.nan), 0.0)]
-                seed_runs[r.seed].append((start if r.seed in sft_gold else []) + [cell_of(r)])
         for k in budgets:
             out.update(budget_columns_along(seed_runs, k))
     else:
