@@ -191,6 +191,7 @@ TINY = Preset(
     kl_knobs={algo: "learning_rate" for algo in ("dpo", "ipo", "kto")},
     frontier_grids={"dpo": ("3e-4", "1e-3"), "ipo": ("3e-4", "6e-4"), "kto": ("1e-3", "2e-3")},
     tuning_candidates={algo: TINY_RATES for algo in ("dpo", "ipo", "kto")},
+    note="the default benchmark's model: two runs per algorithm, scored along training",
 )
 
 
