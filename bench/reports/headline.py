@@ -54,10 +54,11 @@ from pobench.reports.proxy import (
     proxy_columns,
     proxy_rows,
     proxy_table_columns,
+    trajectory_cells,
 )
 from pobench.reports.reach import is_placed, reach_reason, seed_points
 from pobench.reports.report import algo_label, format_table
-from pobench.reports.trajectory import TRAJECTORY_STATUSES, reach_of, seed_reading, usable_points
+from pobench.reports.trajectory import TRAJECTORY_STATUSES, reach_of, seed_reading
 
 # KL budgets, nats per sequence: steps of 4× (as 1, 4, 16 in the literature), placed where the algorithms' grids
 # reach on sentiment/tiny (tuning seeds: the grids span 0.01–14 nats, IPO and SimPO stop near 2.5)
@@ -175,8 +176,9 @@ def trajectory_readings(trajectories: dict[int, list], k: float) -> dict[int, fl
 def seed_trajectories(records: list[RunRecord], sft_by_seed: dict[int, float]) -> dict[int, list]:
     """seed → (record, trajectory) for one algorithm's cells, each trajectory [(KL, gold), ...] in step order from
     the start (KL 0 and the seed's SFT gold, read on the same draws) where the seed has an SFT cell; cut before the
-    first checkpoint that is degenerate by the cell rule. Empty when no cell was scored along training. An ok cell
-    without a trajectory counts as its end point alone."""
+    first checkpoint that is degenerate by the cell rule, points without a finite KL or gold left out
+    (proxy.trajectory_cells). Empty when no cell was scored along training. An ok cell without a trajectory counts
+    as its end point alone."""
     if not any(r.trajectory for r in records):
         return {}
     out: dict[int, list] = {}
@@ -184,10 +186,8 @@ def seed_trajectories(records: list[RunRecord], sft_by_seed: dict[int, float]) -
         if r.status not in TRAJECTORY_STATUSES or not (r.trajectory or r.status == "ok"):
             out.setdefault(r.seed, [])
             continue
-        points = r.trajectory or [{"kl": r.metrics["eval/kl"], "reward": r.metrics["eval/reward"]}]
-        start = [(0.0, sft_by_seed[r.seed])] if r.seed in sft_by_seed else []
-        kept = [(float(p["kl"]), float(p["reward"])) for p in usable_points(points)]
-        out.setdefault(r.seed, []).append((r, start + kept))
+        cells = trajectory_cells(r, sft_by_seed, {})  # the proxy table reads the same points (proxy.py)
+        out.setdefault(r.seed, []).append((r, [(kl, gold) for kl, gold, _, _ in cells]))
     return out
 
 
