@@ -21,7 +21,7 @@ FRONTIER_GRID = ("1e-3", "1e-2")  # two runs read along training: tune_grids.cho
 @dataclass(frozen=True)
 class CPOParams(TRLParams):
     beta: float = param(0.1, "β: scale of the policy's log-likelihood margin in the sigmoid (paper default 0.1)", gt=0)
-    nll_weight: float = param(
+    cpo_alpha: float = param(
         1.0, "α: weight of the NLL (behaviour-cloning) term on the chosen completions (paper 1)", ge=0
     )
 
@@ -46,5 +46,5 @@ class CPO(TRLAdapter):
 
         p = ctx.params
         return preference_trainer(
-            CPOTrainer, CPOConfig, ctx, reference=False, beta=p.beta, cpo_alpha=p.nll_weight, loss_type="sigmoid"
+            CPOTrainer, CPOConfig, ctx, reference=False, beta=p.beta, cpo_alpha=p.cpo_alpha, loss_type="sigmoid"
         )

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from pobench.algorithms import register
-from pobench.contracts import implicit
+from pobench.contracts import implicit, meanings
 from pobench.contracts.adapter import TrainContext
 from pobench.core.params import param
 from pobench.core.settings import DataSettings
@@ -21,7 +21,12 @@ FRONTIER_GRID = ("0.1", "0.03")  # β: tune_grids.choose_runs (seeds 100, 101); 
 
 @dataclass(frozen=True)
 class DPOParams(TRLParams):
-    beta: float = param(0.1, "β: strength of the implicit KL penalty toward the reference (paper default 0.1)", gt=0)
+    beta: float = param(
+        0.1,
+        "β: strength of the implicit KL penalty toward the reference (paper default 0.1)",
+        gt=0,
+        meaning=meanings.KL_STRENGTH,
+    )
 
 
 @register("dpo")

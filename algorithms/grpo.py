@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from pobench.algorithms import register
+from pobench.contracts import meanings
 from pobench.contracts.adapter import TrainContext
 from pobench.core.params import param
 from pobench.kit.online import OnlineAdapter, OnlineParams, build_online_trainer
@@ -18,7 +19,9 @@ from pobench.kit.online import OnlineAdapter, OnlineParams, build_online_trainer
 
 @dataclass(frozen=True)
 class GRPOParams(OnlineParams):
-    beta: float = param(0.04, "KL coefficient toward the reference (the GRPO paper's 0.04)")
+    beta: float = param(
+        0.04, "KL coefficient toward the reference (the GRPO paper's 0.04)", meaning=meanings.ONLINE_KL_COEF
+    )
 
 
 @register("grpo")

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from pobench.algorithms import register
-from pobench.contracts import implicit
+from pobench.contracts import implicit, meanings
 from pobench.contracts.adapter import TrainContext
 from pobench.core.params import param
 from pobench.core.settings import DataSettings
@@ -25,6 +25,7 @@ class IPOParams(TRLParams):
         0.1,
         "β (the paper's τ): regularization toward the reference; the target per-token log-ratio margin is 1/(2β)",
         gt=0,
+        meaning=meanings.KL_STRENGTH,
     )
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from pobench.algorithms import register
-from pobench.contracts import implicit
+from pobench.contracts import implicit, meanings
 from pobench.contracts.adapter import TrainContext
 from pobench.core.params import param
 from pobench.kit.trl_support import TRLAdapter, TRLParams, preference_trainer
@@ -20,7 +20,10 @@ FRONTIER_GRID = ("3", "1")  # β: tune_grids.choose_runs (seeds 100, 101); tiny 
 @dataclass(frozen=True)
 class KTOParams(TRLParams):
     beta: float = param(
-        0.1, "β: how fast the value saturates in the log-ratio, i.e. risk aversion (paper default 0.1)", gt=0
+        0.1,
+        "β: how fast the value saturates in the log-ratio, i.e. risk aversion (paper default 0.1)",
+        gt=0,
+        meaning=meanings.KL_STRENGTH,
     )
     desirable_weight: float = param(1.0, "λ_D: weight of the desirable examples' losses (paper default 1)", gt=0)
     undesirable_weight: float = param(1.0, "λ_U: weight of the undesirable examples' losses (paper default 1)", gt=0)

@@ -26,6 +26,7 @@ from typing import Any
 
 import torch
 from pobench.algorithms import register
+from pobench.contracts import meanings
 from pobench.contracts.adapter import Adapter, TrainContext, TrainResult
 from pobench.contracts.ppo_math import (
     adaptive_kl_coef,
@@ -62,10 +63,16 @@ DIAGNOSTICS = ("policy_loss", "value_loss", "clip_frac", "approx_kl", "entropy")
 
 @dataclass(frozen=True)
 class PPOParams:
-    learning_rate: float = param(3e-4, "actor (policy) peak learning rate, annealed linearly to 0", gt=0)
+    learning_rate: float = param(
+        3e-4, "actor (policy) peak learning rate, annealed linearly to 0", gt=0, meaning=meanings.POLICY_LEARNING_RATE
+    )
     critic_learning_rate: float = param(1e-3, "critic (value model) peak learning rate, annealed likewise", gt=0)
-    updates: int = param(60, "PPO iterations: each samples a fresh batch, then optimizes on it", gt=0)
-    rollout_prompts: int = param(32, "train prompts per update, one sampled response each", gt=0)
+    updates: int = param(
+        60, "PPO iterations: each samples a fresh batch, then optimizes on it", gt=0, meaning=meanings.UPDATES
+    )
+    rollout_prompts: int = param(
+        32, "train prompts per update, one sampled response each", gt=0, meaning=meanings.ROLLOUT_PROMPTS
+    )
     ppo_epochs: int = param(2, "passes over each sampled batch", gt=0)
     minibatch_size: int = param(16, "responses per optimizer step within a pass (at most rollout_prompts)", gt=0)
     clip_eps: float = param(0.2, "ε: the policy ratio is clipped to [1−ε, 1+ε]", gt=0)
@@ -78,7 +85,12 @@ class PPOParams:
     vf_coef: float = param(0.1, "weight of the value loss in the total loss", ge=0)
     entropy_coef: float = param(0.0, "weight of the entropy bonus (0: none)", ge=0)
     max_grad_norm: float = param(1.0, "gradient norm clip, per model", gt=0)
-    reward: str = param("model", "score source: the trained reward model, or the task's gold reward", ("model", "gold"))
+    reward: str = param(
+        "model",
+        "score source: the trained reward model, or the task's gold reward",
+        ("model", "gold"),
+        meaning=meanings.REWARD_SOURCE,
+    )
     critic_init: str = param(
         "reward_model",
         "the critic's start: the reward model (body and head, its score normalized as PPO's rewards are; the seed "

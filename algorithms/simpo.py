@@ -21,7 +21,7 @@ FRONTIER_GRID = ("1e-3", "3e-3")  # two runs read along training: tune_grids.cho
 @dataclass(frozen=True)
 class SimPOParams(TRLParams):
     beta: float = param(2.0, "β: scale of the length-normalized reward β·avg log π (paper: 2.0 to 2.5)", gt=0)
-    gamma: float = param(1.0, "γ: target reward margin (paper, Llama-3-Base: β = 2, γ = 1, i.e. γ/β = 0.5)", ge=0)
+    simpo_gamma: float = param(1.0, "γ: target reward margin (paper, Llama-3-Base: β = 2, γ = 1, i.e. γ/β = 0.5)", ge=0)
 
 
 @register("simpo")
@@ -49,7 +49,7 @@ class SimPO(TRLAdapter):
             ctx,
             reference=False,
             beta=p.beta,
-            simpo_gamma=p.gamma,
+            simpo_gamma=p.simpo_gamma,
             cpo_alpha=0.0,
             loss_type="simpo",
         )

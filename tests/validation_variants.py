@@ -55,7 +55,7 @@ class PerSequenceIPO(IPO):
 class ReferenceFreeAsDPO(CPO):
     """CPO's reference-free sigmoid loss (no NLL term) claiming DPO's target at the same β."""
 
-    validation = {"beta": "3", "nll_weight": "0"}
+    validation = {"beta": "3", "cpo_alpha": "0"}
 
     def exact_target(self, params, data):
         return dpo_optimum(params.beta, data.labeler_temperature)

@@ -41,8 +41,14 @@ def param(
     lt: float | None = None,
     le: float | None = None,
     legacy: Any = NO_LEGACY,
+    meaning: str | None = None,
 ) -> Any:
     """A settable field: its default, help text, and what it accepts (``choices``, or bounds such as ``gt=0``).
+
+    ``meaning``: what the setting is, where several adapters declare it and mean the same thing (the KL strength β
+    of DPO, IPO and KTO: pobench.contracts.meanings). Without it a field means what its own class says, shared only
+    with the adapters that inherit it. A sweep's unqualified ``--set KEY`` is refused where two of its algorithms
+    mean different things by KEY (``meaning_of``).
 
     ``legacy``: for a setting added after records existed, the value that reproduces the behaviour from before
     it. At that value the setting is left out of the cell's identity (the spec hash and the comparability key), so
@@ -52,12 +58,30 @@ def param(
     metadata = {"help": help, "choices": tuple(choices or ()), "bounds": bounds}
     if legacy is not NO_LEGACY:
         metadata["legacy"] = legacy
+    if meaning is not None:
+        metadata["meaning"] = meaning
     return dataclasses.field(default=default, metadata=metadata)
 
 
 def legacy_values(cls: type) -> dict[str, Any]:
     """Field name → its declared ``legacy`` value, for the fields of a settings dataclass that have one."""
     return {f.name: f.metadata["legacy"] for f in dataclasses.fields(cls) if "legacy" in f.metadata}
+
+
+def meaning_of(cls: type, name: str) -> str:
+    """What setting ``name`` of the settings dataclass ``cls`` is: its declared ``meaning``, else the class that
+    declares the field (so subclasses that inherit it share it, and two unrelated adapters' ``beta`` do not)."""
+    f = settable_fields(cls)[name]
+    if "meaning" in f.metadata:
+        return f.metadata["meaning"]
+    owner = next(c for c in cls.__mro__ if name in vars(c).get("__annotations__", {}))
+    return f"{owner.__module__}.{owner.__qualname__}.{name}"
+
+
+def meaning_text(cls: type, name: str) -> str:
+    """``meaning_of`` as a person reads it: the declared meaning, else the field's help."""
+    f = settable_fields(cls)[name]
+    return f.metadata.get("meaning") or f.metadata.get("help", name)
 
 
 def check_bounds(cls: type, instance: Any, where: str, owner: str = "") -> None:

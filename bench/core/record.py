@@ -13,7 +13,9 @@ from typing import Any
 from pobench.core.atomic import TMP_PREFIX, write_json_atomic
 from pobench.core.hashing import content_hash
 
-SCHEMA_VERSION = 1
+# 2 (pobench 0.2): settings named as TRL names them (simpo_gamma, cpo_alpha), proxy metrics under today's names, the
+# degenerate rule applied; `pobench migrate DIR` brings a folder of schema-1 records to it (bench/harness/migrate.py)
+SCHEMA_VERSION = 2
 STATUSES = ("ok", "failed", "diverged", "interrupted", "degenerate")
 # A cell that finished but whose policy no longer ends its text: at least this share of its evaluation samples cut at
 # the task's length limit. What is scored is then a cut-off string, not a completion; the cell counts like diverged.
@@ -32,20 +34,9 @@ def degenerate_reason(metrics: dict[str, float]) -> str | None:
     )
 
 
-def proxy_named(record: RunRecord) -> RunRecord:
-    """``record`` with its proxy metrics under today's names: before every cell was scored by its seed's reward
-    model, PPO and best-of-n recorded their own reward model's raw (normalized) score as ``eval/proxy_reward``; that
-    is ``eval/proxy_score`` now, and ``eval/proxy_reward`` is the score calibrated into gold units (``proxy/slope``
-    beside it)."""
-    m = record.metrics
-    if "eval/proxy_reward" in m and "proxy/slope" not in m and "eval/proxy_score" not in m:
-        m["eval/proxy_score"] = m.pop("eval/proxy_reward")
-    return record
-
-
 def judged(record: RunRecord) -> RunRecord:
-    """``record`` with status ``degenerate`` where an ``ok`` cell meets the rule: applied when a cell is recorded and
-    when a record written before the rule is read."""
+    """``record`` with status ``degenerate`` where an ``ok`` cell meets the rule: applied when a cell is recorded (and
+    by ``pobench migrate`` to a record written before the rule)."""
     reason = degenerate_reason(record.metrics) if record.status == "ok" else None
     if reason is not None:
         record.status, record.error = "degenerate", f"evaluate: {reason}"
@@ -87,8 +78,19 @@ class RunRecord:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> RunRecord:
-        if data.get("schema_version") != SCHEMA_VERSION:
-            raise ValueError(f"record schema_version {data.get('schema_version')!r}, expected {SCHEMA_VERSION}")
+        version = data.get("schema_version")
+        if isinstance(version, int) and version < SCHEMA_VERSION:
+            raise ValueError(
+                f"record schema_version {version} was written by an older pobench; `pobench migrate RESULTS-FOLDER` "
+                f"rewrites the folder's records in schema {SCHEMA_VERSION}, once"
+            )
+        if isinstance(version, int) and version > SCHEMA_VERSION:
+            raise ValueError(
+                f"record schema_version {version} was written by a newer pobench (this one reads {SCHEMA_VERSION}); "
+                "upgrade pobench to read it"
+            )
+        if version != SCHEMA_VERSION:
+            raise ValueError(f"record schema_version {version!r}, expected {SCHEMA_VERSION}")
         names = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in data.items() if k in names})
 
@@ -111,10 +113,9 @@ def write_record(out_dir: Path, record: RunRecord) -> Path:
 
 
 def read_record(path: Path) -> RunRecord:
-    """The record in ``path``, judged by the rules of now (``judged``: a cell recorded before the degenerate rule is
-    read as one) and with its metrics under today's names (``proxy_named``); ValueError or TypeError if it does not
-    parse, OSError if it cannot be read."""
-    return proxy_named(judged(RunRecord.from_json(json.loads(Path(path).read_text(encoding="utf-8")))))
+    """The record in ``path``; ValueError or TypeError if it does not parse (another schema version included),
+    OSError if it cannot be read."""
+    return RunRecord.from_json(json.loads(Path(path).read_text(encoding="utf-8")))
 
 
 def read_records(out_dir: Path, warn: Callable[[str], None] | None = None) -> list[RunRecord]:

@@ -14,7 +14,7 @@ from typing import Any
 import yaml
 from pobench.algorithms import ALGORITHMS
 from pobench.core.models import ModelError, preset_of
-from pobench.core.params import SettingsError
+from pobench.core.params import SettingsError, meaning_of, meaning_text
 from pobench.core.registry import RegistryError
 from pobench.core.settings import common_keys
 from pobench.harness.spec import parse_seed, resolve_spec
@@ -199,6 +199,22 @@ def frontier_of(algo: str, model: str = "tiny") -> tuple[str | None, tuple[str, 
     return (preset.kl_knob(algo, cls), grid) if grid else (None, ())
 
 
+def ambiguous(key: str, where: str, algos: list[str]) -> list[str]:
+    """The problem with an unqualified ``key`` that the algorithms of a sweep declare with different meanings
+    (bench/core/params.py ``meaning_of``): one line naming each meaning, its algorithms and the qualified forms."""
+    holders: dict[str, list[str]] = {}
+    for algo in algos:
+        if _has_hparam(algo, key):
+            holders.setdefault(meaning_of(ALGORITHMS.get(algo).hparams, key), []).append(algo)
+    if len(holders) < 2:
+        return []
+    texts = [meaning_text(ALGORITHMS.get(names[0]).hparams, key) for names in holders.values()]
+    each = "; ".join(f"{', '.join(names)}: {text}" for names, text in zip(holders.values(), texts))
+    qualified = ", ".join(f"{names[0]}.{key}" for names in holders.values())
+    return [f"{where} {key}: means different settings in this sweep's algorithms ({each}); give it per algorithm, "
+            f"e.g. {qualified}"]  # fmt: skip
+
+
 def _has_hparam(algo: str, key: str) -> bool:
     return algo in ALGORITHMS and key in {f.name for f in fields(ALGORITHMS.get(algo).hparams)}
 
@@ -234,6 +250,8 @@ def resolve_cells(
                 f"--set {key}: no algorithm in this sweep ({', '.join(config.algos)}) has a setting {key!r}, "
                 f"and it is not a shared setting ({', '.join(names)})"
             )
+        elif key not in common_keys():
+            problems += ambiguous(key, config.origins.get((ALL, key), "--set"), config.algos)
     resolved = []
     for cell in cells:
         try:

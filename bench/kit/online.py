@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import ClassVar
 
+from pobench.contracts import meanings
 from pobench.contracts.adapter import Adapter, TrainContext, TrainResult
 from pobench.contracts.defaults import ONLINE_LR
 from pobench.core.params import param
@@ -24,17 +25,19 @@ from pobench.kit.trl_support import (
 class OnlineParams(TRLParams):
     """Hyperparameters every online adapter over TRL has; an adapter subclasses to change defaults."""
 
-    beta: float = param(0.05, "KL coefficient toward the reference", gt=0)
+    beta: float = param(0.05, "KL coefficient toward the reference", gt=0, meaning=meanings.ONLINE_KL_COEF)
     num_generations: int = param(4, "completions sampled per prompt (a group needs two)", ge=2)
-    rollout_prompts: int = param(8, "prompts per update", ge=1)
-    updates: int = param(60, "optimizer steps, one generation batch each", ge=1)
+    rollout_prompts: int = param(8, "prompts per update", ge=1, meaning=meanings.ROLLOUT_PROMPTS)
+    updates: int = param(60, "optimizer steps, one generation batch each", ge=1, meaning=meanings.UPDATES)
     reward: str = param(
         "model",
         "what the policy is trained on: the reward model learned from the preference pairs, as every other method "
         "learns from them, or the gold reward it is judged by (an oracle, ranked in a table of its own)",
         choices=("model", "gold"),
+        meaning=meanings.REWARD_SOURCE,
     )
-    learning_rate: float = param(ONLINE_LR, "peak learning rate", gt=0)  # TRLParams's, at the online default
+    # TRLParams's, at the online default
+    learning_rate: float = param(ONLINE_LR, "peak learning rate", gt=0, meaning=meanings.POLICY_LEARNING_RATE)
     rm_learning_rate: float = rm_learning_rate_param("reward=model", later=True)
     rm_epochs: int = rm_epochs_param("reward=model", later=True)
 

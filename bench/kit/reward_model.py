@@ -20,6 +20,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import torch
+from pobench.contracts import meanings
 from pobench.core.cache import Artifact, ArtifactCache
 from pobench.core.generation import pad_right
 from pobench.core.models import ModelError, load_tokenizer
@@ -50,13 +51,13 @@ def rm_learning_rate_param(when: str, later: bool = False):
     ``later``: the adapter gained the setting after its first records (at the default it leaves their names)."""
     default = RewardModelSettings.learning_rate
     legacy = {"legacy": default} if later else {}
-    return param(default, f"reward model learning rate ({when})", gt=0, **legacy)
+    return param(default, f"reward model learning rate ({when})", gt=0, meaning=meanings.RM_LEARNING_RATE, **legacy)
 
 
 def rm_epochs_param(when: str, later: bool = False):
     default = RewardModelSettings.epochs
     legacy = {"legacy": default} if later else {}
-    return param(default, f"reward model epochs over the pairs ({when})", gt=0, **legacy)
+    return param(default, f"reward model epochs over the pairs ({when})", gt=0, meaning=meanings.RM_EPOCHS, **legacy)
 
 
 def settings_of(params) -> RewardModelSettings:

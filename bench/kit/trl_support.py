@@ -8,6 +8,7 @@ import random
 import time
 from typing import Any, ClassVar
 
+from pobench.contracts import meanings
 from pobench.contracts.adapter import Adapter, TrainContext, TrainResult
 from pobench.contracts.defaults import DEFAULT_LR
 from pobench.core.environment import world_size
@@ -264,7 +265,7 @@ def precomputed_reference(trainer_cls: type, ctx: TrainContext) -> type:
             return dataset
 
     CachedReferenceLogps.__name__ = CachedReferenceLogps.__qualname__ = trainer_cls.__name__
-    CachedReferenceLogps.trl_class = trainer_cls  # what `pobench perf` runs as raw TRL
+    CachedReferenceLogps.trl_class = trainer_cls  # what `pobench dev perf` runs as raw TRL
     return CachedReferenceLogps
 
 
@@ -287,7 +288,7 @@ def lora_config(budget):
 class TRLParams:
     """The hyperparameters every TRL-backed adapter has; an adapter's own dataclass adds its loss's."""
 
-    learning_rate: float = param(DEFAULT_LR, "peak learning rate", gt=0)
+    learning_rate: float = param(DEFAULT_LR, "peak learning rate", gt=0, meaning=meanings.POLICY_LEARNING_RATE)
 
 
 class TRLAdapter(Adapter):

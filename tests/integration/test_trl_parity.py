@@ -46,8 +46,8 @@ PARAMS = {
     "dpo": {"beta": 0.3},
     "ipo": {"beta": 0.3},
     "kto": {"beta": 0.3, "desirable_weight": 1.5, "undesirable_weight": 0.7},
-    "cpo": {"beta": 0.3, "nll_weight": 0.6},
-    "simpo": {"beta": 1.7, "gamma": 0.6},
+    "cpo": {"beta": 0.3, "cpo_alpha": 0.6},
+    "simpo": {"beta": 1.7, "simpo_gamma": 0.6},
     "orpo": {"beta": 0.3},
 }
 
@@ -148,9 +148,9 @@ def ours_cpo_family(batch: dict, models: dict, params, kind: str) -> torch.Tenso
     chosen = sequence_logps(chosen_lp, chosen_mask, average=average)
     rejected = sequence_logps(rejected_lp, rejected_mask, average=average)
     if kind == "cpo":
-        return cpo_loss(chosen, rejected, token_mean_nll(chosen_lp, chosen_mask), params.beta, params.nll_weight)
+        return cpo_loss(chosen, rejected, token_mean_nll(chosen_lp, chosen_mask), params.beta, params.cpo_alpha)
     if kind == "simpo":
-        return simpo_loss(chosen, rejected, params.beta, params.gamma)
+        return simpo_loss(chosen, rejected, params.beta, params.simpo_gamma)
     # ORPO's NLL: every non-padding token of the chosen sequence, prompt included
     ids, attention = batch["chosen_input_ids"], batch["chosen_attention_mask"]
     nll = token_mean_nll(token_logps(models["policy"], ids, attention), attention[:, 1:])

@@ -230,27 +230,6 @@ def test_the_install_has_one_top_level_name():
     assert sorted(config["packages"]) == sorted(expected)
 
 
-def test_an_old_name_is_refused_with_the_new_one(tmp_path):
-    """From a checkout (the old folders on sys.path) the old names are refused; another package named tasks loads."""
-    code = (
-        "import pobench\n"
-        "for old in ('algorithms', 'tasks', 'bench'):\n"
-        "    try: __import__(old)\n"
-        "    except ModuleNotFoundError as exc: print(exc)\n"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
-    lines = out.stdout.strip().splitlines()
-    assert lines[0].startswith("'algorithms' is pobench's old package name: import pobench.algorithms instead")
-    assert "algorithms.base -> pobench.contracts.adapter" in lines[0]
-    assert "tasks.base -> pobench.contracts.task" in lines[1]
-    assert lines[2] == "'bench' is pobench's old package name: import pobench instead"
-    (tmp_path / "tasks").mkdir()
-    (tmp_path / "tasks" / "__init__.py").write_text("WHO = 'another tasks package'\n")
-    code = "import pobench, sys; sys.path.insert(0, sys.argv[1]); import tasks; print(tasks.WHO)"
-    out = subprocess.run([sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "another tasks package"
-
-
 MAX_FUNCTION_LINES = 60  # a longer function is split into named stages (bench/ARCHITECTURE.md, "A cell")
 
 

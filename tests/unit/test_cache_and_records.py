@@ -3,7 +3,7 @@ import json
 import pytest
 from pobench.core.atomic import write_json_atomic
 from pobench.core.cache import ArtifactCache
-from pobench.core.record import RunRecord, read_records, record_path, write_record
+from pobench.core.record import SCHEMA_VERSION, RunRecord, read_records, record_path, write_record
 
 
 def test_cache_builds_once_and_reuses_by_key(tmp_path):
@@ -71,7 +71,7 @@ def test_record_roundtrip_and_leftover_temp_file_is_never_read(tmp_path):
     (path.parent / f".tmp-{path.name}.x1y2").write_text('{"half": ')  # what a crash mid-write leaves
     records = read_records(tmp_path)
     assert len(records) == 1 and records[0].metrics == {"eval/reward": 0.3}
-    assert json.loads(path.read_text())["schema_version"] == 1
+    assert json.loads(path.read_text())["schema_version"] == SCHEMA_VERSION == 2
 
 
 def test_atomic_write_replaces_whole_file(tmp_path):
@@ -82,9 +82,11 @@ def test_atomic_write_replaces_whole_file(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["r.json"]
 
 
-def test_record_from_other_schema_is_refused():
-    with pytest.raises(ValueError, match="schema_version"):
+def test_record_from_other_schema_is_refused_with_what_to_do():
+    with pytest.raises(ValueError, match="schema_version 99 was written by a newer pobench.*upgrade pobench"):
         RunRecord.from_json({**_record().to_json(), "schema_version": 99})
+    with pytest.raises(ValueError, match="schema_version 1 was written by an older pobench.*pobench migrate"):
+        RunRecord.from_json({**_record().to_json(), "schema_version": 1})
 
 
 def test_unreadable_record_is_skipped_with_a_warning_naming_it(tmp_path):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from pobench.cli import main
-from pobench.core.record import DEGENERATE_TRUNCATION, RunRecord, degenerate_reason, judged, read_records
+from pobench.core.record import DEGENERATE_TRUNCATION, degenerate_reason, judged, read_records
 from pobench.harness.sweep import existing_record, should_skip
 from pobench.reports.leaderboard import build_boards
 
@@ -37,20 +37,24 @@ def test_a_degenerate_seed_flags_its_row_like_a_diverged_one():
     assert dpo["seeds"] == 2 and dpo["flagged"] and "1 degenerate" in dpo["status"]
 
 
-def test_a_record_written_before_the_rule_is_judged_when_read(tmp_path, capsys):
+def test_a_record_written_before_the_rule_is_judged_by_migrate(tmp_path, capsys):
     committed = ROOT / "results" / "reference" / "records"
     runaway = max(committed.glob("simpo-*.json"), key=lambda p: json.loads(p.read_text())["metrics"]["eval/kl"])
     raw = json.loads(runaway.read_text())
     cut = raw["metrics"]["eval/truncation_rate"]
     assert raw["status"] == "degenerate" and cut >= 0.95  # SimPO's furthest runaway
-    raw |= {"status": "ok", "error": None}  # as the first run wrote it, before the rule
+    # as the first run wrote it, before the rule (and before SimPO's margin was named simpo_gamma)
+    raw |= {"status": "ok", "error": None, "schema_version": 1}
+    raw["spec"]["gamma"] = raw["spec"].pop("simpo_gamma")
+    raw["hparams"]["gamma"] = raw["hparams"].pop("simpo_gamma")
     (tmp_path / "records").mkdir()
     (tmp_path / "records" / runaway.name).write_text(json.dumps(raw))
+    assert read_records(tmp_path, warn=lambda text: None) == []  # refused until migrated, never judged on read
+    assert main(["migrate", "--out", str(tmp_path)]) == 0
     (read,) = read_records(tmp_path)
-    assert read.status == "degenerate" and RunRecord.from_json(raw).status == "ok"
-    # every reader judges it alike: a resumed sweep (and its placement) and `pobench show RECORD`
+    assert read.status == "degenerate" and read.spec_hash == json.loads(runaway.read_text())["spec_hash"]
     assert existing_record(tmp_path / "records" / runaway.name).status == "degenerate"
-    assert main(["show", str(tmp_path / "records" / runaway.name)]) == 0
+    assert main(["show", "--record", str(tmp_path / "records" / runaway.name)]) == 0
     assert f"degenerate: evaluate: {cut:.0%} of the evaluation samples cut" in capsys.readouterr().out
 
 

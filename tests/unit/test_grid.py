@@ -152,7 +152,7 @@ def test_a_yaml_grid_with_several_problems_lists_them_all_in_one_message(tmp_pat
     assert err[1:] == [
         f"  sweep config {path}: unknown key 'steps' "
         "(accepted: algos, extra_cells, frontier, models, name, out, seeds, set, tasks)",
-        "  seeds: --seed 'x': must be a non-negative integer, e.g. --seed 0",
+        "  seeds: seed 'x': must be a non-negative integer, e.g. 0",
         "  --set kto.*: 'kto' is not one of this sweep's algorithms (dpo, dpoo)",
         "  --set beta='abc': not a valid float",
         "  unknown algorithm 'dpoo'; did you mean 'dpo'? (registered: best-of-n, cpo, dpo, grpo, ipo, kto, orpo, ppo, "

@@ -53,9 +53,9 @@ def test_unknown_setting_lists_what_is_accepted():
 def test_invalid_values_are_rejected_before_work():
     with pytest.raises(SettingsError, match="batch_size=0: must be > 0"):
         resolve_spec("dpo", "sentiment", "tiny", 0, {"batch_size": "0"})
-    with pytest.raises(SettingsError, match="--seed 'x1'"):
+    with pytest.raises(SettingsError, match="seed 'x1': must be a non-negative integer"):
         resolve_spec("dpo", "sentiment", "tiny", "x1", {})
-    with pytest.raises(SettingsError, match="--seed '-1'"):
+    with pytest.raises(SettingsError, match="seed '-1': must be a non-negative integer"):
         resolve_spec("dpo", "sentiment", "tiny", "-1", {})
 
 
@@ -71,9 +71,9 @@ def test_sft_baseline_has_only_its_frontier_samples():
         ("dpo", "beta=-1", "--set beta=-1.0: must be > 0 (dpo's beta: β: strength"),
         ("ipo", "beta=0", "--set beta=0.0: must be > 0 (ipo's beta:"),
         ("kto", "desirable_weight=0", "--set desirable_weight=0.0: must be > 0 (kto's desirable_weight:"),
-        ("cpo", "nll_weight=-0.5", "--set nll_weight=-0.5: must be >= 0 (cpo's nll_weight:"),
+        ("cpo", "cpo_alpha=-0.5", "--set cpo_alpha=-0.5: must be >= 0 (cpo's cpo_alpha:"),
         ("orpo", "learning_rate=0", "--set learning_rate=0.0: must be > 0 (orpo's learning_rate:"),
-        ("simpo", "gamma=-1", "--set gamma=-1.0: must be >= 0 (simpo's gamma:"),
+        ("simpo", "simpo_gamma=-1", "--set simpo_gamma=-1.0: must be >= 0 (simpo's simpo_gamma:"),
         ("grpo", "num_generations=1", "--set num_generations=1: must be >= 2 (grpo's num_generations:"),
         ("best-of-n", "n=0", "--set n=0: must be >= 1 (best-of-n's n:"),
         ("sft", "frontier_samples=-1", "--set frontier_samples=-1: must be >= 0 (sft's frontier_samples:"),

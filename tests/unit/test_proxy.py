@@ -12,7 +12,7 @@ from pobench.core.cache import Artifact
 from pobench.core.generation import Samples
 from pobench.core.metrics import least_squares_line, pair_accuracy
 from pobench.core.models import preset_of
-from pobench.core.record import RunRecord, proxy_named
+from pobench.core.record import RunRecord
 from pobench.harness.prepare import proxy_obstacle
 from pobench.harness.spec import resolve_spec
 from pobench.kit.preference import PAIRS, write_jsonl
@@ -123,13 +123,6 @@ def test_proxy_metrics_by_hand():
 def _record(metrics: dict) -> RunRecord:
     return RunRecord(spec={}, spec_hash="h", algo="ppo", hparams={}, task="t", task_version="1", model="tiny", seed=0,
                      status="ok", metrics=dict(metrics))  # fmt: skip
-
-
-def test_an_old_records_raw_proxy_is_read_as_the_score():
-    old = proxy_named(_record({"eval/reward": 0.2, "eval/proxy_reward": 1.3}))
-    assert old.metrics == {"eval/reward": 0.2, "eval/proxy_score": 1.3}
-    new = {"eval/reward": 0.2, "eval/proxy_score": 1.3, "eval/proxy_reward": 0.4, "proxy/slope": 0.2}
-    assert proxy_named(_record(new)).metrics == new
 
 
 def _data(tmp_path, rows: int) -> Artifact:
