@@ -46,7 +46,7 @@ bench: setup
 
 # How much a sweep saves over running its cells one by one (figures, not a test).
 perf-sweep: setup
-	$(BIN)/pobench perf-sweep $(PERF_ARGS)
+	$(BIN)/pobench dev perf-sweep $(PERF_ARGS)
 
 # The test suite, all three tiers (tests/unit, tests/integration, tests/system). pytest's exit code 5, "no tests
 # collected", means the suite is broken, so it fails here rather than passing silently.

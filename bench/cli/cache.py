@@ -1,17 +1,17 @@
-"""``pobench cache [CACHE_DIR] [--check] [--prune]``: the artifacts of a cache folder (kind, key, size, when and how
-long it took to build); ``--check`` verifies each against the manifest its meta.json keeps, ``--prune`` removes the
-damaged ones and the temp folders a crash left."""
+"""``pobench cache [--out DIR | --cache DIR] [--check] [--prune]``: the artifacts of a cache folder (kind, key,
+size, when and how long it took to build); ``--check`` verifies each against the manifest its meta.json keeps,
+``--prune`` removes the damaged ones and the temp folders a crash left."""
 
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
 
+from pobench.cli.options import add_out_arg
 from pobench.core.cache import ArtifactCache, CacheEntry, prunable, remove_entry
 from pobench.core.params import SettingsError
 from pobench.reports.report import format_table
 
-DEFAULT_CACHE = "results/cache"  # `pobench run/sweep --cache` defaults to OUT/cache, and OUT to results
 MB = 1e6
 
 
@@ -22,19 +22,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "exits 1 if one is damaged; --prune removes damaged artifacts and the temp folders a crash left (never an "
         "intact artifact, nor the temp folder of a build still running). A run rebuilds a damaged artifact anyway."
     )
+    add_out_arg(parser, help_text="results folder whose cache it is (OUT/cache)")
     parser.add_argument(
-        "cache_dir",
-        nargs="?",
-        default=DEFAULT_CACHE,
-        metavar="CACHE_DIR",
-        help=f"the artifact cache folder (default: {DEFAULT_CACHE}/, where `pobench run/sweep` keep it)",
+        "--cache", default=None, metavar="DIR", help="the artifact cache folder (default: OUT/cache, as pobench run)"
     )
     parser.add_argument("--check", action="store_true", help="verify every artifact's files against its manifest")
     parser.add_argument("--prune", action="store_true", help="remove damaged artifacts and leftover temp folders")
 
 
 def run(args: argparse.Namespace) -> int:
-    root = Path(args.cache_dir)
+    root = Path(args.cache) if args.cache else Path(args.out) / "cache"
     if not root.is_dir():
         what = "does not exist" if not root.exists() else "is not a folder"
         raise SettingsError(f"cache folder {root} {what} (`pobench run/sweep --cache` defaults to OUT/cache)")
@@ -53,10 +50,13 @@ def run(args: argparse.Namespace) -> int:
     damaged = sum(e.state == "artifact" and s.startswith("damaged") for e, s in zip(entries, statuses))
     leftovers = sum(e.state != "artifact" and prunable(s) for e, s in zip(entries, statuses))
     if leftovers:
-        print(f"{leftovers} leftover folder(s) of a crash or a removal: `pobench cache {root} --prune` removes them")
+        print(
+            f"{leftovers} leftover folder(s) of a crash or a removal: `pobench cache --cache {root} --prune` "
+            "removes them"
+        )
     if args.check and damaged:
         print(
-            f"{damaged} damaged artifact(s): a run that needs one rebuilds it; `pobench cache {root} --prune` "
+            f"{damaged} damaged artifact(s): a run that needs one rebuilds it; `pobench cache --cache {root} --prune` "
             "removes them now"
         )
         return 1

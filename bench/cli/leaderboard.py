@@ -1,39 +1,58 @@
-"""``pobench leaderboard [OUT]``: the leaderboard of a results folder, from its records."""
+"""``pobench leaderboard --out DIR``: the leaderboard of a results folder, from its records: as Markdown, CSV or an
+HTML page, its figures as PNG, or a wandb report comparing the algorithms as the leaderboard does."""
 
 from __future__ import annotations
 
 import argparse
+import json
 from pathlib import Path
 
 from pobench.cli.options import add_out_arg, emit, records_of
+from pobench.cli.wandb_report import check_wandb_reachable
 from pobench.core.atomic import write_text_atomic
+from pobench.core.params import SettingsError
+from pobench.reports.dashboard import frontier_plot_names, plot_names, specification, to_report
 from pobench.reports.leaderboard import build_boards, headline_csv, to_csv, to_markdown
-from pobench.reports.publish import html_page
+from pobench.reports.publish import board_plots, html_page, write_plots
 from pobench.reports.readings import readings_csv
+
+FORMATS = ("md", "csv", "headline-csv", "readings-csv", "html", "png", "wandb")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_out_arg(parser)
     parser.add_argument(
         "--format",
-        choices=("md", "csv", "headline-csv", "readings-csv", "html"),
+        choices=FORMATS,
         default="md",
         help="md (default: the headline, the proxy and cost at matched KL, the Gao et al. fits and every "
         "configuration), csv (every configuration), headline-csv (reward, proxy, gap and compute at matched KL "
         "budgets, the fits), readings-csv (every per-seed reading in long form: algorithm, seed, budget, KL read, "
-        "gold, proxy, FLOPs, cells) or html",
+        "gold, proxy, FLOPs, cells), html (OUT/leaderboard.html), png (the figures, under OUT/plots/) or wandb "
+        "(a wandb report of the folder's runs; needs wandb credentials, or --dry-run)",
     )
     parser.add_argument("--by", default="task,model", help="how tables are ordered and headed (default: task,model)")
     parser.add_argument(
         "-o", "--output", help="write to this file (default: md and csv to stdout, html to OUT/leaderboard.html)"
+    )
+    wandb = parser.add_argument_group("--format wandb")
+    wandb.add_argument("--wandb-project", default="pobench", help="wandb project the runs are in (default: pobench)")
+    wandb.add_argument("--wandb-entity", default=None, help="wandb entity (default: your default entity)")
+    wandb.add_argument("--sweep", default=None, help="only this sweep's runs (its --name, the runs' wandb group)")
+    wandb.add_argument("--task", default=None, help="only this task's runs")
+    wandb.add_argument("--model", default=None, help="only this model's runs")
+    wandb.add_argument(
+        "--dry-run", action="store_true", help="print the report's specification instead of creating it (no network)"
     )
 
 
 def run(args: argparse.Namespace) -> int:
     out = Path(args.out)
     records = records_of(out)
-    if not records:
-        return 1
+    if args.format == "wandb":
+        return wandb_report(args, out, records)
+    if args.dry_run or args.sweep or args.task or args.model:
+        raise SettingsError("--dry-run, --sweep, --task and --model belong to --format wandb")
     by = tuple(b.strip() for b in args.by.split(",") if b.strip())
     boards = build_boards(records, by)
     if args.format == "html":
@@ -41,8 +60,36 @@ def run(args: argparse.Namespace) -> int:
         write_text_atomic(target, html_page(boards, records))
         print(f"leaderboard: {target}")
         return 0
+    if args.format == "png":
+        for path in write_plots(out, board_plots(boards)).values():
+            print(path)
+        return 0
     text = {"md": to_markdown, "csv": to_csv, "headline-csv": headline_csv, "readings-csv": readings_csv}[args.format](
         boards
     )
     emit(text, args.output, "leaderboard")
+    return 0
+
+
+def wandb_report(args: argparse.Namespace, out: Path, records) -> int:
+    try:
+        spec = specification(
+            records,
+            frontier_plot_names(out),
+            args.wandb_project,
+            args.wandb_entity,
+            args.sweep,
+            args.task,
+            args.model,
+            plots=plot_names(out),
+        )
+    except ValueError as exc:
+        raise SettingsError(f"wandb report of {out}: {exc}") from None
+    if args.dry_run:
+        emit(json.dumps(spec, indent=1, ensure_ascii=False) + "\n", args.output, "wandb report specification")
+        return 0
+    check_wandb_reachable()
+    report = to_report(spec)
+    report.save()
+    print(f"wandb report: {report.url}")
     return 0

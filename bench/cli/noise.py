@@ -5,11 +5,25 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from pobench.cli.options import add_out_arg, add_precision_arg, add_set_arg, assignments, check_folders, records_of
+from pobench.cli.options import (
+    add_algos_arg,
+    add_cache_arg,
+    add_executor_args,
+    add_model_arg,
+    add_out_arg,
+    add_precision_arg,
+    add_seeds_arg,
+    add_set_arg,
+    add_task_arg,
+    assignments,
+    check_folders,
+    records_of,
+    seed,
+    seeds,
+)
 from pobench.core.params import SettingsError, parse_assignments
 from pobench.harness.grid import DEFAULT_SEEDS
 from pobench.harness.noise import noise_configs, readings, run_noise
-from pobench.harness.spec import parse_seed
 from pobench.reports.leaderboard import build_boards
 from pobench.reports.noise import (
     BIAS_HEADER,
@@ -36,29 +50,26 @@ BIAS_NOTE = (
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.description = (
-        "Without --algo: from a results folder's records, how much of each configuration's spread over seeds the "
+        "Without --algos: from a results folder's records, how much of each configuration's spread over seeds the "
         "evaluation's sampling explains, and at each KL budget the minimum paired difference the seeds at hand "
-        "detect with 80% power and the seeds needed for --delta. With --algo: first run one configuration at "
+        "detect with 80% power and the seeds needed for --delta. With --algos: first run one configuration at "
         "--seeds (data, training and evaluation vary) and at one cell seed over --train-seeds (training alone "
         "varies), into OUT (resumable), and split its variance into evaluation sampling, training order and data."
     )
     add_out_arg(parser)
     parser.add_argument("--delta", type=float, default=0.03, help="the paired difference to detect (default 0.03)")
-    parser.add_argument(
-        "--algo", help="run and split these algorithms' configurations, comma-separated (default: report only)"
-    )
-    parser.add_argument("--task", default="sentiment", help="task of --algo's cells (default: sentiment)")
-    parser.add_argument("--model", default="tiny", help="model of --algo's cells (default: tiny)")
+    add_algos_arg(parser, "run and split these algorithms' configurations (default: report only)")
+    add_task_arg(parser, "task of --algos' cells (default: sentiment)")
+    add_model_arg(parser, help_text="model of --algos' cells (default: tiny)")
     add_set_arg(parser, "repeatable")
-    parser.add_argument("--seeds", default="0-5", help="cell seeds of the seeds group: 0,1,2 or 0-19 (default: 0-5)")
-    parser.add_argument("--train-seeds", default="0-5", help="train seeds of the train group (default: 0-5)")
-    parser.add_argument("--cell-seed", default="0", help="the train group's cell seed (default: 0)")
-    parser.add_argument("--cache", default=None, help="artifact cache folder (default: OUT/cache)")
-    add_precision_arg(parser)
+    add_seeds_arg(parser, "cell seeds of the seeds group: 0,1,2 or 0-19 (default: 0-5)", default=list(range(6)))
     parser.add_argument(
-        "--executor", choices=("local", "ray"), default="local", help="local (in order, default) or ray (Ray tasks)"
+        "--train-seeds", type=seeds, default=list(range(6)), help="train seeds of the train group (default: 0-5)"
     )
-    parser.add_argument("--cpus-per-cell", type=int, default=1, help="Ray: CPUs (torch threads) per cell (default 1)")
+    parser.add_argument("--cell-seed", type=seed, default=0, help="the train group's cell seed (default: 0)")
+    add_cache_arg(parser)
+    add_precision_arg(parser)
+    add_executor_args(parser)
     parser.add_argument(
         "--seeds-shown",
         type=int,
@@ -81,14 +92,12 @@ def run(args: argparse.Namespace) -> int:
     if args.replications < 2:
         raise SettingsError(f"--replications {args.replications}: must be at least 2, e.g. --replications 200")
     out = Path(args.out)
-    algos = [a.strip() for a in (args.algo or "").split(",") if a.strip()]
+    algos = args.algos or []
     if algos:  # cells will run: their records and cache need folders that take a file
         check_folders(out, args.cache)
     for algo in algos:
         split_section(args, algo, out)
     records = records_of(out)
-    if not records:
-        return 1
     for board in build_boards(records):
         parts = []
         rows = eval_share_rows(board.records)
@@ -119,9 +128,9 @@ def split_section(args: argparse.Namespace, algo: str, out: Path) -> None:
         args.task,
         args.model,
         overrides,
-        _seeds(args.seeds, "--seeds"),
-        _seeds(args.train_seeds, "--train-seeds"),
-        parse_seed(args.cell_seed),
+        _two_or_more(args.seeds, "--seeds"),
+        _two_or_more(args.train_seeds, "--train-seeds"),
+        args.cell_seed,
     )
     seeds, trains, _ = run_noise(
         configs,
@@ -136,12 +145,7 @@ def split_section(args: argparse.Namespace, algo: str, out: Path) -> None:
     print(split_table(label, split_variance(readings(seeds), readings(trains))))
 
 
-def _seeds(text: str, flag: str) -> list[int]:
-    """Comma-separated seeds and ranges: "0,1,2", "0-19", "0-4,10"."""
-    seeds: list[int] = []
-    for part in (v.strip() for v in text.split(",") if v.strip()):
-        low, dash, high = part.partition("-")
-        seeds += list(range(parse_seed(low), parse_seed(high) + 1)) if dash else [parse_seed(part)]
-    if len(set(seeds)) < 2:
-        raise SettingsError(f"{flag} {text!r}: give at least two different seeds, e.g. {flag} 0-5 or {flag} 0,1,2")
-    return sorted(set(seeds))
+def _two_or_more(values: list[int], flag: str) -> list[int]:
+    if len(set(values)) < 2:
+        raise SettingsError(f"{flag} {values}: give at least two different seeds, e.g. {flag} 0-5 or {flag} 0,1,2")
+    return sorted(set(values))

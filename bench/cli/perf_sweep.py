@@ -1,14 +1,14 @@
-"""``pobench perf-sweep``: a sweep against the same cells run one by one, each `pobench run` in a fresh process."""
+"""``pobench dev perf-sweep``: a sweep against the same cells run one by one, each `pobench run` in a fresh
+process."""
 
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
 
+from pobench.cli.options import add_algos_arg, add_out_arg, add_seeds_arg
 from pobench.harness.grid import DEFAULT_ALGOS
 from pobench.harness.perf_sweep import perf_sweep
-
-ALGOS = ",".join(DEFAULT_ALGOS)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -18,18 +18,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "/ one-by-one for each baseline: cold (each cell its own empty cache) and warm (one shared cache). Run "
         "nothing else heavy on the machine meanwhile."
     )
-    parser.add_argument("--algos", default=ALGOS, help=f"algorithms, comma-separated (default: {ALGOS})")
-    parser.add_argument("--seeds", default="0,1,2", help="cell seeds, comma-separated (default: 0,1,2)")
+    add_algos_arg(parser, f"algorithms (default: {','.join(DEFAULT_ALGOS)})", default=list(DEFAULT_ALGOS))
+    add_seeds_arg(parser, "cell seeds (default: 0-2)", default=[0, 1, 2])
     parser.add_argument(
         "--baseline", default="cold,warm", help="cold, warm or both (comma-separated; default: cold,warm)"
     )
-    parser.add_argument(
-        "--dir", default="results/perf-sweep", help="scratch folder, emptied first (default: results/perf-sweep)"
-    )
+    add_out_arg(parser, default="results/perf-sweep", help_text="scratch folder, emptied first")
 
 
 def run(args: argparse.Namespace) -> int:
-    return perf_sweep(_items(args.algos), _items(args.seeds), _items(args.baseline), Path(args.dir))
+    return perf_sweep(args.algos, [str(s) for s in args.seeds], _items(args.baseline), Path(args.out))
 
 
 def _items(text: str) -> list[str]:

@@ -8,15 +8,20 @@ from dataclasses import replace
 from pathlib import Path
 
 from pobench.cli.options import (
-    DEFAULT_OUT,
     KEEP_POLICY_HELP,
+    add_cache_arg,
+    add_device_arg,
+    add_model_arg,
+    add_out_arg,
     add_precision_arg,
     add_set_arg,
+    add_task_arg,
     add_wandb_args,
     assignments,
     check_folders,
     make_tracker,
     report_wandb,
+    seed,
 )
 from pobench.cli.options import stderr_log as log
 from pobench.core.params import parse_assignments
@@ -27,13 +32,13 @@ from pobench.reports.report import records_table, settings_lines
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("algo", help="algorithm name (see `pobench list algorithms`)")
-    parser.add_argument("--task", default="sentiment", help="task name (default: sentiment)")
-    parser.add_argument("--model", default="tiny", help="registered model, local folder or hub id (default: tiny)")
-    parser.add_argument("--seed", default="0", help="training and evaluation-sampling seed (default: 0)")
+    add_task_arg(parser, "task name (default: sentiment)")
+    add_model_arg(parser)
+    parser.add_argument("--seed", type=seed, default=0, help="the cell's seed: data, training, evaluation (default: 0)")
     add_set_arg(parser, "set a hyperparameter or shared setting; repeatable (see `pobench list settings`)")
-    parser.add_argument("--out", default=DEFAULT_OUT, help=f"where records are written (default: {DEFAULT_OUT}/)")
-    parser.add_argument("--cache", default=None, help="artifact cache folder (default: OUT/cache)")
-    parser.add_argument("--device", default=None, help="cpu or cuda (default: cuda when available)")
+    add_out_arg(parser, help_text="where records are written")
+    add_cache_arg(parser)
+    add_device_arg(parser)
     parser.add_argument("--verbose", action="store_true", help="show library warnings and progress bars")
     parser.add_argument(
         "--explain", action="store_true", help="print every setting's value and where it came from, then stop"

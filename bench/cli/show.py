@@ -1,14 +1,15 @@
-"""``pobench show [OUT | RECORD.json]``: the records of a results folder, one row per cell, by comparability key;
-or one record in full: its row, every setting with where its value came from, and what its adapter reported."""
+"""``pobench show [--out DIR | --record RECORD.json]``: the records of a results folder, one row per cell, by
+comparability key; or one record in full: its row, every setting with where its value came from, and what its adapter
+reported."""
 
 from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 
 from pobench.cli.options import add_out_arg, records_of
+from pobench.core.params import SettingsError
 from pobench.core.record import RunRecord, read_record
 from pobench.harness.spec import IDENTITY_KEYS
 from pobench.reports.report import records_table, settings_lines
@@ -16,14 +17,15 @@ from pobench.reports.report import records_table, settings_lines
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_out_arg(parser)
+    parser.add_argument(
+        "--record", type=Path, default=None, metavar="FILE", help="one record in full instead (OUT/records/*.json)"
+    )
 
 
 def run(args: argparse.Namespace) -> int:
-    if Path(args.out).is_file():
-        return show_record(Path(args.out))
+    if args.record is not None:
+        return show_record(args.record)
     records = records_of(Path(args.out))
-    if not records:
-        return 1
     by_key: dict[str, list[RunRecord]] = {}
     for r in records:
         by_key.setdefault(r.comparability_key or "(failed before prepare)", []).append(r)
@@ -38,8 +40,9 @@ def show_record(path: Path) -> int:
     try:
         record = read_record(path)
     except (ValueError, TypeError) as exc:
-        print(f"pobench: {path} is not a readable record ({exc})", file=sys.stderr)
-        return 1
+        raise SettingsError(f"--record {path}: not a readable record ({exc})") from None
+    except OSError as exc:
+        raise SettingsError(f"--record {path}: cannot be read ({exc.strerror or exc})") from None
     print(records_table([record]))
     print(f"\nspec hash {record.spec_hash} · comparability key {record.comparability_key or '-'}")
     print("settings (value, and where it came from):")

@@ -9,8 +9,16 @@ from pathlib import Path
 from pobench.cli.options import (
     DEFAULT_OUT,
     KEEP_POLICY_HELP,
+    add_algos_arg,
+    add_cache_arg,
+    add_device_arg,
+    add_executor_args,
+    add_models_arg,
+    add_out_arg,
     add_precision_arg,
+    add_seeds_arg,
     add_set_arg,
+    add_tasks_arg,
     add_wandb_args,
     assignments,
     check_folders,
@@ -36,10 +44,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         f"seeds {','.join(map(str, DEFAULT_SEEDS))})."
     )
     parser.add_argument("config", nargs="?", help="YAML file with algos, tasks, models, seeds, set, name, out")
-    parser.add_argument("--algos", help="comma-separated algorithms (default: the seven and both baselines)")
-    parser.add_argument("--tasks", help="comma-separated tasks (default: sentiment)")
-    parser.add_argument("--models", help="comma-separated models (default: tiny)")
-    parser.add_argument("--seeds", help="comma-separated seeds (default: 0,1,2,3)")
+    add_algos_arg(parser, "algorithms (default: the seven and both baselines)")
+    add_tasks_arg(parser, "tasks (default: sentiment)")
+    add_models_arg(parser, "models (default: tiny)")
+    add_seeds_arg(parser, "seeds, a list or a range (default: 0-3)")
     add_set_arg(
         parser,
         "a value or a grid of values; ALGO. limits it to one algorithm, without it the key applies to every "
@@ -63,15 +71,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "algorithm), placed at knob values that bracket the KL budgets the grid did not read (default 2; 0: none)",
     )
     parser.add_argument("--name", help="the sweep's name (default: default)")
-    parser.add_argument("--out", help=f"results folder (default: {DEFAULT_OUT}/)")
-    parser.add_argument("--cache", default=None, help="artifact cache folder (default: OUT/cache)")
-    parser.add_argument("--device", default=None, help="cpu or cuda (default: cuda when available)")
+    add_out_arg(parser, default=None, help_text="results folder (YAML out:, else results)")
+    add_cache_arg(parser)
+    add_device_arg(parser)
     parser.add_argument("--retry-failed", action="store_true", help="run cells whose record says failed or diverged")
-    parser.add_argument(
-        "--executor", choices=("local", "ray"), default="local", help="local (in order, default) or ray (Ray tasks)"
-    )
+    add_executor_args(parser)
     parser.add_argument("--address", default=None, help="Ray cluster address (default: start a local Ray)")
-    parser.add_argument("--cpus-per-cell", type=int, default=1, help="Ray: CPUs (torch threads) per cell (default 1)")
     parser.add_argument("--quiet", action="store_true", help="plain log lines (one per cell and stage), no bar")
     parser.add_argument("--verbose", action="store_true", help="show library warnings and progress bars")
     parser.add_argument(
@@ -147,7 +152,7 @@ def build_sweep_config(args: argparse.Namespace) -> SweepConfig:
     for name in ("algos", "tasks", "models", "seeds"):
         value = getattr(args, name)
         if value is not None:
-            setattr(config, name, [v.strip() for v in value.split(",") if v.strip()])
+            setattr(config, name, list(value))
     for item in assignments(args):
         config.add_assignment(item, "--set")
     if args.name:

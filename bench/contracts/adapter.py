@@ -89,7 +89,7 @@ class Adapter:
     # on top of a small shared budget; an adapter with its own budget (PPO's updates) sets it here.
     smoke: ClassVar[dict[str, str]] = {}
     # The setting that trades gold reward for KL to the reference, and the values the frontier benchmark sweeps
-    # (the same number for every algorithm; chosen by `pobench tune-grids` on tuning seeds that are
+    # (the same number for every algorithm; chosen by `pobench dev tune-grids` on tuning seeds that are
     # never reported). ``knob_note`` says what the knob means where it differs from the paper.
     kl_knob: ClassVar[str | None] = None
     frontier_grid: ClassVar[tuple[str, ...]] = ()

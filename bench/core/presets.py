@@ -38,7 +38,7 @@ class Preset:
     kl_knobs: Mapping[str, str] = field(default_factory=dict)
     # the KL budgets (nats per sequence) the headline reads for this model; empty: pobench's own, placed for tiny
     budgets: tuple[float, ...] = ()
-    # algorithm → the candidate values of its knob ``pobench tune-grids --model`` tries for this model; an algorithm
+    # algorithm → the candidate values of its knob ``pobench dev tune-grids --model`` tries for this model; an algorithm
     # not named: tiny's candidates (bench/harness/tune_grids.py ``CANDIDATES``)
     tuning_candidates: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     note: str = ""
@@ -159,7 +159,8 @@ SMOLLM2 = Preset(
     # over its learning rate, as the reference-free methods' does on tiny too; PPO's kl_coef (0.05) is taken to
     # act the same way (Adam's steps are about the rate whatever the penalty), not measured.
     kl_knobs={algo: "learning_rate" for algo in TRAINED},
-    # chosen by `pobench tune-grids --model smollm2-135m --seeds 100` (results/tuning-smollm2): every usable candidate
+    # chosen by `pobench dev tune-grids --model smollm2-135m --seeds 100` (results/tuning-smollm2): every usable
+    # candidate
     # (DPO's and SimPO's 3e-4 degenerated, 56% and 69% of samples cut at the length limit)
     frontier_grids={
         **{algo: ("1e-5", "3e-5", "1e-4", "3e-4") for algo in ("ipo", "kto", "cpo", "orpo")},
@@ -181,7 +182,7 @@ SMOLLM2 = Preset(
 
 # tiny, the default benchmark's model. Its cells are scored along training (eval_checkpoints, EvalSettings), so a
 # run that runs away passes through every budget on its way, and two runs per algorithm read every budget:
-# ``pobench tune-grids`` (choose_runs) took them from six candidates each on tuning seeds 100 and 101
+# ``pobench dev tune-grids`` (choose_runs) took them from six candidates each on tuning seeds 100 and 101
 # (results/tuning-trajectories), the two that read the most (seed, budget) pairs. DPO, IPO and KTO run over the
 # learning rate here: over β their best pairs read 4, 2 and 5 of 6 pairs (at 128 Adam steps the step size, not
 # β, sets how far a run goes), over the rate all three read 6 of 6, as CPO, ORPO, SimPO and PPO do over their own

@@ -1,4 +1,4 @@
-"""`pobench perf`: an adapter's training throughput against raw TRL, side by side, in one invocation.
+"""`pobench dev perf`: an adapter's training throughput against raw TRL, side by side, in one invocation.
 
 For each adapter: pobench's trainer (``adapter.build_trainer``, with everything pobench adds: the
 reference log-probs precomputed and cached, no reference model during training, the cell's

@@ -1,6 +1,6 @@
 """Benchmark: a sweep against the same cells run one by one, each `pobench run` in a fresh process.
 
-    pobench perf-sweep [--seeds 0,1,2] [--algos a,b] [--baseline cold,warm] [--dir DIR]
+    pobench dev perf-sweep [--seeds 0-2] [--algos a,b] [--baseline cold,warm] [--out DIR]
 
 Prints the sweep's wall time split by stage, then for each baseline the sum of the one-by-one wall
 times and the ratio sweep / baseline. Baselines:

@@ -177,6 +177,19 @@ def unknown_setting_message(key: str, algo: str, hparams_cls: type) -> str:
     )
 
 
+def parse_seeds(text: str) -> list[int]:
+    """Comma-separated seeds and ranges, in order, each once: "0,1,2", "0-19", "0-4,10"."""
+    seeds: list[int] = []
+    for part in (v.strip() for v in str(text).split(",") if v.strip()):
+        low, dash, high = part.partition("-")
+        if dash and low.strip() and parse_seed(high) < parse_seed(low):
+            raise SettingsError(f"seeds {part!r}: a range goes up, e.g. 0-3")
+        seeds += list(range(parse_seed(low), parse_seed(high) + 1)) if dash and low.strip() else [parse_seed(part)]
+    if not seeds:
+        raise SettingsError(f"seeds {text!r}: give at least one seed, e.g. 0,1,2 or 0-3")
+    return list(dict.fromkeys(seeds))
+
+
 def parse_seed(seed: Any) -> int:
     if isinstance(seed, int) and not isinstance(seed, bool):
         value = seed
@@ -184,7 +197,7 @@ def parse_seed(seed: Any) -> int:
         try:
             value = int(str(seed).strip())
         except ValueError:
-            raise SettingsError(f"--seed {seed!r}: must be a non-negative integer, e.g. --seed 0") from None
+            raise SettingsError(f"seed {seed!r}: must be a non-negative integer, e.g. 0") from None
     if value < 0:
-        raise SettingsError(f"--seed {seed!r}: must be a non-negative integer, e.g. --seed 0")
+        raise SettingsError(f"seed {seed!r}: must be a non-negative integer, e.g. 0")
     return value

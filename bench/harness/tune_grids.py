@@ -1,6 +1,6 @@
 """Choose each algorithm's frontier grid on tuning seeds, never on the seeds the benchmark reports.
 
-    pobench tune-grids [--algos dpo,ipo] [--model tiny] [--seeds 100,101] [--out results/tuning] [--executor ray]
+    pobench dev tune-grids [--algos dpo,ipo] [--model tiny] [--seeds 100,101] [--out results/tuning] [--executor ray]
 
 Every algorithm gets the same tuning effort: the same number of candidate values of its KL knob
 (``CANDIDATES``, log-spaced over the range the knob is used in), each run on the same tuning seeds

@@ -1,6 +1,6 @@
 """Choose a model's reward-model settings on tuning seeds, never on the seeds the benchmark reports.
 
-    pobench tune-rm [--model smollm2-135m] [--seeds 100] [--learning-rates 1e-5,3e-4] [--epochs 1,4] [--cache DIR]
+    pobench dev tune-rm [--model smollm2-135m] [--seeds 100] [--learning-rates 1e-5,3e-4] [--epochs 1,4] [--out DIR]
 
 The reward model is what PPO and best-of-n optimize and what judges every cell as its proxy (pobench.kit.proxy);
 a model preset sets it with ``rm_learning_rate`` and ``rm_epochs``. Each candidate setting (every learning rate

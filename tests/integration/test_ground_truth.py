@@ -107,7 +107,7 @@ def test_validate_sft_passes_and_names_its_target(tmp_path, capsys):
     from pobench.cli import main
 
     sets = [arg for k, v in FAST.items() for arg in ("--set", f"{k}={v}")]
-    code = main(["validate", "sft", "--seeds", "0,1", "--out", str(tmp_path), *sets])
+    code = main(["validate", "--algos", "sft", "--seeds", "0,1", "--out", str(tmp_path), *sets])
     table = capsys.readouterr().out
     assert code == 0, table
     header, _, row = [[cell.strip() for cell in line.strip("|").split("|")] for line in table.splitlines()]

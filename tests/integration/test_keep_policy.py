@@ -44,5 +44,5 @@ def test_what_ppo_reports_reaches_the_record_and_show(bench_dirs, tmp_path, caps
     assert record.train_extra["critic_init"] == "sft"
     assert isinstance(record.train_extra["final_kl_coef"], float) and record.train_extra["final_kl_coef"] > 0
     assert json.loads(path.read_text())["train_extra"] == record.train_extra
-    assert main(["show", str(path)]) == 0
+    assert main(["show", "--record", str(path)]) == 0
     assert f"final_kl_coef: {json.dumps(record.train_extra['final_kl_coef'])}" in capsys.readouterr().out

@@ -12,7 +12,7 @@ SETS = [arg for k, v in SMALL_BUDGET.items() for arg in ("--set", f"{k}={v}")]
 
 def test_noise_runs_both_groups_and_splits_the_variance(bench_dirs, default_cells, tmp_path, capsys):
     out = tmp_path / "noise"
-    args = ["noise", str(out), "--algo", "dpo", "--seeds", "0-1", "--train-seeds", "5,6", "--quiet", *SETS]
+    args = ["noise", "--out", str(out), "--algos", "dpo", "--seeds", "0-1", "--train-seeds", "5,6", "--quiet", *SETS]
     assert main([*args, "--cache", str(bench_dirs["cache"])]) == 0
     text = capsys.readouterr().out
     assert "Variance of one reading: dpo" in text
@@ -29,9 +29,9 @@ def test_noise_runs_both_groups_and_splits_the_variance(bench_dirs, default_cell
 
 def test_noise_refuses_bad_arguments_before_any_work(tmp_path, capsys):
     out = tmp_path / "noise"
-    assert main(["noise", str(out), "--algo", "dpo", "--seeds", "3"]) == 2
+    assert main(["noise", "--out", str(out), "--algos", "dpo", "--seeds", "3"]) == 2
     assert "--seeds '3': give at least two different seeds" in capsys.readouterr().err
-    assert main(["noise", str(out), "--algo", "dpoo", "--seeds", "0,1"]) == 2
+    assert main(["noise", "--out", str(out), "--algos", "dpoo", "--seeds", "0,1"]) == 2
     assert "dpoo" in capsys.readouterr().err
-    assert main(["noise", str(out), "--delta", "0"]) == 2
+    assert main(["noise", "--out", str(out), "--delta", "0"]) == 2
     assert not (out / "records").exists()

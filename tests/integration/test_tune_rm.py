@@ -25,7 +25,7 @@ def test_a_probe_of_the_presets_setting_is_what_the_records_report(tmp_path, cap
     assert found[0].build_s == 0  # the cell built it; the probe reused it
     assert found[1].r2 != found[0].r2 and found[1].build_s > 0  # another setting is another, new model
 
-    argv = ["tune-rm", "--model", "tiny", "--seeds", "3", "--learning-rates", "1e-3,1e-4", "--epochs", "4,1"]
+    argv = ["dev", "tune-rm", "--model", "tiny", "--seeds", "3", "--learning-rates", "1e-3,1e-4", "--epochs", "4,1"]
     assert main([*argv, "--cache", str(cache), *[f"--set={k}={v}" for k, v in SMALL.items()]]) == 0
     out = capsys.readouterr().out
     rows = [line for line in out.splitlines() if line.startswith("| 0.00")]

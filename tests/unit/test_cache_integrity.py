@@ -154,7 +154,7 @@ def two_artifacts(tmp_path):
 
 def test_cache_lists_the_artifacts(tmp_path, capsys):
     good, bad, _ = two_artifacts(tmp_path)
-    assert main(["cache", str(tmp_path)]) == 0  # no --check: nothing verified
+    assert main(["cache", "--cache", str(tmp_path)]) == 0  # no --check: nothing verified
     out = capsys.readouterr().out
     assert "| kind " in out and "built at" in out and "build s" in out and "| note" in out
     assert f"| thing | {good.key} | 0.0 " in out and bad.key in out
@@ -164,7 +164,7 @@ def test_cache_lists_the_artifacts(tmp_path, capsys):
 
 def test_cache_check_names_the_damaged_artifact(tmp_path, capsys):
     good, bad, _ = two_artifacts(tmp_path)
-    assert main(["cache", str(tmp_path), "--check"]) == 1
+    assert main(["cache", "--cache", str(tmp_path), "--check"]) == 1
     lines = capsys.readouterr().out.splitlines()
     status = {cells[1]: cells[-1] for cells in (cells_of(line) for line in lines) if len(cells) == 6}
     assert status[good.key] == "ok" and status[".tmp-x"] == "leftover temp folder"
@@ -180,23 +180,23 @@ def test_cache_prune_removes_damaged_and_leftovers_only(tmp_path, capsys):
     good, bad, leftover = two_artifacts(tmp_path)
     running = tmp_path / "thing" / f".tmp-{good.key}-0123abcd-{builder_tag()}"  # a build of this process: running
     running.mkdir()
-    assert main(["cache", str(tmp_path), "--prune"]) == 0
+    assert main(["cache", "--cache", str(tmp_path), "--prune"]) == 0
     out = capsys.readouterr().out
     assert f"removed thing/{bad.key} (damaged: model.safetensors: size" in out
     assert "removed thing/.tmp-x (leftover temp folder), 0.0 MB" in out
     assert "pruned 2 folder(s), freed 0.0 MB" in out
     assert sorted(p.name for p in (tmp_path / "thing").iterdir()) == sorted([good.key, running.name])
     assert verify(good.path) is None
-    assert main(["cache", str(tmp_path), "--check"]) == 0
+    assert main(["cache", "--cache", str(tmp_path), "--check"]) == 0
     assert "temp folder of a build in progress" in capsys.readouterr().out
 
 
 def test_cache_of_a_folder_that_is_not_there_is_one_line(tmp_path, capsys):
-    assert main(["cache", str(tmp_path / "nowhere")]) == 2
+    assert main(["cache", "--cache", str(tmp_path / "nowhere")]) == 2
     err = capsys.readouterr().err
     assert err.startswith("pobench: error: cache folder ") and "does not exist" in err and err.count("\n") == 1
     (tmp_path / "file").write_text("x")
-    assert main(["cache", str(tmp_path / "file"), "--check"]) == 2
+    assert main(["cache", "--cache", str(tmp_path / "file"), "--check"]) == 2
     assert "is not a folder" in capsys.readouterr().err
 
 
@@ -204,6 +204,6 @@ def test_cache_of_a_results_folder_finds_no_artifacts_and_prunes_nothing(tmp_pat
     (tmp_path / "records").mkdir()
     (tmp_path / "records" / "dpo.json").write_text("{}")
     (tmp_path / "plots" / "x").mkdir(parents=True)
-    assert main(["cache", str(tmp_path), "--prune"]) == 0
+    assert main(["cache", "--cache", str(tmp_path), "--prune"]) == 0
     assert "no artifacts" in capsys.readouterr().out
     assert (tmp_path / "records" / "dpo.json").exists() and (tmp_path / "plots" / "x").exists()

@@ -14,7 +14,7 @@ from tests.helpers import hand_made_records
         (["run", "dpo", "--model", "tinyy"], "unknown model 'tinyy'; did you mean 'tiny'?"),
         (["run", "dpo", "--set", "betta=0.2"], "algorithm 'dpo' has no setting 'betta'; did you mean 'beta'?"),
         (["run", "dpo", "--set", "beta=high"], "--set beta='high': not a valid float"),
-        (["run", "dpo", "--seed", "one"], "--seed 'one': must be a non-negative integer"),
+        (["run", "dpo", "--seed", "one"], "argument --seed: 'one': must be a non-negative integer"),
         (["run", "dpo", "--set", "beta"], "expected KEY=VALUE"),
         (["run", "dpo", "--model", "some-org/some-model"], "the hub cannot be reached: this machine looks offline"),
     ],
@@ -39,8 +39,8 @@ def test_list_shows_each_registry_with_descriptions(capsys):
 
 
 def test_show_without_records_says_where_it_looked(tmp_path, capsys):
-    assert main(["show", str(tmp_path)]) == 1
-    assert f"no records in {tmp_path / 'records'}" in capsys.readouterr().err
+    assert main(["show", "--out", str(tmp_path)]) == 2
+    assert f"pobench: error: no records in {tmp_path / 'records'}" in capsys.readouterr().err
 
 
 def test_show_labels_rows_with_their_non_default_hyperparameters():
@@ -75,32 +75,32 @@ def _hand_made_folder(tmp_path):
 
 def test_leaderboard_command_formats(capsys, tmp_path):
     folder = _hand_made_folder(tmp_path)
-    assert main(["leaderboard", str(folder)]) == 0
+    assert main(["leaderboard", "--out", str(folder)]) == 0
     out = capsys.readouterr().out
     # dpo 0.3, 0.4, 0.5: 0.4 ± t_{2,0.975}·0.1/√3 = ± 4.302653·0.057735 = ± 0.248 (tests/unit/test_stats.py)
     assert "comparability key K1" in out and "+0.400 (+0.152, +0.648)" in out and "◆" in out
     assert "**Reward at matched KL**" in out and "| dpo " in out
-    assert main(["leaderboard", str(folder), "--format", "csv"]) == 0
+    assert main(["leaderboard", "--out", str(folder), "--format", "csv"]) == 0
     assert capsys.readouterr().out.startswith("comparability_key,task,task_version,model,rank,algo")
-    assert main(["leaderboard", str(folder), "--format", "headline-csv"]) == 0
+    assert main(["leaderboard", "--out", str(folder), "--format", "headline-csv"]) == 0
     assert capsys.readouterr().out.startswith("comparability_key,task,model,algo,seeds,cells")
-    assert main(["leaderboard", str(folder), "--format", "html"]) == 0
+    assert main(["leaderboard", "--out", str(folder), "--format", "html"]) == 0
     assert (folder / "leaderboard.html").read_text().count('<table class="board"') == 2
-    assert main(["leaderboard", str(folder), "--by", "seed"]) == 2
+    assert main(["leaderboard", "--out", str(folder), "--by", "seed"]) == 2
     assert "--by 'seed': tables can be grouped by task, model" in capsys.readouterr().err
 
 
 def test_plot_command_writes_both_plots_per_table(capsys, tmp_path):
     folder = _hand_made_folder(tmp_path)
-    assert main(["plot", str(folder)]) == 0
+    assert main(["leaderboard", "--out", str(folder), "--format", "png"]) == 0
     written = sorted(p.name for p in (folder / "plots").iterdir())
     assert len(written) == 4 and all(name.endswith(".png") for name in written)
     assert all((folder / "plots" / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for name in written)
 
 
 def test_leaderboard_of_an_empty_folder_says_so(capsys, tmp_path):
-    assert main(["leaderboard", str(tmp_path)]) == 1
-    assert f"no records in {tmp_path / 'records'}" in capsys.readouterr().err
+    assert main(["leaderboard", "--out", str(tmp_path)]) == 2
+    assert f"pobench: error: no records in {tmp_path / 'records'}" in capsys.readouterr().err
 
 
 def test_sigterm_ends_a_command_as_ctrl_c_does_and_the_old_handler_comes_back(capsys):

@@ -1,4 +1,5 @@
-"""`pobench dashboard`: the wandb report's specification from records, built offline, and its refusals."""
+"""`pobench leaderboard --format wandb`: the wandb report's specification from records, built offline, and its
+refusals."""
 
 from __future__ import annotations
 
@@ -76,11 +77,27 @@ def test_the_specification_becomes_a_wandb_report_offline():
 
 def test_dry_run_prints_or_writes_the_specification(tmp_path, capsys):
     write_records(tmp_path)
-    assert main(["dashboard", str(tmp_path), "--dry-run", "--sweep", "s1"]) == 0
+    assert main(["leaderboard", "--format", "wandb", "--out", str(tmp_path), "--dry-run", "--sweep", "s1"]) == 0
     printed = json.loads(capsys.readouterr().out)
     assert printed["filters"] == {"group": "s1"} and printed["sections"]
     target = tmp_path / "spec.json"
-    assert main(["dashboard", "--dry-run", "-o", str(target), "--sweep", "s1", str(tmp_path)]) == 0
+    assert (
+        main(
+            [
+                "leaderboard",
+                "--format",
+                "wandb",
+                "--dry-run",
+                "-o",
+                str(target),
+                "--sweep",
+                "s1",
+                "--out",
+                str(tmp_path),
+            ]
+        )
+        == 0
+    )
     assert json.loads(target.read_text())["sections"] == printed["sections"]
 
 
@@ -89,10 +106,11 @@ def test_without_credentials_it_fails_at_once_and_says_what_to_do(tmp_path, caps
     monkeypatch.delenv("WANDB_API_KEY", raising=False)
     monkeypatch.setenv("HOME", str(tmp_path))  # no ~/.netrc
     monkeypatch.setenv("NETRC", str(tmp_path / "none"))
-    assert main(["dashboard", str(tmp_path)]) == 2
+    assert main(["leaderboard", "--format", "wandb", "--out", str(tmp_path)]) == 2
     assert capsys.readouterr().err.splitlines() == [
-        "pobench: error: pobench dashboard needs wandb credentials: run `wandb login` or set WANDB_API_KEY; "
-        "pobench dashboard --dry-run prints the report's specification without it"
+        "pobench: error: pobench leaderboard --format wandb needs wandb credentials: run `wandb login` or set "
+        "WANDB_API_KEY; "
+        "pobench leaderboard --format wandb --dry-run prints the report's specification without it"
     ]
 
 
@@ -100,9 +118,12 @@ def test_without_network_it_fails_at_once(tmp_path, capsys, monkeypatch):
     write_records(tmp_path)
     monkeypatch.setenv("WANDB_API_KEY", "not-a-key")
     monkeypatch.setenv("WANDB_BASE_URL", "https://wandb.invalid")
-    assert main(["dashboard", str(tmp_path)]) == 2
+    assert main(["leaderboard", "--format", "wandb", "--out", str(tmp_path)]) == 2
     err = capsys.readouterr().err
-    assert err.startswith("pobench: error: pobench dashboard cannot reach wandb.invalid:443 (") and "--dry-run" in err
+    assert (
+        err.startswith("pobench: error: pobench leaderboard --format wandb cannot reach wandb.invalid:443 (")
+        and "--dry-run" in err
+    )
 
 
 def records_with_proxies():

@@ -9,14 +9,14 @@ import math
 def test_validate_rejects_unknown_algorithm_and_setting(tmp_path, capsys):
     from pobench.cli import main
 
-    assert main(["validate", "dpoo", "--out", str(tmp_path)]) == 2
+    assert main(["validate", "--algos", "dpoo", "--out", str(tmp_path)]) == 2
     assert "unknown algorithm 'dpoo'" in capsys.readouterr().err
-    assert main(["validate", "dpo", "--set", "betta=1", "--out", str(tmp_path)]) == 2
+    assert main(["validate", "--algos", "dpo", "--set", "betta=1", "--out", str(tmp_path)]) == 2
     assert "betta" in capsys.readouterr().err
     # a bad second algorithm stops the first before it runs; so does an empty seed list
-    assert main(["validate", "sft", "dpoo", "--out", str(tmp_path)]) == 2
+    assert main(["validate", "--algos", "sft,dpoo", "--out", str(tmp_path)]) == 2
     assert "unknown algorithm 'dpoo'" in capsys.readouterr().err
-    assert main(["validate", "sft", "--seeds", ",", "--out", str(tmp_path)]) == 2
+    assert main(["validate", "--algos", "sft", "--seeds", ",", "--out", str(tmp_path)]) == 2
     assert "--seeds" in capsys.readouterr().err
     assert not (tmp_path / "records").exists()  # nothing ran, nothing written
 

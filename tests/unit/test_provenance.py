@@ -86,19 +86,19 @@ def test_show_a_record_prints_its_sources_and_what_the_adapter_reported(tmp_path
     # a record as written before sources and the adapter's report were kept
     old = replace(RunRecord.from_json(json.loads(committed.read_text())), settings_source={}, train_extra={})
     old_path = write_record(tmp_path / "old", old)
-    assert main(["show", str(old_path)]) == 0
+    assert main(["show", "--record", str(old_path)]) == 0
     assert re.search(r"kl_coef +[0-9.e-]+ +\(source not recorded\)", capsys.readouterr().out)
 
     mine = replace(old, settings_source={k: "default" for k in old.spec if k in old.hparams})
     mine.settings_source["kl_coef"] = "frontier grid (adapter ppo)"
     mine.train_extra = {"final_kl_coef": 0.0731}
     path = write_record(tmp_path / "new", mine)
-    assert main(["show", str(path)]) == 0
+    assert main(["show", "--record", str(path)]) == 0
     out = capsys.readouterr().out
     assert re.search(r"kl_coef +[0-9.e-]+ +frontier grid \(adapter ppo\)", out)
     assert re.search(r"updates +60 +default", out) and "final_kl_coef: 0.0731" in out
     assert json.loads(path.read_text())["train_extra"] == {"final_kl_coef": 0.0731}
 
     old_path.write_text("{broken")
-    assert main(["show", str(old_path)]) == 1
-    assert "is not a readable record" in capsys.readouterr().err
+    assert main(["show", "--record", str(old_path)]) == 2
+    assert f"pobench: error: --record {old_path}: not a readable record" in capsys.readouterr().err

@@ -44,8 +44,8 @@ def test_a_file_where_the_results_folder_belongs_is_refused_before_any_work(tmp_
     assert main(["sweep", "--algos", "sft", "--seeds", "0", "--out", str(tmp_path), "--cache", str(afile)]) == 2
     assert "cannot use --cache" in capsys.readouterr().err
     assert not (tmp_path / "records").exists()
-    assert main(["validate", "dpo", "--out", str(afile)]) == 2  # the commands that run cells all check first
-    assert main(["noise", str(afile), "--algo", "dpo"]) == 2
+    assert main(["validate", "--algos", "dpo", "--out", str(afile)]) == 2  # the commands that run cells all check first
+    assert main(["noise", "--out", str(afile), "--algos", "dpo"]) == 2
     assert capsys.readouterr().err.count(f"cannot use --out {afile}") == 2
 
 

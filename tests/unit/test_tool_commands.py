@@ -1,5 +1,5 @@
-"""`pobench compare`, `pobench carry-over`, `pobench tune-grids` and `pobench perf-sweep`: listed by `pobench
---help`, and bad input is one line naming the value and what is accepted, before any work."""
+"""`pobench compare` and the maintainer tools under `pobench dev` (tune-grids, perf-sweep): listed by `--help`, and
+bad input is one line naming the value and what is accepted, before any work."""
 
 from __future__ import annotations
 
@@ -21,19 +21,23 @@ def test_the_tools_are_listed_by_help(capsys):
     with pytest.raises(SystemExit):
         main(["--help"])
     out = capsys.readouterr().out
-    for command in ("compare", "carry-over", "tune-grids", "perf-sweep"):
+    assert re.search(r"^ +compare ", out, re.MULTILINE) and re.search(r"^ +dev +maintainer tools", out, re.MULTILINE)
+    with pytest.raises(SystemExit):
+        main(["dev", "--help"])
+    out = capsys.readouterr().out
+    for command in ("tune-grids", "tune-rm", "perf", "perf-sweep"):
         assert re.search(rf"^ +{command}( |$)", out, re.MULTILINE), out  # a long name has its help on the next line
 
 
-@pytest.mark.parametrize("command", ["compare", "carry-over", "tune-grids", "perf-sweep"])
+@pytest.mark.parametrize("command", [["compare"], ["dev", "tune-grids"], ["dev", "perf-sweep"]])
 def test_each_tool_has_its_own_help(command, capsys):
     with pytest.raises(SystemExit) as exc:
-        main([command, "--help"])
+        main([*command, "--help"])
     assert exc.value.code == 0
-    assert f"usage: pobench {command}" in capsys.readouterr().out
+    assert f"usage: pobench {' '.join(command)}" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("command", ["compare", "carry-over"])
+@pytest.mark.parametrize("command", ["compare"])
 def test_a_missing_folder_is_one_line_naming_it(command, tmp_path, capsys):
     missing = tmp_path / "no-such-run"
     assert main([command, str(missing), str(ROOT / "results" / "reference")]) == 2
@@ -63,7 +67,7 @@ def test_tune_grids_refuses_an_algorithm_without_candidates_before_running(tmp_p
     import pobench.harness.tune_grids as tune_grids
 
     monkeypatch.setattr(tune_grids, "run_sweep", lambda *a, **k: pytest.fail("a cell ran"))
-    assert main(["tune-grids", "--algos", "dpo,nope", "--out", str(tmp_path / "out")]) == 2
+    assert main(["dev", "tune-grids", "--algos", "dpo,nope", "--out", str(tmp_path / "out")]) == 2
     err = one_line_error(capsys)
     assert "'nope'" in err and f"(tuned here: {', '.join(tune_grids.CANDIDATES)})" in err
     assert not (tmp_path / "out").exists()
@@ -73,7 +77,7 @@ def test_tune_grids_without_out_refuses_before_running(capsys, monkeypatch):
     import pobench.harness.tune_grids as tune_grids
 
     monkeypatch.setattr(tune_grids, "run_sweep", lambda *a, **k: pytest.fail("a cell ran"))
-    assert main(["tune-grids", "--algos", "nope"]) == 2
+    assert main(["dev", "tune-grids", "--algos", "nope"]) == 2
     err = one_line_error(capsys)
     assert "no candidates for 'nope'" in err and "dpo, ipo, kto" in err
 
@@ -93,7 +97,7 @@ def test_perf_sweep_refuses_bad_input_before_any_work(argv, expected, tmp_path, 
     monkeypatch.setattr(perf_sweep.subprocess, "run", lambda *a, **k: pytest.fail("a subprocess started"))
     monkeypatch.setattr(perf_sweep, "timed", lambda *a, **k: pytest.fail("a subprocess started"))
     (tmp_path / "kept.txt").write_text("not emptied")
-    assert main(["perf-sweep", *argv, "--dir", str(tmp_path)]) == 2
+    assert main(["dev", "perf-sweep", *argv, "--out", str(tmp_path)]) == 2
     assert expected in one_line_error(capsys)
     assert (tmp_path / "kept.txt").read_text() == "not emptied"  # the scratch folder is not emptied either
 
@@ -105,5 +109,8 @@ def test_compare_of_a_run_with_itself_agrees(tmp_path, capsys):
         write_json_atomic(tmp_path / "records" / f"r{i}.json", record.to_json())
     assert main(["compare", str(tmp_path), str(tmp_path)]) == 0
     out = capsys.readouterr().out
-    assert f"## run A: {tmp_path}" in out and f"## run B: {tmp_path}" in out
-    assert out.rstrip().endswith("the two runs agree within their intervals")
+    assert (
+        f"| results folder | {tmp_path} | {tmp_path} |" in " ".join(out.split())
+        and "the same benchmark (K1 vs K1)" in out
+    )
+    assert out.rstrip().endswith("no pair reverses: the runs agree")

@@ -45,14 +45,14 @@ def nothing_runs(monkeypatch):
         (["--learning-rates", "1e-4,fast"], "--learning-rates 'fast': must be positive numbers"),
         (["--learning-rates=1e-4,-1e-4"], "--learning-rates '-1e-4': must be positive numbers"),
         (["--epochs", "1.5"], "--epochs '1.5': must be whole numbers of epochs"),
-        (["--seeds", "x"], "--seed 'x': must be a non-negative integer"),
+        (["--seeds", "x"], "argument --seeds: seed 'x': must be a non-negative integer"),
         (["--set", "rm_epochs=2"], "--set rm_epochs: tune-rm varies it; give its values with --learning-rates"),
         (["--model", "tinyy"], "tinyy"),
         (["--task", "sentimint"], "sentimint"),
     ],
 )
 def test_bad_input_is_one_line_before_anything_is_trained(argv, expected, nothing_runs, tmp_path, capsys):
-    assert main(["tune-rm", "--model", "tiny", "--cache", str(tmp_path / "cache"), *argv]) == 2
+    assert main(["dev", "tune-rm", "--model", "tiny", "--cache", str(tmp_path / "cache"), *argv]) == 2
     err = capsys.readouterr().err
     assert err.startswith("pobench: error: ") and err.count("\n") == 1 and expected in err, err
     assert not (tmp_path / "cache").exists()
