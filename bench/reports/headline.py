@@ -121,42 +121,68 @@ def build_headline(records: list[RunRecord], budgets: tuple[float, ...] = BUDGET
         proxies = [r.metrics["eval/proxy_reward"] for r in sft if r.seed == seed and "eval/proxy_reward" in r.metrics]
         if proxies:
             headline.sft_proxy_by_seed[seed] = float(np.mean(proxies))
-    rows = []
-    for algo in sorted({r.algo for r in records} - {BASELINE}):
-        mine = [r for r in records if r.algo == algo]
-        seeds: dict[int, list[tuple[float, float]]] = {}
-        for r in mine:
-            seeds.setdefault(r.seed, [])
-            if r.status == "ok":
-                seeds[r.seed].append((r.metrics["eval/kl"], r.metrics["eval/reward"]))
-        headline.seed_points[algo] = seeds
+    by_algo = {algo: [r for r in records if r.algo == algo] for algo in sorted({r.algo for r in records} - {BASELINE})}
+    for algo, mine in by_algo.items():
+        headline.seed_points[algo] = end_points(mine)
         headline.trajectories[algo] = seed_trajectories(mine, headline.sft_by_seed)
         headline.cells_by_seed[algo] = dict(Counter(r.seed for r in mine))
-        rows.append(algorithm_row(algo, mine, seeds, headline))
+    # the headline as values, in order: each algorithm's per-seed readings, their means, the paired comparisons
+    # (best first), then the rows
+    for k_ in budgets:
+        read = {algo: algorithm_readings(headline, algo, k_) for algo in by_algo}
+        means = {algo: reading_mean(read[algo], headline.seed_points[algo]) for algo in by_algo}
+        order = sorted(means, key=lambda a: math.inf if math.isnan(means[a]) else -means[a])  # best first, stable
+        headline.readings[k_] = {a: read[a] for a in order}
+        headline.comparisons[k_] = compare_all(headline.readings[k_])
+        headline.power[k_] = power_summary(headline.comparisons[k_])
+    rows = [
+        algorithm_row(
+            algo, mine, headline.seed_points[algo], headline, {k: headline.readings[k][algo] for k in budgets}
+        )
+        for algo, mine in by_algo.items()
+    ]
     frame = pd.DataFrame(rows)
     if len(frame):
         for k_ in budgets:
-            frame[f"rank@{k_:g}"] = compare_at(headline, frame, k_)
+            ranks, letters = grouped_ranks(headline, k_, list(frame["algo"]))
+            frame[f"group@{k_:g}"], frame[f"rank@{k_:g}"] = letters, ranks
         middle = f"reward@{budgets[len(budgets) // 2]:g}"
         frame = frame.sort_values(middle, ascending=False, na_position="last", kind="stable").reset_index(drop=True)
     headline.rows = frame
     return headline
 
 
-def compare_at(headline: Headline, frame: pd.DataFrame, k: float) -> list[float]:
-    """Fill the headline's per-seed readings, paired comparisons and power summary at budget k, and the frame's
-    ``group@k`` column: the letters of letter_ranks (share a letter = the Holm-corrected paired tests at ALPHA do
-    not separate them; 'a' holds the best mean). Return the rank that goes with them, monotone in the means, for
-    the frame's rows (NaN, and no letters, for an algorithm without a mean: one not read on every seed)."""
-    means = dict(zip(frame["algo"], frame[f"reward@{k:g}"]))
-    order = sorted(means, key=lambda a: math.inf if math.isnan(means[a]) else -means[a])  # best first, stable
-    readings = {a: headline.readings[k][a] for a in order}  # algorithm_row read them; here best first
-    comparisons = compare_all(readings)
-    grouped = letter_ranks({a: float(means[a]) for a in order}, comparisons, ALPHA)
-    headline.readings[k], headline.comparisons[k] = readings, comparisons
-    headline.power[k] = power_summary(comparisons)
-    frame[f"group@{k:g}"] = [None if grouped[a] is None else grouped[a][1] for a in frame["algo"]]
-    return [math.nan if grouped[a] is None else float(grouped[a][0]) for a in frame["algo"]]
+def end_points(records: list[RunRecord]) -> dict[int, list[tuple[float, float]]]:
+    """seed → the (KL, gold) end points of one algorithm's ok cells (a seed without one: an empty list)."""
+    seeds: dict[int, list[tuple[float, float]]] = {}
+    for r in records:
+        seeds.setdefault(r.seed, [])
+        if r.status == "ok":
+            seeds[r.seed].append((r.metrics["eval/kl"], r.metrics["eval/reward"]))
+    return seeds
+
+
+def algorithm_readings(headline: Headline, algo: str, k: float) -> dict[int, float]:
+    """seed → one algorithm's reading at budget k: along its cells' trajectories where they were scored along
+    training, else from its end points (the seeds that have one)."""
+    trajectories = headline.trajectories.get(algo, {})
+    return trajectory_readings(trajectories, k) if trajectories else seed_readings(headline.seed_points[algo], k)
+
+
+def reading_mean(read: dict[int, float], seeds: dict) -> float:
+    """The mean over seeds at a budget, NaN unless every seed of the algorithm is read there."""
+    return t_interval(list(read.values()))[0] if read and len(read) == len(seeds) else math.nan
+
+
+def grouped_ranks(headline: Headline, k: float, algos: list[str]) -> tuple[list[float], list[str | None]]:
+    """For ``algos``, at budget k: the rank that goes with the letters of letter_ranks, monotone in the means, and
+    the letters (share a letter = the Holm-corrected paired tests at ALPHA do not separate them; 'a' holds the best
+    mean); NaN and no letters for an algorithm without a mean (one not read on every seed)."""
+    read = headline.readings[k]
+    means = {a: reading_mean(read[a], headline.seed_points[a]) for a in read}
+    grouped = letter_ranks(means, headline.comparisons[k], ALPHA)
+    ranks = [math.nan if grouped[a] is None else float(grouped[a][0]) for a in algos]
+    return ranks, [None if grouped[a] is None else grouped[a][1] for a in algos]
 
 
 def seed_readings(seeds: dict[int, list[tuple[float, float]]], k: float) -> dict[int, float]:
@@ -226,7 +252,12 @@ def pooled_reference_rewards(sft_records: list[RunRecord]) -> list[list[float]]:
     return [[g for one in lists for g in one[p]] for p in range(len(lists[0]))]
 
 
-def algorithm_row(algo: str, records: list[RunRecord], seeds: dict, headline: Headline) -> dict:
+def algorithm_row(
+    algo: str, records: list[RunRecord], seeds: dict, headline: Headline, readings: dict[float, dict[int, float]]
+) -> dict:
+    """One algorithm's row: its cells by status, and at each budget its per-seed ``readings`` (budget → seed →
+    reading) summarized (mean and interval where every seed is read, why a seed is not, the share of the optimal
+    gain), then its proxy, gap and compute columns."""
     statuses = Counter(r.status for r in records)
     flagged = sorted({algo_label(r) for r in records if r.status != "ok"})
     row: dict = {
@@ -248,8 +279,7 @@ def algorithm_row(algo: str, records: list[RunRecord], seeds: dict, headline: He
     trajectories = headline.trajectories.get(algo, {})
     for k in headline.budgets:
         ends = seed_readings(seeds, k)
-        read = trajectory_readings(trajectories, k) if trajectories else ends
-        headline.readings.setdefault(k, {})[algo] = read
+        read = readings[k]
         reached = len(read)
         if trajectories:  # every run stops short of k (saturates), or no trajectory starts below it
             missing = Counter(
@@ -257,7 +287,7 @@ def algorithm_row(algo: str, records: list[RunRecord], seeds: dict, headline: He
             )
         else:
             missing = Counter(reach_reason(points.get(s, []), k) for s in seeds if reach_within(seeds[s], k) != "ok")
-        mean, low, high = t_interval(list(read.values())) if reached == len(seeds) else (math.nan,) * 3
+        mean, low, high = t_interval(list(read.values())) if read and reached == len(seeds) else (math.nan,) * 3
         row.update(early_stopping(read, ends, k))
         row.update(
             {
@@ -292,7 +322,7 @@ def columns(budgets: tuple[float, ...]) -> list[str]:
 
 def display_rows(headline: Headline) -> list[dict[str, str]]:
     """The algorithms' rows (in the frame's order: by mean at the middle budget), then the optimal frontier, oracle
-    best-of-n and SFT as reference rows. The rank cell at a budget shows the algorithm's letters (compare_at):
+    best-of-n and SFT as reference rows. The rank cell at a budget shows the algorithm's letters (grouped_ranks):
     "a", "ab", "b"; "-" for one not ranked there."""
     out = []
     for _, row in headline.rows.iterrows():

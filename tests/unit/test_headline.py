@@ -20,6 +20,7 @@ from pobench.reports.headline import (
     legend,
     paired_rows,
     pooled_reference_rewards,
+    seed_readings,
     to_markdown,
     unadjusted_only,
 )
@@ -189,13 +190,14 @@ def test_gain_is_the_share_of_the_optimal_gain_where_the_optimum_is_trusted():
         seeds.setdefault(r.seed, []).append((r.metrics["eval/kl"], r.metrics["eval/reward"]))
     optimal = [FrontierPoint(1.0, 0.4, 1.0, 100.0, True), FrontierPoint(0.5, 0.8, 4.0, 50.0, True)]
     headline = Headline((2.0, 4.0), None, sft_reward=0.1, optimal=optimal)
-    row = algorithm_row("dpo", dpo, seeds, headline)
+    readings = {k: seed_readings(seeds, k) for k in (2.0, 4.0)}
+    row = algorithm_row("dpo", dpo, seeds, headline, readings)
     # at 4: R* = 0.8, R = 0.53333 → (0.53333 − 0.1)/(0.8 − 0.1) = 0.61905
     assert row["gain@4"] == pytest.approx(0.619048, abs=1e-6)
     # at 2: R* = 0.4 + 0.4·log(2)/log(4) = 0.6, R = 0.36667 → 0.26667/0.5 = 0.53333
     assert row["gain@2"] == pytest.approx(0.533333, abs=1e-6)
     untrusted = Headline((2.0, 4.0), None, 0.1, [FrontierPoint(1.0, 0.4, 1.0, 3.0, False), optimal[1]])
-    row = algorithm_row("dpo", dpo, seeds, untrusted)
+    row = algorithm_row("dpo", dpo, seeds, untrusted, readings)
     assert math.isnan(row["gain@2"])  # a bracketing point has too few effective samples
     assert row["gain@4"] == pytest.approx(0.619048, abs=1e-6)  # KL 4 is the trusted point itself
 
