@@ -40,7 +40,9 @@ DRAWS, SCORES = "draws.json", "scores.json"
 
 
 def best_of_n_kl_bound(n: int) -> float:
-    """log n − (n − 1)/n: the KL(π_bon‖π_ref) bound for best-of-n sampling."""
+    """log n − (n − 1)/n: the KL(π_bon‖π_ref) bound for best-of-n sampling (exact for continuous rewards)."""
+    if n < 1:
+        raise ValueError(f"n must be at least 1, got {n}")
     return math.log(n) - (n - 1) / n
 
 

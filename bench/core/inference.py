@@ -1,7 +1,9 @@
-"""Inference over seeds: the Student-t interval of a mean, paired comparisons of algorithms that share seeds,
-Holm's family-wise correction, the probability of improvement P(X > Y) with its bootstrap interval, letter groups
-and ranks from the paired tests that follow the means, the power of a paired t-test, and how often an interval
-covers the mean it estimates.
+"""pobench's statistics, in one module: the mean and its standard error; over seeds, the Student-t interval of a
+mean, paired comparisons of algorithms that share seeds, Holm's family-wise correction, the probability of
+improvement P(X > Y) with its bootstrap interval, letter groups and ranks from the paired tests that follow the
+means, the power of a paired t-test, and how often an interval covers the mean it estimates; the detail table's
+interval-separated ranks; and the percentile bootstrap the headline's intervals replaced (kept as the reference
+whose coverage is measured). Evaluation metrics over samples (KL estimators, win rate) are in metrics.py.
 
 Within one seed every algorithm trains on the same preference data and is evaluated on the same prompts, so the
 readings R_a,s and R_b,s of two algorithms at seed s share that seed's luck; the paired differences
@@ -13,8 +15,10 @@ checked against values worked by hand in tests/unit/test_inference.py.
 
 from __future__ import annotations
 
+import inspect
 import math
 import string
+from collections import Counter
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 
@@ -353,3 +357,75 @@ def replication_coverage(
         _, low, high = interval(arr[rng.choice(arr.size, size=n, replace=True)].tolist(), level)
         hits += bool(low <= target <= high)
     return hits / subsets
+
+
+def mean_se(values: Sequence[float]) -> tuple[float, float]:
+    """Mean and standard error of the mean (sample standard deviation / √n; 0 for n = 1)."""
+    n = len(values)
+    if n == 0:
+        raise ValueError("mean_se of no values")
+    mean = sum(values) / n
+    if n == 1:
+        return mean, 0.0
+    var = sum((v - mean) ** 2 for v in values) / (n - 1)
+    return mean, math.sqrt(var / n)
+
+
+def bootstrap_ci(
+    values: Sequence[float], level: float = 0.95, resamples: int = 9999, seed: int = 0
+) -> tuple[float, float, float]:
+    """(mean, low, high): the percentile-bootstrap interval of the mean over seeds (scipy.stats.bootstrap).
+
+    The interval is a quantile of resample means, so with n seeds it lies within [min, max] of the seeds (clipped
+    there against rounding). With 3 seeds it is exactly [min, max] at level 0.95 (to rounding): P(all 3 resampled
+    = the minimum) = 1/27 ≈ 3.7% > 2.5%, likewise for the maximum (so for any level > 1 − 2/27 ≈ 0.926).
+    One value → (v, nan, nan); any NaN or no values → (nan, nan, nan); all equal → (v, v, v).
+
+    No report uses it any more: [min, max] of 3 seeds covers the mean of a symmetric distribution only
+    1 − 2·(1/2)³ = 75% of the time, not the 95% it is labelled, so the intervals over seeds are
+    pobench.core.inference.t_interval. It stays as the reference that tests/unit/test_inference.py measures that
+    75% coverage on.
+    """
+    if not 0 < level < 1:
+        raise ValueError(f"level must be in (0, 1), got {level}")
+    arr = np.asarray(values, dtype=float)
+    if arr.size == 0 or np.any(np.isnan(arr)):
+        return math.nan, math.nan, math.nan
+    if arr.size == 1:
+        return float(arr[0]), math.nan, math.nan
+    if np.all(arr == arr[0]):
+        return float(arr[0]), float(arr[0]), float(arr[0])
+    from scipy import stats
+
+    rng_key = "rng" if "rng" in inspect.signature(stats.bootstrap).parameters else "random_state"  # scipy < 1.15
+    kw = {rng_key: np.random.default_rng(seed), "n_resamples": resamples, "confidence_level": level}
+    res = stats.bootstrap((arr,), np.mean, vectorized=True, method="percentile", **kw)
+    lo, hi = float(arr.min()), float(arr.max())
+    ci = res.confidence_interval
+    return float(np.mean(arr)), min(max(float(ci.low), lo), hi), min(max(float(ci.high), lo), hi)
+
+
+def separated_ranks(lows: Sequence[float], highs: Sequence[float], means: Sequence[float]) -> list[int | None]:
+    """1 + the number of rows whose interval lies entirely above this row's (their low > its high): the detail
+    leaderboard's ranks of configurations, before inference.monotone_ranks makes them follow the means (a wide
+    interval can rank a lower mean above a higher, narrow one here); the headline ranks algorithms by paired tests
+    (inference.letter_ranks).
+
+    Rows with a NaN mean get None; a row with a mean but a NaN interval (one seed) counts as [mean, mean].
+    """
+    if not len(lows) == len(highs) == len(means):
+        raise ValueError(f"lows, highs and means differ in length: {len(lows)}, {len(highs)}, {len(means)}")
+    iv: list[tuple[float, float] | None] = []
+    for lo, hi, m in zip(lows, highs, means):
+        if math.isnan(m):
+            iv.append(None)
+        else:
+            iv.append((m, m) if math.isnan(lo) or math.isnan(hi) else (lo, hi))
+    known = [x for x in iv if x is not None]
+    return [None if x is None else 1 + sum(o[0] > x[1] for o in known) for x in iv]
+
+
+def rank_labels(ranks: Sequence[int | None]) -> list[str]:
+    """ "1" for a rank held by one row, "=2" for a rank shared by several, "-" for None."""
+    count = Counter(r for r in ranks if r is not None)
+    return ["-" if r is None else f"={r}" if count[r] > 1 else str(r) for r in ranks]

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import torch
-from pobench.core.stats import mean_se
+from pobench.core.inference import mean_se
 
 
 def per_prompt_means(values: Sequence[float], k: int) -> list[float]:

@@ -29,18 +29,18 @@ from pobench.harness.grid import Cell, SweepConfig, algo_grid, resolve_cells
 from pobench.reports.frontier import KL_FLOOR, reward_within
 from pobench.reports.headline import budgets_of
 from pobench.reports.reach import (
-    DEGENERATE_TRUNCATION,
+    RUNAWAY_TRUNCATION,
     Point,
     diagnose,
     grid_direction,
-    is_degenerate,
+    is_runaway,
     kl_knob_of,
     reach_reason,
     record_point,
 )
 from pobench.reports.trajectory import usable_points
 
-__all__ = ["DEGENERATE_TRUNCATION", "Placement", "proposals", "reach_reason", "reading_bias"]
+__all__ = ["RUNAWAY_TRUNCATION", "Placement", "proposals", "reach_reason", "reading_bias"]
 
 MARGIN = 1.5  # aim at budget × 1.5 ("not reached") or budget / 1.5 ("below grid"), so the new point brackets it
 MAX_STEP = 10.0  # a proposal lies within ×/÷10 of the nearest existing knob value
@@ -99,8 +99,8 @@ def bisection(points: Sequence[Point], log_knob: bool = True) -> float | None:
     ×MIN_BISECTION. A run that degenerates at a larger step (DPO's learning rate 1e-3 on tiny, jumping from 0.9
     nats to text that never ends between two checkpoints) may still pass a budget at a step between the two,
     where fitting a line beyond the grid's end would aim into the degenerate region."""
-    good = [p for p in points if p[3] and math.isfinite(p[1]) and not is_degenerate(p) and math.isfinite(p[0])]
-    bad = [p for p in points if is_degenerate(p) and math.isfinite(p[0])]
+    good = [p for p in points if p[3] and math.isfinite(p[1]) and not is_runaway(p) and math.isfinite(p[0])]
+    bad = [p for p in points if is_runaway(p) and math.isfinite(p[0])]
     if not good or not bad or (log_knob and any(p[0] <= 0 for p in good + bad)):
         return None
     end = max(good, key=lambda p: p[1])

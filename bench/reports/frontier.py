@@ -7,15 +7,13 @@ Pure functions of plain numbers (numpy + scipy), checked against values worked b
 
 from __future__ import annotations
 
-import inspect
 import math
 from bisect import bisect_left
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
+from pobench.algorithms.best_of_n import best_of_n_kl_bound
 from scipy.special import logsumexp
 
 # KL estimates at or below this (they can be slightly negative) are treated as this for log interpolation
@@ -108,13 +106,6 @@ def optimal_frontier_exact(
     return points
 
 
-def best_of_n_kl_bound(n: int) -> float:
-    """The KL(best-of-n ‖ π_ref) bound log n − (n−1)/n (exact for continuous rewards)."""
-    if n < 1:
-        raise ValueError(f"n must be at least 1, got {n}")
-    return math.log(n) - (n - 1) / n
-
-
 def expected_max_of_n(rewards: Sequence[float], n: int) -> float:
     """Unbiased U-statistic estimate of E[max of n i.i.d. draws] from K ≥ n samples.
 
@@ -145,6 +136,14 @@ def upper_envelope(points: Sequence[tuple[float, float]]) -> list[tuple[float, f
     return out
 
 
+def on_envelope(rewards: Sequence[float], kls: Sequence[float]) -> list[bool]:
+    """Which (reward, KL) points lie on the upper envelope: no other point has at least as much reward at at most as
+    much KL, one of them strictly (the Pareto front). Points that tie exactly are all on it (the envelope itself keeps
+    one of them); a point with a non-finite value never is."""
+    kept = set(upper_envelope(list(zip(kls, rewards))))
+    return [math.isfinite(k) and math.isfinite(r) and (float(k), float(r)) in kept for r, k in zip(rewards, kls)]
+
+
 def bracket(kls: Sequence[float], budget: float) -> tuple[int, int, float] | None:
     """Neighbours (i0, i1, t) of the floored budget among floored, strictly increasing kls; None outside."""
     if math.isnan(budget):
@@ -163,7 +162,7 @@ def _floored(envelope: Sequence[tuple[float, float]]) -> list[tuple[float, float
     return upper_envelope([(max(k, KL_FLOOR), r) for k, r in envelope])
 
 
-def read_at(envelope: Sequence[tuple[float, float]], budget: float) -> float:
+def envelope_at(envelope: Sequence[tuple[float, float]], budget: float) -> float:
     """The envelope's reward at KL = budget, linear in log(max(kl, KL_FLOOR)); NaN outside its kl range (no
     extrapolation) or for an empty envelope."""
     env = _floored(envelope)
@@ -174,8 +173,8 @@ def read_at(envelope: Sequence[tuple[float, float]], budget: float) -> float:
     return env[i0][1] if i0 == i1 else env[i0][1] + (env[i1][1] - env[i0][1]) * t
 
 
-def reach(envelope: Sequence[tuple[float, float]], budget: float) -> str:
-    """Why ``read_at`` is or is not defined: "ok", "not reached", "below grid" or "no points"."""
+def envelope_reach(envelope: Sequence[tuple[float, float]], budget: float) -> str:
+    """Why ``envelope_at`` is or is not defined: "ok", "not reached", "below grid" or "no points"."""
     env = _floored(envelope)
     if not env:
         return "no points"
@@ -190,7 +189,7 @@ def reward_within(points: Sequence[tuple[float, float]], budget: float) -> float
     envelope's last point, that point's reward, provided some grid point reaches the budget (the method went that
     far and did no better there). NaN when no point reaches the budget or the envelope starts above it."""
     envelope = upper_envelope(points)
-    value = read_at(envelope, budget)
+    value = envelope_at(envelope, budget)
     if math.isnan(value) and reach_within(points, budget) == "ok":
         return envelope[-1][1]
     return value
@@ -202,67 +201,9 @@ def reach_within(points: Sequence[tuple[float, float]], budget: float) -> str:
     envelope = upper_envelope(points)
     if not envelope:
         return "no points"
-    why = reach(envelope, budget)
+    why = envelope_reach(envelope, budget)
     furthest = max(max(k, KL_FLOOR) for k, r in points if math.isfinite(k) and math.isfinite(r))
     return "ok" if why == "not reached" and furthest >= max(budget, KL_FLOOR) else why
-
-
-def bootstrap_ci(
-    values: Sequence[float], level: float = 0.95, resamples: int = 9999, seed: int = 0
-) -> tuple[float, float, float]:
-    """(mean, low, high): the percentile-bootstrap interval of the mean over seeds (scipy.stats.bootstrap).
-
-    The interval is a quantile of resample means, so with n seeds it lies within [min, max] of the seeds (clipped
-    there against rounding). With 3 seeds it is exactly [min, max] at level 0.95 (to rounding): P(all 3 resampled
-    = the minimum) = 1/27 ≈ 3.7% > 2.5%, likewise for the maximum (so for any level > 1 − 2/27 ≈ 0.926).
-    One value → (v, nan, nan); any NaN or no values → (nan, nan, nan); all equal → (v, v, v).
-
-    No report uses it any more: [min, max] of 3 seeds covers the mean of a symmetric distribution only
-    1 − 2·(1/2)³ = 75% of the time, not the 95% it is labelled, so the intervals over seeds are
-    pobench.core.inference.t_interval. It stays as the reference that tests/unit/test_inference.py measures that
-    75% coverage on.
-    """
-    if not 0 < level < 1:
-        raise ValueError(f"level must be in (0, 1), got {level}")
-    arr = np.asarray(values, dtype=float)
-    if arr.size == 0 or np.any(np.isnan(arr)):
-        return math.nan, math.nan, math.nan
-    if arr.size == 1:
-        return float(arr[0]), math.nan, math.nan
-    if np.all(arr == arr[0]):
-        return float(arr[0]), float(arr[0]), float(arr[0])
-    rng_key = "rng" if "rng" in inspect.signature(stats.bootstrap).parameters else "random_state"  # scipy < 1.15
-    kw = {rng_key: np.random.default_rng(seed), "n_resamples": resamples, "confidence_level": level}
-    res = stats.bootstrap((arr,), np.mean, vectorized=True, method="percentile", **kw)
-    lo, hi = float(arr.min()), float(arr.max())
-    ci = res.confidence_interval
-    return float(np.mean(arr)), min(max(float(ci.low), lo), hi), min(max(float(ci.high), lo), hi)
-
-
-def separated_ranks(lows: Sequence[float], highs: Sequence[float], means: Sequence[float]) -> list[int | None]:
-    """1 + the number of rows whose interval lies entirely above this row's (their low > its high): the detail
-    leaderboard's ranks of configurations, before inference.monotone_ranks makes them follow the means (a wide
-    interval can rank a lower mean above a higher, narrow one here); the headline ranks algorithms by paired tests
-    (inference.letter_ranks).
-
-    Rows with a NaN mean get None; a row with a mean but a NaN interval (one seed) counts as [mean, mean].
-    """
-    if not len(lows) == len(highs) == len(means):
-        raise ValueError(f"lows, highs and means differ in length: {len(lows)}, {len(highs)}, {len(means)}")
-    iv: list[tuple[float, float] | None] = []
-    for lo, hi, m in zip(lows, highs, means):
-        if math.isnan(m):
-            iv.append(None)
-        else:
-            iv.append((m, m) if math.isnan(lo) or math.isnan(hi) else (lo, hi))
-    known = [x for x in iv if x is not None]
-    return [None if x is None else 1 + sum(o[0] > x[1] for o in known) for x in iv]
-
-
-def rank_labels(ranks: Sequence[int | None]) -> list[str]:
-    """ "1" for a rank held by one row, "=2" for a rank shared by several, "-" for None."""
-    count = Counter(r for r in ranks if r is not None)
-    return ["-" if r is None else f"={r}" if count[r] > 1 else str(r) for r in ranks]
 
 
 def optimal_gain_fraction(r_algo: float, r_sft: float, r_star: float) -> float:
@@ -272,7 +213,7 @@ def optimal_gain_fraction(r_algo: float, r_sft: float, r_star: float) -> float:
     return (r_algo - r_sft) / (r_star - r_sft)
 
 
-def frontier_reward_at(points: Sequence[FrontierPoint], budget: float) -> tuple[float, bool]:
+def optimum_at(points: Sequence[FrontierPoint], budget: float) -> tuple[float, bool]:
     """The optimal frontier's reward at KL = budget, linear in log(max(kl, KL_FLOOR)) between the bracketing
     points; trusted if both are. (nan, False) outside the frontier's KL range."""
     pts = sorted((p for p in points if math.isfinite(p.kl) and math.isfinite(p.reward)), key=lambda p: p.kl)

@@ -40,9 +40,9 @@ from pobench.core.record import STATUSES, RunRecord
 from pobench.reports.frontier import (
     FrontierPoint,
     best_of_n_curve,
-    frontier_reward_at,
     optimal_frontier_from_samples,
     optimal_gain_fraction,
+    optimum_at,
     reach_within,
     reward_within,
 )
@@ -93,7 +93,7 @@ class Headline:
     cells_by_seed: dict[str, dict[int, int]] = field(default_factory=dict)  # algo → seed → its cells (any status)
 
     def optimal_at(self, budget: float) -> tuple[float, bool]:
-        return frontier_reward_at(self.optimal, budget) if self.optimal else (math.nan, False)
+        return optimum_at(self.optimal, budget) if self.optimal else (math.nan, False)
 
     def gain_at(self, reward: float, budget: float) -> float:
         """The share of the optimal gain over SFT that ``reward`` reaches at ``budget``; NaN where the optimum's

@@ -21,12 +21,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
-from pobench.core.inference import monotone_ranks, t_interval
+from pobench.core.inference import monotone_ranks, rank_labels, separated_ranks, t_interval
 from pobench.core.params import SettingsError
 from pobench.core.record import STATUSES, RunRecord
-from pobench.core.stats import pareto_front
 from pobench.reports import headline as hl
-from pobench.reports.frontier import rank_labels, separated_ranks
+from pobench.reports.frontier import on_envelope
 from pobench.reports.headline import Headline, budgets_of, build_headline, to_frame
 from pobench.reports.proxy import flops_text
 from pobench.reports.report import algo_label, format_table
@@ -124,7 +123,7 @@ def aggregate(frame: pd.DataFrame) -> pd.DataFrame:
                 row[f"{name}_mean"] = sum(values) / len(values) if values else math.nan
         out.append(row)
     rows = pd.DataFrame(out)
-    rows["frontier"] = pareto_front(rows["reward_mean"].tolist(), rows["kl_mean"].tolist())
+    rows["frontier"] = on_envelope(rows["reward_mean"].tolist(), rows["kl_mean"].tolist())
     rows.insert(0, "rank", detail_ranks(rows))
     return rows.sort_values(  # by rank (so by mean reward), unflagged rows first, then mean reward, then lower KL
         ["rank", "flagged", "reward_mean", "kl_mean"],

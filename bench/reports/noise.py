@@ -28,9 +28,12 @@ import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from pobench.core.inference import replication_coverage, t_interval
+from pobench.core.inference import (
+    bootstrap_ci,  # the headline's old interval, measured beside the new one
+    replication_coverage,
+    t_interval,
+)
 from pobench.core.record import RunRecord
-from pobench.reports.frontier import bootstrap_ci  # the headline's old interval, measured beside the new one
 from pobench.reports.headline import Headline, power_summary
 from pobench.reports.report import algo_label, format_table
 from pobench.reports.trajectory import reading_bias

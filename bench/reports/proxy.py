@@ -5,7 +5,7 @@ gold units by least squares of gold on proxy over the reference policy's samples
 training compute ``perf/train_flops``. Read along the frontier that gives the gold reading:
 
 - **proxy@k**: per seed, the headline's gold reading at budget k rests on one envelope point, or on the segment
-  between two envelope points at weight t = log(k/KL₀)/log(KL₁/KL₀) (frontier.read_at), or, past the envelope's last
+  between two envelope points at weight t = log(k/KL₀)/log(KL₁/KL₀) (frontier.envelope_at), or, past the envelope's last
   point, on that point (frontier.reward_within). The proxy reading is the proxy of those same cells, interpolated
   with the same t: P₀ + (P₁ − P₀)·t. Over seeds: mean with a 95% Student-t interval, as gold.
 - **gap@k** = proxy@k − gold@k, paired within a seed, then mean and interval over seeds: how far the policy's
@@ -56,7 +56,7 @@ def cell_of(r: RunRecord) -> Cell:
 
 def envelope_cells(cells: Sequence[Cell]) -> list[Cell]:
     """The cells on the upper envelope of (KL, gold), KL floored at KL_FLOOR, by KL ascending: the points, and the
-    cells behind them, that frontier.read_at interpolates (the first of equal (KL, gold) cells stands for them)."""
+    cells behind them, that frontier.envelope_at interpolates (the first of equal (KL, gold) cells stands for them)."""
     finite = [(max(c[0], KL_FLOOR), *c[1:]) for c in cells if math.isfinite(c[0]) and math.isfinite(c[1])]
     out: list[Cell] = []
     for c in sorted(finite, key=lambda c: (c[0], -c[1])):

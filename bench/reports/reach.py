@@ -19,7 +19,9 @@ from pobench.core.models import preset_of
 from pobench.core.record import RunRecord
 from pobench.reports.frontier import KL_FLOOR, reach_within
 
-DEGENERATE_TRUNCATION = 0.05  # a point with more of its samples cut at the length limit has degenerated
+# A grid point with more than this share of its samples cut at the length limit has started to run away: placement
+# goes no further in that direction. (A cell is degenerate, and counts as a failure, at 95%: core/record.py.)
+RUNAWAY_TRUNCATION = 0.05
 SATURATION_KL = 1.05  # end points whose KL ratio is below this ...
 SATURATION_KNOB = 2.0  # ... though their knob ratio is at least this: KL no longer follows the knob
 
@@ -39,8 +41,9 @@ class EndState:
     blocked: str = ""
 
 
-def is_degenerate(p: Point) -> bool:
-    return not p[3] or (math.isfinite(p[2]) and p[2] > DEGENERATE_TRUNCATION)
+def is_runaway(p: Point) -> bool:
+    """A point that did not end ok, or that has started to run away (RUNAWAY_TRUNCATION)."""
+    return not p[3] or (math.isfinite(p[2]) and p[2] > RUNAWAY_TRUNCATION)
 
 
 def diagnose(points: Sequence[Point], budget: float) -> EndState:
@@ -59,10 +62,10 @@ def diagnose(points: Sequence[Point], budget: float) -> EndState:
         # KL grows from `other` to `end` (up) or falls (below grid): step the knob on the way from other to end
         direction = (1 if end[0] > other[0] else -1) if rising else 0
     blocked = ""
-    if end[3] and is_degenerate(end):
+    if end[3] and is_runaway(end):
         blocked = f"degenerates (truncation {end[2]:.0%} at KL {end[1]:.3g})"
     elif direction:
-        beyond = [p for p in points if is_degenerate(p) and math.isfinite(p[0]) and direction * (p[0] - end[0]) > 0]
+        beyond = [p for p in points if is_runaway(p) and math.isfinite(p[0]) and direction * (p[0] - end[0]) > 0]
         if beyond:
             p = min(beyond, key=lambda q: abs(q[0] - end[0]))
             blocked = (

@@ -8,20 +8,17 @@ import warnings
 
 import numpy as np
 import pytest
+from pobench.core.inference import bootstrap_ci, rank_labels, separated_ranks
 from pobench.reports.frontier import (
     FrontierPoint,
     best_of_n_curve,
-    best_of_n_kl_bound,
-    bootstrap_ci,
+    envelope_at,
+    envelope_reach,
     expected_max_of_n,
-    frontier_reward_at,
     optimal_frontier_exact,
     optimal_frontier_from_samples,
     optimal_gain_fraction,
-    rank_labels,
-    reach,
-    read_at,
-    separated_ranks,
+    optimum_at,
     upper_envelope,
 )
 
@@ -116,6 +113,8 @@ def test_estimator_matches_exact_enumeration():
 
 
 def test_best_of_n_kl_bound():
+    from pobench.algorithms.best_of_n import best_of_n_kl_bound
+
     # n = 1: log 1 − 0 = 0; n = 2: log 2 − 1/2 = 0.193147; n = 4: log 4 − 3/4 = 1.386294 − 0.75 = 0.636294.
     assert [best_of_n_kl_bound(n) for n in (1, 2, 4)] == [0.0, approx(0.193147, abs=1e-6), approx(0.636294, abs=1e-6)]
     with pytest.raises(ValueError):
@@ -159,24 +158,24 @@ def test_upper_envelope():
 def test_read_at_and_reach_by_hand():
     env = upper_envelope([(1, 0.2), (4, 0.5), (2, 0.1), (16, 0.4)])
     # budget 2: 0.2 + (0.5 − 0.2)·log(2/1)/log(4/1) = 0.2 + 0.3·0.5 = 0.35.
-    assert read_at(env, 2) == approx(0.35)
-    assert (read_at(env, 1), read_at(env, 4)) == (0.2, 0.5)  # exactly the points
-    assert math.isnan(read_at(env, 16)) and reach(env, 16) == "not reached"
-    assert math.isnan(read_at(env, 0.5)) and reach(env, 0.5) == "below grid"
-    assert reach(env, 2) == "ok"
-    assert math.isnan(read_at([], 1)) and reach([], 1) == "no points"
+    assert envelope_at(env, 2) == approx(0.35)
+    assert (envelope_at(env, 1), envelope_at(env, 4)) == (0.2, 0.5)  # exactly the points
+    assert math.isnan(envelope_at(env, 16)) and envelope_reach(env, 16) == "not reached"
+    assert math.isnan(envelope_at(env, 0.5)) and envelope_reach(env, 0.5) == "below grid"
+    assert envelope_reach(env, 2) == "ok"
+    assert math.isnan(envelope_at([], 1)) and envelope_reach([], 1) == "no points"
     one = [(2.0, 0.4)]
-    assert read_at(one, 2.0) == 0.4 and math.isnan(read_at(one, 2.1)) and math.isnan(read_at(one, 1.9))
+    assert envelope_at(one, 2.0) == 0.4 and math.isnan(envelope_at(one, 2.1)) and math.isnan(envelope_at(one, 1.9))
 
 
 def test_read_at_kl_floor():
     # kl 0.0005 → floor 1e-3; budget 0.01: 0.1 + 0.2·log(0.01/0.001)/log(0.1/0.001) = 0.1 + 0.2·(1/2) = 0.2.
-    assert read_at([(0.0005, 0.1), (0.1, 0.3)], 0.01) == approx(0.2)
+    assert envelope_at([(0.0005, 0.1), (0.1, 0.3)], 0.01) == approx(0.2)
     # kl −0.002 and 0.0005 both floor to 1e-3: the better reward 0.15 stands there; a budget of 0 floors to it too.
     env = [(-0.002, 0.1), (0.0005, 0.15), (0.1, 0.3)]
-    assert read_at(env, 0.0) == 0.15 and reach(env, 0.0) == "ok"
-    assert read_at(env, 0.01) == approx(0.15 + 0.15 * 0.5)  # = 0.225
-    assert read_at([(-0.01, 0.4)], 0.0) == 0.4  # a one-point envelope, matched after flooring
+    assert envelope_at(env, 0.0) == 0.15 and envelope_reach(env, 0.0) == "ok"
+    assert envelope_at(env, 0.01) == approx(0.15 + 0.15 * 0.5)  # = 0.225
+    assert envelope_at([(-0.01, 0.4)], 0.0) == 0.4  # a one-point envelope, matched after flooring
 
 
 def test_bootstrap_ci_deterministic_and_within_range():
@@ -238,12 +237,12 @@ def test_frontier_reward_at():
         FrontierPoint(4.0, 0.1, 0.25, 500.0, True),
     ]
     # budget 2 between kl 1 and 4: 0.2 + 0.3·log(2/1)/log(4/1) = 0.35; the kl-4 point is untrusted.
-    assert frontier_reward_at(pts, 2.0) == (approx(0.35), False)
+    assert optimum_at(pts, 2.0) == (approx(0.35), False)
     # budget 0.5 between kl 0.25 and 1: 0.1 + 0.1·log(0.5/0.25)/log(1/0.25) = 0.1 + 0.1·0.5 = 0.15, both trusted.
-    assert frontier_reward_at(pts, 0.5) == (approx(0.15), True)
-    assert frontier_reward_at(pts, 1.0) == (0.2, True)
+    assert optimum_at(pts, 0.5) == (approx(0.15), True)
+    assert optimum_at(pts, 1.0) == (0.2, True)
     for budget in (8.0, 0.1):
-        r, trusted = frontier_reward_at(pts, budget)
+        r, trusted = optimum_at(pts, budget)
         assert math.isnan(r) and trusted is False
 
 

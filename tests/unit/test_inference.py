@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 from pobench.core.inference import (
     PairedComparison,
+    bootstrap_ci,
     compact_letters,
     compare_all,
     holm,
@@ -23,9 +24,9 @@ from pobench.core.inference import (
     probability_of_improvement,
     replication_coverage,
     seeds_needed,
+    separated_ranks,
     t_interval,
 )
-from pobench.reports.frontier import bootstrap_ci, separated_ranks
 
 approx = pytest.approx
 T_2 = 4.302653  # t_{2,0.975}

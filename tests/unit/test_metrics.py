@@ -100,15 +100,6 @@ def test_gather_token_logprobs_matches_log_softmax_by_hand():
     assert_close(gather_token_logprobs(logits, torch.tensor([[1]])), torch.tensor([[math.log(0.75)]]))
 
 
-def test_best_of_n_kl_bound_by_hand():
-    """log n − (n−1)/n: n=1 → 0; n=2 → ln 2 − ½ = 0.193147...; n=4 → ln 4 − ¾ = 0.636294..."""
-    from pobench.algorithms.best_of_n import best_of_n_kl_bound
-
-    assert best_of_n_kl_bound(1) == 0.0
-    assert best_of_n_kl_bound(2) == pytest.approx(math.log(2) - 0.5)
-    assert best_of_n_kl_bound(4) == pytest.approx(math.log(4) - 0.75)
-
-
 def test_expected_kl_metrics_by_hand():
     """Per sample Σ_t KL_t: 0.1+0.2 = 0.3, 0.3, 0.0+0.4 = 0.4, 0.2; prompts (k = 2): means 0.3 and 0.3, so
     mean 0.3 with SE 0; per token: 1.2 over 6 tokens = 0.2."""

@@ -9,7 +9,7 @@ import math
 
 import pytest
 from pobench.harness.grid import SweepConfig, resolve_grid
-from pobench.harness.placement import DEGENERATE_TRUNCATION, Placement, proposals, reach_reason, reading_bias
+from pobench.harness.placement import RUNAWAY_TRUNCATION, Placement, proposals, reach_reason, reading_bias
 from pobench.reports.reach import is_placed
 
 from tests.helpers import record
@@ -112,7 +112,7 @@ def test_past_the_grids_end_a_degenerating_cell_is_bisected_not_extrapolated():
     other_side = [*points_of(curve, (1.0, 0.3)), (10.0, math.nan, math.nan, False)]
     assert reach_reason(other_side, 4.0) == "grid did not reach (max KL 0.333)" and propose(other_side, [4.0])
     # a little truncation is not degeneration
-    assert propose(points_of(curve, (1.0, 0.3), truncation=DEGENERATE_TRUNCATION), [4.0])
+    assert propose(points_of(curve, (1.0, 0.3), truncation=RUNAWAY_TRUNCATION), [4.0])
 
 
 def test_reasons_without_points_and_when_read():

@@ -8,7 +8,7 @@ import io
 import math
 
 import pytest
-from pobench.core.stats import pareto_front
+from pobench.reports.frontier import on_envelope
 from pobench.reports.leaderboard import build_boards, to_csv, to_markdown
 
 from tests.helpers import hand_made_records, record
@@ -18,12 +18,14 @@ def approx6(x: float):
     return pytest.approx(x, abs=1e-6)
 
 
-def test_pareto_front_by_hand():
+def test_the_pareto_front_is_the_envelope_with_ties_kept():
     # (reward, KL): A(1, 1) B(2, 2) C(1.5, 3) D = B again, E has no reward
     rewards, kls = [1, 2, 1.5, 2, math.nan], [1, 2, 3, 2, 1]
     # C is dominated by B (more reward, less KL); B and D tie and neither dominates the other
-    assert pareto_front(rewards, kls) == [True, True, False, True, False]
-    assert pareto_front([0.5], [0.0]) == [True]
+    assert on_envelope(rewards, kls) == [True, True, False, True, False]
+    assert on_envelope([0.5], [0.0]) == [True]
+    # A(1, 1), B(1, 0.5): B has as much reward at less KL, so A is dominated; F has infinite KL
+    assert on_envelope([1, 1, 3], [1, 0.5, math.inf]) == [False, True, False]
 
 
 def test_leaderboard_rows_by_hand():
