@@ -17,6 +17,8 @@ from pobench.kit.exact_eval import Target, dpo_optimum
 from pobench.kit.trl_support import TRLAdapter, TRLParams, preference_trainer
 
 FRONTIER_GRID = ("0.1", "0.03")  # β: tune_grids.choose_runs (seeds 100, 101); tiny runs over the rate (TINY preset)
+# the knob values `pobench dev tune-grids` tries: six, as for every algorithm
+TUNING_CANDIDATES = ("0.01", "0.03", "0.1", "0.3", "1", "3")
 
 
 @dataclass(frozen=True)
@@ -37,6 +39,7 @@ class DPO(TRLAdapter):
     hparams = DPOParams
     kl_knob = "beta"
     frontier_grid = FRONTIER_GRID
+    tuning_candidates = TUNING_CANDIDATES
     validation = {"beta": "3", "learning_rate": "2e-3"}  # T·β = 0.3: a target 0.32 in TV from the reference
 
     def exact_target(self, params: DPOParams, data: DataSettings) -> Target:

@@ -17,6 +17,8 @@ from pobench.kit.exact_eval import Target, ipo_optimum
 from pobench.kit.trl_support import TRLAdapter, TRLParams, preference_trainer
 
 FRONTIER_GRID = ("1", "0.1")  # β: tune_grids.choose_runs (seeds 100, 101); tiny runs over the rate (TINY preset)
+# the knob values `pobench dev tune-grids` tries: six, as for every algorithm
+TUNING_CANDIDATES = ("0.1", "0.3", "1", "3", "10", "30")
 
 
 @dataclass(frozen=True)
@@ -37,6 +39,7 @@ class IPO(TRLAdapter):
     hparams = IPOParams
     kl_knob = "beta"
     frontier_grid = FRONTIER_GRID
+    tuning_candidates = TUNING_CANDIDATES
     validation = {"beta": "1", "learning_rate": "2e-3"}
     knob_note = (
         "TRL averages IPO's log-ratios per token, so β asks for a margin of 1/(2β) nats per token "

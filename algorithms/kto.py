@@ -15,6 +15,8 @@ from pobench.core.params import param
 from pobench.kit.trl_support import TRLAdapter, TRLParams, preference_trainer
 
 FRONTIER_GRID = ("3", "1")  # β: tune_grids.choose_runs (seeds 100, 101); tiny runs over the rate (TINY preset)
+# the knob values `pobench dev tune-grids` tries: six, as for every algorithm
+TUNING_CANDIDATES = ("0.01", "0.03", "0.1", "0.3", "1", "3")
 
 
 @dataclass(frozen=True)
@@ -37,6 +39,7 @@ class KTO(TRLAdapter):
     hparams = KTOParams
     kl_knob = "beta"
     frontier_grid = FRONTIER_GRID
+    tuning_candidates = TUNING_CANDIDATES
 
     def implicit_reward(self, params, policy_logp: float, reference_logp: float, length: int) -> float:
         return implicit.reference_ratio(params.beta, policy_logp, reference_logp)

@@ -16,6 +16,8 @@ from pobench.kit.trl_support import TRLAdapter, TRLParams, preference_trainer
 
 KNOB = "learning_rate"  # no reference model: the knob that moves it from the SFT model
 FRONTIER_GRID = ("3e-3", "1e-2")  # two runs read along training: tune_grids.choose_runs (seeds 100, 101)
+# the knob values `pobench dev tune-grids` tries: six, as for every algorithm
+TUNING_CANDIDATES = ("1e-4", "3e-4", "1e-3", "3e-3", "1e-2", "3e-2")
 
 
 @dataclass(frozen=True)
@@ -32,6 +34,7 @@ class ORPO(TRLAdapter):
     hparams = ORPOParams
     kl_knob = KNOB
     frontier_grid = FRONTIER_GRID
+    tuning_candidates = TUNING_CANDIDATES
     knob_note = "no reference model: its learning rate is what moves it away from the SFT model"
 
     def implicit_reward(self, params, policy_logp: float, reference_logp: float, length: int) -> float:

@@ -58,6 +58,8 @@ from pobench.kit.reward_model import (
 from torch import nn
 
 FRONTIER_GRID = ("0.1", "0.003")  # two runs read along training: tune_grids.choose_runs (seeds 100, 101)
+# the knob values `pobench dev tune-grids` tries: six, as for every algorithm
+TUNING_CANDIDATES = ("0.003", "0.01", "0.03", "0.1", "0.3", "1")
 DIAGNOSTICS = ("policy_loss", "value_loss", "clip_frac", "approx_kl", "entropy")
 
 
@@ -279,8 +281,8 @@ class PPO(Adapter):
     hparams = PPOParams
     kl_knob = "kl_coef"
     frontier_grid = FRONTIER_GRID
-    # gold reward, so the check needs no reward model; the critic then starts from SFT (from the reward model: TV
-    # 0.207 against 0.211 at 60 updates, the same)
+    tuning_candidates = TUNING_CANDIDATES
+    # gold reward, so the check needs no reward model; the critic then starts from SFT (docs/presets.md)
     validation = {
         "reward": "gold",
         "critic_init": "sft",

@@ -14,7 +14,7 @@ from pobench.cli.options import (
     add_out_arg,
     add_seeds_arg,
 )
-from pobench.harness.tune_grids import CANDIDATES, TUNING_SEEDS, tune
+from pobench.harness.tune_grids import TUNING_SEEDS, candidates_for, tune
 
 DEFAULT_SEEDS = ",".join(map(str, TUNING_SEEDS))
 
@@ -25,7 +25,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "benchmark's own budget, and print the usable ones and the grid chosen from them (the two extremes and "
         "the candidates nearest even steps in log KL), for pasting into the adapters' FRONTIER_GRID."
     )
-    add_algos_arg(parser, f"algorithms to tune (default: {','.join(CANDIDATES)})", default=list(CANDIDATES))
+    add_algos_arg(parser, "algorithms to tune (default: every one whose adapter declares tuning candidates)")
     add_model_arg(
         parser,
         help_text="model to tune on (default: tiny); its preset may give its own candidates (pobench list models)",
@@ -38,7 +38,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     return tune(
-        args.algos,
+        args.algos or list(candidates_for(args.model)),
         [str(s) for s in args.seeds],
         Path(args.out),
         Path(args.cache) if args.cache else None,

@@ -93,13 +93,15 @@ class Adapter:
     # never reported). ``knob_note`` says what the knob means where it differs from the paper.
     kl_knob: ClassVar[str | None] = None
     frontier_grid: ClassVar[tuple[str, ...]] = ()
+    # the values of the knob `pobench dev tune-grids` tries, the same number for every algorithm (a model preset
+    # may give its own, on the scale its knobs act on)
+    tuning_candidates: ClassVar[tuple[str, ...]] = ()
     knob_note: ClassVar[str] = ""
     # `pobench validate`: --set overrides for the check on the enumerable task (on top of
     # pobench.harness.validate.SHARED),
     # and the largest total-variation distance to the adapter's exact_target that passes
     validation: ClassVar[dict[str, str]] = {}
-    # 0.08: between the residual of correct adapters on the tabular model (TV 0.029-0.049: DPO over 3 seeds, IPO,
-    # PPO, RLOO) and DPO trained at 2β or β/2 while declaring β (0.113-0.213 over 2 seeds), README "Ground truth"
+    # (between the residual of correct adapters and a factor-2 error in β on tabular: docs/presets.md)
     validation_tolerance: ClassVar[float] = 0.08
 
     def comparability_extra(self, params: Any) -> dict[str, Any]:

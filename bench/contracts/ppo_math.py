@@ -1,7 +1,7 @@
 """The arithmetic of PPO for language models (README, "Algorithms"; algorithms/ppo.py describes the loop).
 
 Pure functions, tensors in and tensors out, no models and no state, so each one can be checked
-against numbers worked by hand (tests/test_ppo_math.py). Shapes: B sequences by T token positions;
+against numbers worked by hand (tests/unit/test_ppo_math.py). Shapes: B sequences by T token positions;
 ``mask`` (B, T) is 1 on response tokens and 0 elsewhere (prompt, padding). A row's response is one
 contiguous run of ones, and rows differ in where it starts and how long it is.
 """

@@ -2,7 +2,7 @@
 
 A prompt's responses are the leaves of its generation tree (bench/core/enumeration.py); each array here has one
 entry per leaf: log-probabilities under a policy or the reference, gold rewards, labeler scores, token counts.
-Everything is float64 numpy, and checked against sums worked by hand in tests/test_exact.py.
+Everything is float64 numpy, and checked against sums worked by hand in tests/unit/test_exact.py.
 
 Targets (what an algorithm converges to in the population limit, for a reference π_ref and scores s):
 

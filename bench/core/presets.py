@@ -38,8 +38,8 @@ class Preset:
     kl_knobs: Mapping[str, str] = field(default_factory=dict)
     # the KL budgets (nats per sequence) the headline reads for this model; empty: pobench's own, placed for tiny
     budgets: tuple[float, ...] = ()
-    # algorithm → the candidate values of its knob ``pobench dev tune-grids --model`` tries for this model; an algorithm
-    # not named: tiny's candidates (bench/harness/tune_grids.py ``CANDIDATES``)
+    # algorithm → the values of its knob ``pobench dev tune-grids --model`` tries for this model; an algorithm not
+    # named: its adapter's ``tuning_candidates``
     tuning_candidates: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     note: str = ""
 
@@ -133,45 +133,33 @@ PRETRAINED = Preset(
 OFFLINE = ("dpo", "ipo", "kto", "cpo", "orpo", "simpo")
 TRAINED = (*OFFLINE, "ppo")  # the default benchmark's algorithms that train
 
-# SmolLM2-135M on a CPU: budgets a 2-core machine runs in minutes (16 optimizer steps of 8 pairs; PPO, GRPO and
-# RLOO 16 updates), so the rates are higher than a full budget's: at 3e-5 DPO moves the policy 0.5 nats in its
-# 16 steps, at 5e-6 not at all (README, "A real model"). The SFT makes sentiment's completions end: 0% of them
-# cut at the 24-token limit after it, 94% before.
+# SmolLM2-135M on a CPU: budgets a 2-core machine runs in minutes, so rates higher than a full budget's, every
+# algorithm over its learning rate, scored at the end only. The measurements behind each value: docs/presets.md.
 SMOLLM2 = Preset(
     settings={
         **PRETRAINED_SETTINGS,
         "data_pairs": "128",
         "eval_prompts": "32",
         "updates": "16",
-        # 115 training pairs are too few for a full budget's 1e-5 × 1 epoch: the proxy's line through the reference's
-        # samples then has R² 0.004 (a blind reward model); 3e-4 × 4 epochs gives R² 0.35, held-out accuracy 0.85
-        # (tuning seed 100; README, "A real model")
+        # a reward model that 115 pairs can train (pobench dev tune-rm)
         "rm_learning_rate": "3e-4",
         "rm_epochs": "4",
-        # scored at the end only: a SmolLM2 checkpoint costs what its final evaluation does (minutes per cell on a
-        # CPU), and the committed SmolLM2 records were made so
+        # a checkpoint costs minutes on a CPU, and the committed SmolLM2 records were made so
         **END_ONLY,
     },
     learning_rates={"offline": "3e-5", "online": "1e-5"},
     algo_settings={"ppo": {"rollout_prompts": "16", "minibatch_size": "8"}},
-    # At 16 Adam steps the step size, not β, sets how far a policy moves: DPO's β from 0.01 to 0.3 all ended at
-    # 0.45–0.49 nats (tuning seed 100; results/tuning-smollm2). So on this budget every algorithm's frontier runs
-    # over its learning rate, as the reference-free methods' does on tiny too; PPO's kl_coef (0.05) is taken to
-    # act the same way (Adam's steps are about the rate whatever the penalty), not measured.
+    # at 16 Adam steps the step size, not β, sets how far a policy moves
     kl_knobs={algo: "learning_rate" for algo in TRAINED},
-    # chosen by `pobench dev tune-grids --model smollm2-135m --seeds 100` (results/tuning-smollm2): every usable
-    # candidate
-    # (DPO's and SimPO's 3e-4 degenerated, 56% and 69% of samples cut at the length limit)
+    # every usable candidate of `pobench dev tune-grids --model smollm2-135m --seeds 100` (results/tuning-smollm2)
     frontier_grids={
         **{algo: ("1e-5", "3e-5", "1e-4", "3e-4") for algo in ("ipo", "kto", "cpo", "orpo")},
         **{algo: ("1e-5", "3e-5", "1e-4") for algo in ("dpo", "simpo")},
         "ppo": ("3e-6", "1e-5", "3e-5", "1e-4"),
     },
-    # the grids span 0.06 to 28 nats on the tuning seed, and every algorithm's lowest point lies below 0.25 and its
-    # highest above 3: tiny's budgets fit this model too, and keep the two headlines side by side
+    # tiny's budgets: the grids span them on the tuning seed, and the two headlines stay side by side
     budgets=(0.25, 1.0, 4.0),
-    # four candidates each (tiny has six): what a 2-core CPU tunes in about an hour on one seed, ×3 apart around
-    # the rates that moved DPO 0.5 nats (3e-5) and PPO 1.1 (1e-5) here
+    # four each, ×3 apart: what a 2-core CPU tunes in about an hour on one seed
     tuning_candidates={
         **{algo: ("1e-5", "3e-5", "1e-4", "3e-4") for algo in OFFLINE},
         "ppo": ("3e-6", "1e-5", "3e-5", "1e-4"),
@@ -180,13 +168,8 @@ SMOLLM2 = Preset(
 )
 
 
-# tiny, the default benchmark's model. Its cells are scored along training (eval_checkpoints, EvalSettings), so a
-# run that runs away passes through every budget on its way, and two runs per algorithm read every budget:
-# ``pobench dev tune-grids`` (choose_runs) took them from six candidates each on tuning seeds 100 and 101
-# (results/tuning-trajectories), the two that read the most (seed, budget) pairs. DPO, IPO and KTO run over the
-# learning rate here: over β their best pairs read 4, 2 and 5 of 6 pairs (at 128 Adam steps the step size, not
-# β, sets how far a run goes), over the rate all three read 6 of 6, as CPO, ORPO, SimPO and PPO do over their own
-# knobs. The adapters keep β as their knob: pobench validate scans it on tabular.
+# tiny, the default benchmark's model: two runs per algorithm, scored along training; DPO, IPO and KTO run over the
+# learning rate here (their adapters keep β as their knob, which pobench validate scans). Why: docs/presets.md.
 TINY_RATES = ("1e-4", "2e-4", "3e-4", "6e-4", "1e-3", "2e-3")
 TINY = Preset(
     kl_knobs={algo: "learning_rate" for algo in ("dpo", "ipo", "kto")},
@@ -197,11 +180,7 @@ TINY = Preset(
 
 
 # The tabular model (bench/core/tabular.py) on the enumerable task: a free logit per (prefix, token), which Adam moves
-# by about the learning rate per step (at tiny's 2e-3 DPO travels 0.009 nats of its target's 0.31 in a validation
-# run), so rates near 0.1, and a critic that is a free value per prefix at the same rate. More pairs than tiny's
-# check: their finite number is then most of what separates DPO from its target (TV 0.059 at 16,384, 0.049 at
-# 65,536 on seed 0). PPO at 0.01 (TV 0.035 to its target; 0.042 at 0.03). Measured on a 2-core Xeon (README,
-# "Ground truth").
+# by about the learning rate per step, so rates near 0.1, and more pairs than tiny's check. Why: docs/presets.md.
 TABULAR = Preset(
     settings={"data_pairs": "65536", "critic_learning_rate": "0.1", **END_ONLY},  # validate reads the end
     learning_rates={"offline": "0.1", "online": "0.1", "ppo": "0.01"},

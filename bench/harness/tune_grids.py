@@ -3,7 +3,7 @@
     pobench dev tune-grids [--algos dpo,ipo] [--model tiny] [--seeds 100,101] [--out results/tuning] [--executor ray]
 
 Every algorithm gets the same tuning effort: the same number of candidate values of its KL knob
-(``CANDIDATES``, log-spaced over the range the knob is used in), each run on the same tuning seeds
+(each adapter's ``tuning_candidates``, log-spaced over the range the knob is used in), each run on the same tuning seeds
 under the benchmark's own budget. A candidate is usable when every tuning seed finished ``ok`` and,
 on every tuning seed, its samples still end (truncation rate at most ``MAX_TRUNCATION``: beyond that
 the policy has degenerated into text that never stops). From the usable candidates, ordered by mean KL, the grid
@@ -25,10 +25,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from pobench.algorithms import ALGORITHMS
 from pobench.core.models import preset_of
 from pobench.core.params import SettingsError
 from pobench.core.record import read_records
-from pobench.harness.grid import SweepConfig, resolve_grid
+from pobench.harness.grid import DEFAULT_ALGOS, SweepConfig, resolve_grid
 from pobench.harness.sweep import run_sweep
 from pobench.reports.headline import budgets_of, seed_trajectories
 from pobench.reports.reach import kl_knob_of
@@ -37,18 +38,13 @@ from pobench.reports.trajectory import seed_reading
 GRID_SIZE = 4
 TUNING_SEEDS = (100, 101)
 MAX_TRUNCATION = 0.5
-# algorithm → candidate values of its adapter's knob (six each: the same tuning effort for every algorithm); a model
-# preset may give its own (tiny: the DPO family's learning rates, presets.TINY_RATES)
-CANDIDATES: dict[str, tuple[str, ...]] = {
-    "dpo": ("0.01", "0.03", "0.1", "0.3", "1", "3"),
-    "ipo": ("0.1", "0.3", "1", "3", "10", "30"),
-    "kto": ("0.01", "0.03", "0.1", "0.3", "1", "3"),
-    "cpo": ("1e-4", "3e-4", "1e-3", "3e-3", "1e-2", "3e-2"),
-    "orpo": ("1e-4", "3e-4", "1e-3", "3e-3", "1e-2", "3e-2"),
-    # first tried 3e-5 … 1e-2: from 1e-3 up it degenerated (92–100% of samples never end), leaving 3 usable values
-    "simpo": ("1e-5", "3e-5", "1e-4", "3e-4", "1e-3", "3e-3"),
-    "ppo": ("0.003", "0.01", "0.03", "0.1", "0.3", "1"),
-}
+
+
+def adapter_candidates() -> dict[str, tuple[str, ...]]:
+    """algorithm → the candidate values of its adapter's knob (``Adapter.tuning_candidates``, six each: the same
+    tuning effort for every algorithm), in the default benchmark's order, then any other adapter that has some."""
+    named = [a for a in DEFAULT_ALGOS if a in ALGORITHMS] + [a for a in ALGORITHMS.names() if a not in DEFAULT_ALGOS]
+    return {a: ALGORITHMS.get(a).tuning_candidates for a in named if ALGORITHMS.get(a).tuning_candidates}
 
 
 @dataclass(frozen=True)
@@ -139,7 +135,7 @@ def candidates_from_records(records, algo: str, knob: str) -> list[Candidate]:
 
 def candidates_for(model: str) -> dict[str, tuple[str, ...]]:
     """Each tuned algorithm's candidates on ``model``: its preset's where it gives them, else tiny's."""
-    return {**CANDIDATES, **preset_of(model).tuning_candidates}
+    return {**adapter_candidates(), **preset_of(model).tuning_candidates}
 
 
 def tune(

@@ -84,6 +84,7 @@ def online_args(
     return trl_args(
         config_cls,
         ctx,
+        unmapped={"max_length": "an online completion is bounded by the task's max_new_tokens (max_completion_length)"},
         per_device_train_batch_size=rollout_prompts * num_generations,
         num_generations=num_generations,
         max_steps=updates,

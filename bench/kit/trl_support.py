@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import json
 import random
 import time
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from pobench.contracts import meanings
@@ -14,6 +16,7 @@ from pobench.contracts.defaults import DEFAULT_LR
 from pobench.core.environment import world_size
 from pobench.core.hashing import content_hash
 from pobench.core.params import param
+from pobench.core.settings import Budget
 from pobench.kit.preference import PAIRS, UNPAIRED, read_jsonl
 
 # TRL's log keys that are bookkeeping rather than curve
@@ -42,29 +45,45 @@ def runtime_args(output_dir, device: str, seed: int, dtype: str = "auto") -> dic
     )
 
 
-def trl_args(config_cls: type, ctx: TrainContext, **algorithm_kwargs: Any):
-    """Map the cell's shared budget (the same for every offline adapter) onto a TRL config.
-
-    ``algorithm_kwargs`` add the algorithm's own fields and may override budget fields (online
-    adapters set their batch and step counts); a budget field the config lacks is left out.
-    """
-
-    budget = ctx.budget
-    processes = world_size()
+def budget_fields(budget: Budget, processes: int) -> dict[str, tuple[str, Any]]:
+    """The shared budget as a TRL config takes it: budget setting → (the config's field, its value). The budget's
+    other settings reach training elsewhere: train_examples (the dataset), dtype (runtime_args), lora_* (peft),
+    train_seed (the context's seed)."""
     if budget.batch_size % processes:
         raise ValueError(f"batch_size={budget.batch_size} does not split over {processes} processes")
-    values = dict(
-        per_device_train_batch_size=budget.batch_size // processes,  # the budget's batch is global
-        num_train_epochs=budget.epochs,
-        learning_rate=ctx.params.learning_rate,
-        lr_scheduler_type=budget.lr_schedule,
-        warmup_steps=budget.warmup_ratio,  # a float below 1 is a ratio of the total steps
-        max_length=budget.max_length,
-        logging_steps=1,
-        **runtime_args(ctx.work_dir, ctx.device, ctx.seed, budget.dtype),
-    )
+    return {
+        "batch_size": ("per_device_train_batch_size", budget.batch_size // processes),  # the budget's batch is global
+        "epochs": ("num_train_epochs", budget.epochs),
+        "lr_schedule": ("lr_scheduler_type", budget.lr_schedule),
+        "warmup_ratio": ("warmup_steps", budget.warmup_ratio),  # a float below 1 is a ratio of the total steps
+        "max_length": ("max_length", budget.max_length),
+    }
+
+
+def trl_args(config_cls: type, ctx: TrainContext, unmapped: Mapping[str, str] | None = None, **algorithm_kwargs: Any):
+    """Map the cell's shared budget (the same for every offline adapter) onto a TRL config, every field explicitly.
+
+    ``algorithm_kwargs`` add the algorithm's own fields and may set a budget field's config field themselves (online
+    adapters set their batch and step counts). A budget setting whose field the config lacks must be named in
+    ``unmapped`` with where it goes instead (online trainers: the task's max_new_tokens bounds a completion, not
+    max_length); any other is a ValueError naming it, never dropped in silence.
+    """
     accepted = {f.name for f in dataclasses.fields(config_cls)}
-    values = {k: v for k, v in values.items() if k in accepted}
+    values: dict[str, Any] = {}
+    for setting, (name, value) in budget_fields(ctx.budget, world_size()).items():
+        if name in algorithm_kwargs or setting in (unmapped or {}):
+            continue
+        if name not in accepted:
+            raise ValueError(
+                f"{config_cls.__name__} has no field {name!r} for the budget's {setting}: map it, or name it in "
+                "trl_args(unmapped=...) with where it goes instead"
+            )
+        values[name] = value
+    values |= dict(
+        learning_rate=ctx.params.learning_rate,
+        logging_steps=1,
+        **runtime_args(ctx.work_dir, ctx.device, ctx.seed, ctx.budget.dtype),
+    )
     return config_cls(**{**values, **algorithm_kwargs})
 
 
@@ -224,16 +243,38 @@ def preference_trainer(
 
 
 REF_LOGPS = "ref_logps.json"
+# The one place pobench reaches into TRL's internals: TRL (``precompute_ref_log_probs=True``) computes the reference
+# log-probs of the tokenized train set in this method before training, and caches them only for a dataset backed by
+# files (which would sit outside pobench's checked cache). TRL has no public hook for a cache of our own, so the
+# method is overridden; ``check_reference_seam`` fails with a clear message if a TRL upgrade changes it.
+REFERENCE_SEAM = "_precompute_ref_logps"
+REFERENCE_SEAM_PARAMETERS = ("self", "dataset", "name", "batch_size")
+
+
+def check_reference_seam(trainer_cls: type) -> None:
+    """``trainer_cls`` still has the method, with the parameters, that ``precomputed_reference`` overrides; a
+    RuntimeError naming the TRL version and what changed otherwise."""
+    import trl
+
+    method = getattr(trainer_cls, REFERENCE_SEAM, None)
+    found = tuple(inspect.signature(method).parameters) if callable(method) else None
+    if found != REFERENCE_SEAM_PARAMETERS:
+        raise RuntimeError(
+            f"TRL {trl.__version__}: {trainer_cls.__name__}.{REFERENCE_SEAM} is {found or 'gone'}, pobench overrides "
+            f"it as {REFERENCE_SEAM_PARAMETERS} to cache the reference log-probs (bench/kit/trl_support.py "
+            "precomputed_reference): pin trl to the range pyproject.toml gives, or update the seam"
+        )
 
 
 def precomputed_reference(trainer_cls: type, ctx: TrainContext) -> type:
-    """``trainer_cls`` with TRL's reference precompute routed through the cell's artifact cache.
+    """``trainer_cls`` with TRL's reference precompute routed through the cell's artifact cache (REFERENCE_SEAM).
 
     TRL (``precompute_ref_log_probs=True``) computes the reference log-probs of the tokenized train set
     before training starts, with the reference model it is given. The first cell runs that
     and stores the new columns; later cells with the same reference and the same tokenized rows read them.
     The time it takes is shared work: it is added to ``ctx.shared_s`` and reported under prepare, not train.
     """
+    check_reference_seam(trainer_cls)
 
     class CachedReferenceLogps(trainer_cls):
         def _precompute_ref_logps(self, dataset, name, batch_size):

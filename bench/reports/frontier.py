@@ -2,7 +2,7 @@
 each method's per-seed reward-vs-KL envelope read at a budget, ranks where marginal intervals separate, rank
 labels, and the percentile bootstrap the intervals over seeds used to be (Student-t now, bench/core/inference.py).
 
-Pure functions of plain numbers (numpy + scipy), checked against values worked by hand in tests/test_frontier.py.
+Pure functions of plain numbers (numpy + scipy), checked against values worked by hand in tests/unit/test_frontier.py.
 """
 
 from __future__ import annotations

@@ -7,6 +7,7 @@ Each check is first shown to catch a made-up violation, so that a check that can
 from __future__ import annotations
 
 import ast
+import re
 import subprocess
 import sys
 import tomllib
@@ -304,3 +305,9 @@ def test_no_reference_to_documents_outside_the_repository():
     for where, text in texts.items():
         for outside in ("../shared", "DESIGN.md", "seeds/rlhf-notes"):
             assert outside not in text, f"{where} refers to {outside}, which is not in the repository"
+
+
+def test_the_test_files_the_code_names_exist():
+    """A docstring that points at a test points at one that is there."""
+    named = {(name, path) for name, src in module_sources().items() for path in re.findall(r"tests/[a-z_/]+\.py", src)}
+    assert [f"{name} names {path}" for name, path in sorted(named) if not (ROOT / path).exists()] == []

@@ -69,7 +69,7 @@ def test_tune_grids_refuses_an_algorithm_without_candidates_before_running(tmp_p
     monkeypatch.setattr(tune_grids, "run_sweep", lambda *a, **k: pytest.fail("a cell ran"))
     assert main(["dev", "tune-grids", "--algos", "dpo,nope", "--out", str(tmp_path / "out")]) == 2
     err = one_line_error(capsys)
-    assert "'nope'" in err and f"(tuned here: {', '.join(tune_grids.CANDIDATES)})" in err
+    assert "'nope'" in err and f"(tuned here: {', '.join(tune_grids.adapter_candidates())})" in err
     assert not (tmp_path / "out").exists()
 
 

@@ -44,7 +44,9 @@ def test_candidates_average_kl_and_take_the_worst_seed_truncation():
 
 def test_a_model_without_its_own_candidates_is_tuned_on_the_adapters_knobs():
     from pobench.core.presets import TINY_RATES
-    from pobench.harness.tune_grids import CANDIDATES, candidates_for
+    from pobench.harness.tune_grids import adapter_candidates, candidates_for
+
+    CANDIDATES = adapter_candidates()
 
     assert candidates_for("org/any-model") == CANDIDATES  # a pretrained model's preset names none
     # tiny tunes the DPO family over the learning rate, six candidates like every other algorithm
@@ -53,7 +55,9 @@ def test_a_model_without_its_own_candidates_is_tuned_on_the_adapters_knobs():
 
 
 def test_smollm2_tunes_every_algorithm_with_the_same_number_of_its_own_candidates():
-    from pobench.harness.tune_grids import CANDIDATES, candidates_for
+    from pobench.harness.tune_grids import adapter_candidates, candidates_for
+
+    CANDIDATES = adapter_candidates()
 
     own = candidates_for("smollm2-135m")
     assert own.keys() == CANDIDATES.keys()
@@ -72,7 +76,7 @@ def test_tuning_runs_the_models_candidates_on_that_model(tmp_path, monkeypatch, 
     ppo = sorted(spec.hparams.kl_coef for spec in ran if spec.algo == "ppo")
     cpo = sorted(spec.hparams.learning_rate for spec in ran if spec.algo == "cpo")
     assert ppo == [0.5, 2.0]  # the preset's own
-    assert cpo == sorted(float(v) for v in tune_grids.CANDIDATES["cpo"])  # the adapters', where it names none
+    assert cpo == sorted(float(v) for v in tune_grids.adapter_candidates()["cpo"])  # the adapters', where it names none
     assert {spec.model for spec in ran} == {"tiny"} and {spec.seed for spec in ran} == {100}
 
 
