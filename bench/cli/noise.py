@@ -147,5 +147,7 @@ def split_section(args: argparse.Namespace, algo: str, out: Path) -> None:
 
 def _two_or_more(values: list[int], flag: str) -> list[int]:
     if len(set(values)) < 2:
-        raise SettingsError(f"{flag} {values}: give at least two different seeds, e.g. {flag} 0-5 or {flag} 0,1,2")
+        raise SettingsError(
+            f"{flag} '{','.join(map(str, values))}': give at least two different seeds, e.g. {flag} 0-5 or {flag} 0,1,2"
+        )
     return sorted(set(values))

@@ -8,12 +8,15 @@ from pobench.core.cache import META, verify
 from pobench.harness.pipeline import run_cell
 from pobench.harness.spec import resolve_spec
 
+# a cell of its own, small enough that building its SFT model twice costs seconds
+SMALL = {"sft_steps": "40", "data_pairs": "32", "eval_prompts": "8", "eval_samples": "2", "frontier_samples": "4"}
 
-def test_a_truncated_sft_model_is_named_rebuilt_and_used(bench_dirs, tmp_path):
-    spec, source = resolve_spec("sft", "sentiment", "tiny", 0, {})
-    first, _ = run_cell(spec, source, tmp_path / "out1", bench_dirs["cache"], device="cpu", log=lambda _: None)
+
+def test_a_truncated_sft_model_is_named_rebuilt_and_used(tmp_path):
+    spec, source = resolve_spec("sft", "sentiment", "tiny", 0, SMALL)
+    first, _ = run_cell(spec, source, tmp_path / "out1", tmp_path / "cache1", device="cpu", log=lambda _: None)
     cache = tmp_path / "cache"
-    shutil.copytree(bench_dirs["cache"], cache)  # the session's cache stays as it is
+    shutil.copytree(tmp_path / "cache1", cache)  # the first cache stays as it is
     key = first.artifacts["reference"]["key"]
     folder = cache / "reference" / key
     weights = folder / "model.safetensors"

@@ -20,7 +20,9 @@ def test_a_full_disk_stops_run_and_sweep_with_one_line(bench_dirs, tmp_path, mon
 
     monkeypatch.setattr(record_module, "write_json_atomic", full_disk)
     cache = str(bench_dirs["cache"])
-    assert main(["run", "sft", "--out", str(tmp_path / "run"), "--cache", cache]) == 1
+    # small evaluation; the SFT model is the shared one
+    small = ["--set", "eval_prompts=8", "--set", "eval_samples=2", "--set", "frontier_samples=4"]
+    assert main(["run", "sft", "--out", str(tmp_path / "run"), "--cache", cache, *small]) == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert err[-1].startswith(f"pobench: error: cannot write {tmp_path / 'run' / 'records'}")
     assert err[-1].endswith("No space left on device (ENOSPC); free space on that disk, or give a folder on another "
@@ -28,7 +30,7 @@ def test_a_full_disk_stops_run_and_sweep_with_one_line(bench_dirs, tmp_path, mon
     assert not any("Traceback" in line for line in err)
 
     writes.clear()
-    argv = ["sweep", "--algos", "sft", "--seeds", "0,1", "--no-frontier", "--extra-cells", "0", "--quiet"]
+    argv = ["sweep", "--algos", "sft", "--seeds", "0,1", "--no-frontier", "--extra-cells", "0", "--quiet", *small]
     assert main([*argv, "--out", str(tmp_path / "sweep"), "--cache", cache]) == 1
     assert len(writes) == 1  # the first cell's record failed to write; the second cell never ran
     assert "No space left on device" in capsys.readouterr().err.strip().splitlines()[-1]

@@ -22,7 +22,7 @@ def concise():
 @pytest.mark.parametrize("name", ["arithmetic", "concise"])
 def test_new_task_runs_end_to_end_on_tiny(capsys, tmp_path, name):
     out = tmp_path / "results"
-    small = ["sft_steps=100", "data_pairs=128", "eval_prompts=16", "eval_samples=2"]
+    small = ["sft_steps=50", "data_pairs=64", "eval_prompts=8", "eval_samples=2"]
     args = [
         "sweep",
         "--algos",
