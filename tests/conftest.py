@@ -8,6 +8,8 @@ os.environ["HF_HUB_OFFLINE"] = "1"  # no test may touch the network
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 os.environ["WANDB_MODE"] = "disabled"  # tests that want wandb pass --wandb offline
+if os.environ.get("PYTEST_XDIST_WORKER"):  # one torch thread per worker: two on 2 cores slow each other 10-60x
+    os.environ["OMP_NUM_THREADS"] = os.environ["MKL_NUM_THREADS"] = "1"
 
 from pathlib import Path  # noqa: E402
 
@@ -15,14 +17,22 @@ import pytest  # noqa: E402
 
 
 @pytest.fixture(scope="session")
-def bench_dirs(tmp_path_factory) -> dict[str, Path]:
+def bench_root(tmp_path_factory) -> dict[str, Path]:
     root = tmp_path_factory.mktemp("bench")
     return {"out": root / "results", "cache": root / "cache"}
 
 
 @pytest.fixture(scope="session")
-def default_cells(bench_dirs):
-    """The default benchmark (SFT baseline and DPO, seed 0, every setting at its default), run once."""
+def bench_dirs(bench_root, default_cells) -> dict[str, Path]:
+    """The session's results folder and cache, the default cells already in them: whichever test comes first (in a
+    run, or on a worker of pytest-xdist), the cache holds what the default cells built, so what they report of it
+    does not depend on the order tests run in."""
+    return bench_root
+
+
+@pytest.fixture(scope="session")
+def default_cells(bench_root):
+    """The default benchmark (SFT baseline and DPO, seed 0, every setting at its default), run once, first."""
     from pobench.harness.pipeline import run_cell
     from pobench.harness.spec import resolve_spec
 
@@ -30,7 +40,7 @@ def default_cells(bench_dirs):
     out = {}
     for algo in ("sft", "dpo"):
         spec, source = resolve_spec(algo, "sentiment", "tiny", 0, {})
-        record, path = run_cell(spec, source, bench_dirs["out"], bench_dirs["cache"], device="cpu", log=logs.append)
+        record, path = run_cell(spec, source, bench_root["out"], bench_root["cache"], device="cpu", log=logs.append)
         out[algo] = (record, path)
     out["logs"] = logs
     return out

@@ -17,7 +17,7 @@ from pobench.core.models import ModelError, preset_of
 from pobench.core.params import SettingsError, meaning_of, meaning_text
 from pobench.core.registry import RegistryError
 from pobench.core.settings import common_keys
-from pobench.harness.spec import parse_seed, resolve_spec
+from pobench.harness.spec import parse_seed, parse_seeds, resolve_spec
 
 # The default benchmark: the seven algorithms and both baselines, on the embedded task and model.
 DEFAULT_ALGOS = ("sft", "best-of-n", "dpo", "ipo", "kto", "cpo", "orpo", "simpo", "ppo")
@@ -116,9 +116,11 @@ def load_config(path: str | Path) -> SweepConfig:
         except SettingsError as exc:
             problems.append(str(exc))
 
-    for key in ("algos", "tasks", "models", "seeds"):
+    for key in ("algos", "tasks", "models"):
         if key in data:
             gather(lambda k: setattr(config, k, _as_list(data[k], f"sweep config {where}: {k}")), key)
+    if "seeds" in data:  # a list, or ranges as on the command line: 0-3
+        gather(lambda: setattr(config, "seeds", _seed_list(data["seeds"], f"sweep config {where}: seeds")))
     for key in ("name", "out"):
         if key in data:
             config.__setattr__(key, str(data[key]))
@@ -289,6 +291,13 @@ def _as_list(value: Any, where: str) -> list[Any]:
         if isinstance(item, (dict, list)):
             raise SettingsError(f"{where}: {item!r} is not a single value")
     return items
+
+
+def _seed_list(value: Any, where: str) -> list[int]:
+    try:
+        return [s for item in _as_list(value, where) for s in parse_seeds(str(item))]
+    except SettingsError as exc:
+        raise SettingsError(f"{where}: {exc}") from None
 
 
 def _as_text(value: Any) -> str:

@@ -1,4 +1,4 @@
-"""``pobench noise --algo``: the two groups of cells that split one configuration's variance (bench/reports/noise.py).
+"""``pobench noise --algos``: the two groups of cells that split one configuration's variance (bench/reports/noise.py).
 
 The *seeds* group runs the configuration at cell seeds ``seeds`` (data, training and evaluation vary); the *train*
 group at one cell seed with ``train_seed`` over ``train_seeds`` (the same data and evaluation noise keys, another

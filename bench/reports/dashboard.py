@@ -1,4 +1,4 @@
-"""A wandb report that compares algorithms the way the leaderboard does (``pobench dashboard``).
+"""A wandb report that compares algorithms the way the leaderboard does (``pobench leaderboard --format wandb``).
 
 The report is described first as a plain specification (a dict: sections, each a run set with its filters
 and grouping, and panels naming the metrics they plot), built from a results folder's records, so every
@@ -176,7 +176,7 @@ def metrics_named(spec: dict[str, Any]) -> dict[str, set[str]]:
 
 def to_report(spec: dict[str, Any]):
     """The specification as a ``wandb_workspaces`` report (not saved)."""
-    import wandb_workspaces.reports.v2 as wr  # optional: only `pobench dashboard` needs it
+    import wandb_workspaces.reports.v2 as wr  # optional: only `pobench leaderboard --format wandb` needs it
     from wandb_workspaces import expr
 
     def runset(rs: dict[str, Any]):
@@ -201,7 +201,7 @@ def to_report(spec: dict[str, Any]):
             return wr.WeavePanelSummaryTable(table_name=p["key"])
         return wr.MediaBrowser(media_keys=list(p["keys"]))
 
-    blocks = [wr.P(f"Built by pobench dashboard; filters: {spec['filters'] or 'none'}.")]
+    blocks = [wr.P(f"Built by pobench leaderboard --format wandb; filters: {spec['filters'] or 'none'}.")]
     for section in spec["sections"]:
         blocks += [
             wr.H2(section["name"]),

@@ -7,16 +7,18 @@ loss = max(0, 1 − β·[(log π(y_w|x) − log π_ref(y_w|x)) − (log π(y_l|x
 from dataclasses import dataclass
 
 from pobench.algorithms import register
+from pobench.contracts import meanings
 from pobench.contracts.adapter import TrainContext
-from pobench.contracts.defaults import DEFAULT_LR
 from pobench.core.params import param
-from pobench.kit.trl_support import TRLAdapter, preference_trainer
+from pobench.kit.trl_support import TRLAdapter, TRLParams, preference_trainer
 
 
 @dataclass(frozen=True)
-class HingeParams:
-    beta: float = param(0.1, "β: the margin is reached when β times the log-ratio gap reaches 1")
-    learning_rate: float = param(DEFAULT_LR, "peak learning rate")
+class HingeParams(TRLParams):  # the learning rate every TRL-backed adapter has, one setting with theirs
+    # β on DPO's log-ratio margin, as DPO's: one `--set beta` sets both in a sweep
+    beta: float = param(
+        0.1, "β: the margin is reached when β times the log-ratio gap reaches 1", meaning=meanings.KL_STRENGTH
+    )
 
 
 @register("hinge-dpo")

@@ -9,7 +9,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.helpers import ROOT
+
+# processes of their own (Ray workers, torchrun, a killed sweep): one at a time, on one pytest-xdist worker
+pytestmark = pytest.mark.xdist_group("processes")
 
 
 def test_one_cell_on_two_processes(bench_dirs, default_cells, tmp_path):

@@ -15,6 +15,9 @@ from pobench.harness.ray_executor import init_keeping_sigterm
 
 from tests.helpers import assert_run_matches_record, sweep_runs
 
+# processes of their own (Ray workers, torchrun, a killed sweep): one at a time, on one pytest-xdist worker
+pytestmark = pytest.mark.xdist_group("processes")
+
 # --no-frontier: one cell per algorithm (a sweep runs each over its frontier grid unless told otherwise)
 ONE_CELL = ["--no-frontier", "--set", "eval_prompts=16", "--set", "eval_samples=2"]
 SMALL = ["--set", "train_examples=64", *ONE_CELL]

@@ -8,9 +8,13 @@ import signal
 import subprocess
 import sys
 
+import pytest
 from pobench.core.record import RunRecord, read_records
 
 from tests.helpers import ROOT
+
+# processes of their own (Ray workers, torchrun, a killed sweep): one at a time, on one pytest-xdist worker
+pytestmark = pytest.mark.xdist_group("processes")
 
 
 def three_cell_sweep(bench_dirs, out) -> tuple[list[str], dict[str, str]]:

@@ -8,7 +8,8 @@ from pobench.algorithms import ALGORITHMS
 
 from tests.validation_variants import register_wrong
 
-pytestmark = pytest.mark.slow
+# one pytest-xdist worker runs the module: its checks share one fixture
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("validate-tiny")]
 
 # Measured (README, "Ground truth"): these move toward their targets but do not come within TV 0.08 at the
 # validation budget. Strict: the day one does, this test says so and the entry goes.

@@ -12,7 +12,8 @@ from pobench.harness.validate import validate
 
 from tests.validation_variants import WRONG, register_wrong
 
-pytestmark = pytest.mark.slow
+# one pytest-xdist worker runs the module: its checks share one fixture (and each seed's 65,536 pairs)
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("validate-tabular")]
 
 SEEDS = [0, 1]
 REACHES = ("dpo", "ipo")  # README, "Ground truth": PPO and RLOO on the table are measured there, not yet within it

@@ -14,6 +14,9 @@ from pobench.reports.dashboard import frontier_plot_names, metrics_named, specif
 
 from tests.helpers import assert_run_matches_record, read_runs, sweep_runs
 
+# wandb starts a service process per run: with the other tests that start processes, one at a time
+pytestmark = pytest.mark.xdist_group("processes")
+
 SMALL = ["--set", "train_examples=64", "--set", "eval_prompts=16", "--set", "eval_samples=2"]
 
 

@@ -77,9 +77,11 @@ def test_yaml_config_and_flags_over_it(tmp_path):
         "out: results/betas\nfrontier: false\n"
     )
     cfg = load_config(path)
-    assert (cfg.name, cfg.algos, cfg.seeds, cfg.out) == ("betas", ["dpo", "ipo"], ["0", "1"], "results/betas")
+    assert (cfg.name, cfg.algos, cfg.seeds, cfg.out) == ("betas", ["dpo", "ipo"], [0, 1], "results/betas")
     assert cfg.grid == {"dpo": {"beta": ["0.1", "0.3"]}, "*": {"train_examples": ["32"]}}
     assert cfg.frontier is False
+    path.write_text("seeds: [0-2, 5]\n")  # ranges, as on the command line
+    assert load_config(path).seeds == [0, 1, 2, 5]
     assert len(expand(cfg)) == 2 * (2 + 1)
 
 
@@ -152,7 +154,7 @@ def test_a_yaml_grid_with_several_problems_lists_them_all_in_one_message(tmp_pat
     assert err[1:] == [
         f"  sweep config {path}: unknown key 'steps' "
         "(accepted: algos, extra_cells, frontier, models, name, out, seeds, set, tasks)",
-        "  seeds: seed 'x': must be a non-negative integer, e.g. 0",
+        f"  sweep config {path}: seeds: seed 'x': must be a non-negative integer, e.g. 0",
         "  --set kto.*: 'kto' is not one of this sweep's algorithms (dpo, dpoo)",
         "  --set beta='abc': not a valid float",
         "  unknown algorithm 'dpoo'; did you mean 'dpo'? (registered: best-of-n, cpo, dpo, grpo, ipo, kto, orpo, ppo, "
