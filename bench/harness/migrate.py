@@ -1,4 +1,4 @@
-"""``pobench migrate DIR``: rewrite the records of a results folder in today's schema, once.
+"""``pobench migrate --out DIR``: rewrite the records of a results folder in today's schema, once.
 
 Schema 1 → 2 (pobench 0.1 → 0.2):
 
@@ -11,7 +11,8 @@ Schema 1 → 2 (pobench 0.1 → 0.2):
 
 Readers of schema 2 apply none of this: a schema-1 record is refused with the command that migrates it. Running
 migrate again changes nothing (a record already at today's schema is left as it is). Each record is written
-atomically before the old file is removed, so a crash leaves every cell in one file or the other.
+atomically before the old file is removed: a crash between the two leaves the old file beside the new one (readers
+skip it, naming it), and migrating again removes it.
 """
 
 from __future__ import annotations

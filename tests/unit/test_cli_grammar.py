@@ -23,7 +23,7 @@ SHARED = {
     "--set": None,
 }
 # names the old grammar had for the same things; none of them may come back
-RETIRED = ("--algo", "--dir", "--project", "--entity", "--seeds-list")
+RETIRED = ("--algo", "--dir", "--project", "--entity")
 
 
 def command_parsers() -> dict[str, argparse.ArgumentParser]:
