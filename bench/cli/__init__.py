@@ -76,7 +76,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"pobench: error: {exc}", file=sys.stderr)
         return 2
     if not args.command or (args.command == "dev" and not args.tool):
-        (parser if not args.command else dev_parser(parser)).print_help()
+        (args.dev_help if args.command else parser.print_help)()
         return 2
     from pobench.cli.errors import run_reporting_errors  # loaded with the command: it knows every error type
 
@@ -104,6 +104,7 @@ def build_parser(words: Sequence[str] = ()) -> argparse.ArgumentParser:
     for name, (module_name, help_text) in COMMANDS.items():
         add_command(sub, name, module_name, help_text, load=command == name)
     dev = sub.add_parser("dev", help=DEV_HELP, description=DEV_HELP)
+    dev.set_defaults(dev_help=dev.print_help)  # `pobench dev` without a tool
     tools = dev.add_subparsers(dest="tool", metavar="TOOL", parser_class=Parser)
     for name, (module_name, help_text) in DEV_COMMANDS.items():
         add_command(tools, name, module_name, help_text, load=command == "dev" and words[1:2] == [name])
@@ -116,11 +117,6 @@ def add_command(sub, name: str, module_name: str, help_text: str, load: bool) ->
         module = importlib.import_module(f"pobench.cli.{module_name}")
         module.add_arguments(command_parser)
         command_parser.set_defaults(handler=module.run)
-
-
-def dev_parser(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
-    action = next(a for a in parser._subparsers._group_actions if isinstance(a, argparse._SubParsersAction))
-    return action.choices["dev"]
 
 
 if __name__ == "__main__":

@@ -128,10 +128,12 @@ def build_headline(records: list[RunRecord], budgets: tuple[float, ...] = BUDGET
         headline.cells_by_seed[algo] = dict(Counter(r.seed for r in mine))
     # the headline as values, in order: each algorithm's per-seed readings, their means, the paired comparisons
     # (best first), then the rows
+    means_at: dict[float, dict[str, float]] = {}
     for k_ in budgets:
         read = {algo: algorithm_readings(headline, algo, k_) for algo in by_algo}
         means = {algo: reading_mean(read[algo], headline.seed_points[algo]) for algo in by_algo}
         order = sorted(means, key=lambda a: math.inf if math.isnan(means[a]) else -means[a])  # best first, stable
+        means_at[k_] = {a: means[a] for a in order}
         headline.readings[k_] = {a: read[a] for a in order}
         headline.comparisons[k_] = compare_all(headline.readings[k_])
         headline.power[k_] = power_summary(headline.comparisons[k_])
@@ -144,7 +146,7 @@ def build_headline(records: list[RunRecord], budgets: tuple[float, ...] = BUDGET
     frame = pd.DataFrame(rows)
     if len(frame):
         for k_ in budgets:
-            ranks, letters = grouped_ranks(headline, k_, list(frame["algo"]))
+            ranks, letters = grouped_ranks(means_at[k_], headline.comparisons[k_], list(frame["algo"]))
             frame[f"group@{k_:g}"], frame[f"rank@{k_:g}"] = letters, ranks
         middle = f"reward@{budgets[len(budgets) // 2]:g}"
         frame = frame.sort_values(middle, ascending=False, na_position="last", kind="stable").reset_index(drop=True)
@@ -174,13 +176,13 @@ def reading_mean(read: dict[int, float], seeds: dict) -> float:
     return t_interval(list(read.values()))[0] if read and len(read) == len(seeds) else math.nan
 
 
-def grouped_ranks(headline: Headline, k: float, algos: list[str]) -> tuple[list[float], list[str | None]]:
-    """For ``algos``, at budget k: the rank that goes with the letters of letter_ranks, monotone in the means, and
-    the letters (share a letter = the Holm-corrected paired tests at ALPHA do not separate them; 'a' holds the best
-    mean); NaN and no letters for an algorithm without a mean (one not read on every seed)."""
-    read = headline.readings[k]
-    means = {a: reading_mean(read[a], headline.seed_points[a]) for a in read}
-    grouped = letter_ranks(means, headline.comparisons[k], ALPHA)
+def grouped_ranks(
+    means: dict[str, float], comparisons: list[PairedComparison], algos: list[str]
+) -> tuple[list[float], list[str | None]]:
+    """For ``algos``, at one budget: the rank that goes with the letters of letter_ranks, monotone in ``means`` (best
+    first), and the letters (share a letter = the Holm-corrected paired tests at ALPHA do not separate them; 'a' holds
+    the best mean); NaN and no letters for an algorithm without a mean (one not read on every seed)."""
+    grouped = letter_ranks(means, comparisons, ALPHA)
     ranks = [math.nan if grouped[a] is None else float(grouped[a][0]) for a in algos]
     return ranks, [None if grouped[a] is None else grouped[a][1] for a in algos]
 
