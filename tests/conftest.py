@@ -44,3 +44,13 @@ def default_cells(bench_root):
         out[algo] = (record, path)
     out["logs"] = logs
     return out
+
+
+@pytest.fixture(scope="session")
+def reference_boards():
+    """The committed reference's leaderboard (results/reference), built once: what the README's verdict and the
+    figures' readability tests read."""
+    from pobench.core.record import read_records
+    from pobench.reports.leaderboard import build_boards
+
+    return build_boards(read_records(Path(__file__).resolve().parents[1] / "results" / "reference"))

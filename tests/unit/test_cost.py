@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from pobench.core.record import RunRecord
 from pobench.reports.leaderboard import build_boards, display_rows, to_csv, to_markdown
-from pobench.reports.plots import plot_files, proxy_vs_kl_png, reward_vs_compute_png
+from pobench.reports.plots import compute_figure, plot_files, proxy_figure
 from pobench.reports.proxy import flops_text, flops_within
 from pobench.reports.publish import write_outputs
 
@@ -84,11 +84,11 @@ def test_the_leaderboard_table_carries_proxy_implicit_accuracy_and_flops():
 def test_the_new_plots_are_drawn_where_the_records_hold_them():
     (board,) = build_boards(records())
     files = plot_files(board)
-    assert sorted(name.split("-")[0] for name in files) == ["bars", "frontier", "proxy_vs_kl", "reward_vs_compute"]
+    assert sorted(name.split("-")[0] for name in files) == ["frontier", "headline", "proxy_vs_kl", "reward_vs_compute"]
     assert all(png.startswith(PNG) for png in files.values())
     (old,) = build_boards(records(new=False))
-    assert proxy_vs_kl_png(old) is None and reward_vs_compute_png(old) is None
-    assert sorted(name.split("-")[0] for name in plot_files(old)) == ["bars", "frontier"]
+    assert proxy_figure(old) is None and compute_figure(old) is None
+    assert sorted(name.split("-")[0] for name in plot_files(old)) == ["frontier", "headline"]
 
 
 def test_older_records_rebuild_with_dashes_in_the_new_columns(tmp_path):
