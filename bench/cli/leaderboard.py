@@ -15,8 +15,9 @@ from pobench.reports.dashboard import frontier_plot_names, plot_names, specifica
 from pobench.reports.leaderboard import build_boards, headline_csv, to_csv, to_markdown
 from pobench.reports.publish import board_plots, html_page, write_plots
 from pobench.reports.readings import readings_csv
+from pobench.reports.verdict import board_markdown
 
-FORMATS = ("md", "csv", "headline-csv", "readings-csv", "html", "png", "wandb")
+FORMATS = ("md", "verdict", "csv", "headline-csv", "readings-csv", "html", "png", "wandb")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -25,8 +26,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--format",
         choices=FORMATS,
         default="md",
-        help="md (default: the headline, the proxy and cost at matched KL, the Gao et al. fits and every "
-        "configuration), csv (every configuration), headline-csv (reward, proxy, gap and compute at matched KL "
+        help="md (default: the verdict, the headline, the proxy and cost at matched KL, the Gao et al. fits and every "
+        "configuration), verdict (the verdict alone: what the README shows between its markers), "
+        "csv (every configuration), headline-csv (reward, proxy, gap and compute at matched KL "
         "budgets, the fits), readings-csv (every per-seed reading in long form: algorithm, seed, budget, KL read, "
         "gold, proxy, FLOPs, cells), html (OUT/leaderboard.html), png (the figures, under OUT/plots/) or wandb "
         "(a wandb report of the folder's runs; needs wandb credentials, or --dry-run)",
@@ -64,9 +66,8 @@ def run(args: argparse.Namespace) -> int:
         for path in write_plots(out, board_plots(boards)).values():
             print(path)
         return 0
-    text = {"md": to_markdown, "csv": to_csv, "headline-csv": headline_csv, "readings-csv": readings_csv}[args.format](
-        boards
-    )
+    formats = {"md": to_markdown, "verdict": board_markdown, "csv": to_csv, "headline-csv": headline_csv}
+    text = {**formats, "readings-csv": readings_csv}[args.format](boards)
     emit(text, args.output, "leaderboard")
     return 0
 

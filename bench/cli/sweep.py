@@ -30,6 +30,8 @@ from pobench.core.record import read_records
 from pobench.harness.grid import DEFAULT_ALGOS, DEFAULT_SEEDS, SweepConfig, load_config, resolve_grid
 from pobench.harness.placement import Placement
 from pobench.harness.sweep import run_sweep, stage_totals
+from pobench.reports import verdict
+from pobench.reports.leaderboard import build_boards
 from pobench.reports.publish import write_outputs
 from pobench.reports.report import settings_lines
 
@@ -116,7 +118,9 @@ def run(args: argparse.Namespace) -> int:
         cpus_per_cell=args.cpus_per_cell,
         follow_up=Placement(config, resolved).after,  # extra cells where the grid misses a budget
     )
-    written = write_outputs(out, read_records(out))
+    records = read_records(out)
+    boards = build_boards(records)
+    written = write_outputs(out, records, boards=boards)
     print(written["leaderboard.md"].read_text())
     frontiers = [path for name, path in written.items() if name.startswith("frontier-")]
     tracker.finish_sweep(written["leaderboard.csv"].read_text(), frontiers, written["headline.csv"].read_text())
@@ -132,6 +136,8 @@ def run(args: argparse.Namespace) -> int:
         f"leaderboard: {written['leaderboard.md']}, {written['leaderboard.csv']}, {written['leaderboard.html']}",
         file=sys.stderr,
     )
+    for quote in verdict.quotes(boards):  # the conclusion, last on the screen
+        print(f"verdict: {quote}", file=sys.stderr)
     if outcome.interrupted:
         print("pobench: sweep interrupted; run the same command again to resume", file=sys.stderr)
         return 130

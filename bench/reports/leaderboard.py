@@ -25,6 +25,7 @@ from pobench.core.inference import monotone_ranks, rank_labels, separated_ranks,
 from pobench.core.params import SettingsError
 from pobench.core.record import STATUSES, RunRecord
 from pobench.reports import headline as hl
+from pobench.reports import verdict
 from pobench.reports.frontier import on_envelope
 from pobench.reports.headline import Headline, budgets_of, build_headline, to_frame
 from pobench.reports.proxy import flops_text
@@ -272,7 +273,10 @@ LEGEND = (
 
 
 def to_markdown(boards: list[Board]) -> str:
-    parts = []
+    """The verdict of every board first (bench/reports/verdict.py), then each board: its headline, its proxy and
+    cost, its paired comparisons and every configuration."""
+    verdicts = verdict.board_markdown(boards)
+    parts = [verdicts] if verdicts else []
     for board in boards:
         table = format_table([list(r.values()) for r in display_rows(board.rows)], DISPLAY_COLUMNS)
         parts.append(f"### {board.title}\n")

@@ -20,14 +20,14 @@ def board_plots(boards: list[Board]) -> dict[str, dict[str, bytes]]:
     return {b.key: plot_files(b) for b in boards if (b.rows["seeds"] > 0).any()}
 
 
-def describe(records: list[RunRecord]) -> str:
-    """One line: how many records, on what hardware, with which library versions."""
+def describe(records: list[RunRecord]) -> tuple[str, str]:
+    """Two lines: how many records, when, on what hardware; and with which library versions."""
     machines = sorted(
         {f"{r.environment.get('device_name', '?')} ({r.environment.get('cpu_count', '?')} CPUs)" for r in records}
     )
     versions = records[0].environment.get("packages", {}) if records else {}
     libs = ", ".join(f"{k} {v}" for k, v in sorted(versions.items()))
-    return f"{len(records)} records; built {time.strftime('%Y-%m-%d %H:%M')}; on {'; '.join(machines)}; {libs}"
+    return f"{len(records)} records; built {time.strftime('%Y-%m-%d %H:%M')}; on {'; '.join(machines)}", libs
 
 
 def write_plots(out_dir: Path, plots: dict[str, dict[str, bytes]]) -> dict[str, Path]:
@@ -41,15 +41,17 @@ def write_plots(out_dir: Path, plots: dict[str, dict[str, bytes]]) -> dict[str, 
 
 
 def html_page(boards: list[Board], records: list[RunRecord], plots: dict[str, dict[str, bytes]] | None = None) -> str:
-    return page(boards, board_plots(boards) if plots is None else plots, describe(records))
+    return page(boards, board_plots(boards) if plots is None else plots, *describe(records))
 
 
-def write_outputs(out_dir: Path, records: list[RunRecord], by: tuple[str, ...] = GROUP_BY) -> dict[str, Path]:
+def write_outputs(
+    out_dir: Path, records: list[RunRecord], by: tuple[str, ...] = GROUP_BY, boards: list[Board] | None = None
+) -> dict[str, Path]:
     """leaderboard.{md,csv,html}, headline.csv (reward at matched KL), readings.csv (each seed's readings) and
-    plots/*.png under ``out_dir``; returns
-    what was written, by name."""
+    plots/*.png under ``out_dir``; returns what was written, by name. ``boards``: the records' boards, where the
+    caller has built them already."""
     out_dir = Path(out_dir)
-    boards = build_boards(records, by)
+    boards = build_boards(records, by) if boards is None else boards
     plots = board_plots(boards)
     written = {}
     contents = {

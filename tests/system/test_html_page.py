@@ -13,7 +13,7 @@ import subprocess
 from urllib.parse import quote
 
 import pytest
-from pobench.reports.publish import write_outputs
+from pobench.reports.publish import html_page, write_outputs
 
 from tests.helpers import hand_made_records, record
 
@@ -31,13 +31,17 @@ FLAGS = [  # headless as root on a machine without network (see /work/.library e
 ]
 
 
-def render(url: str, profile) -> str:
+def need_chromium() -> str:
     if CHROMIUM is None:
         if os.environ.get("POBENCH_REQUIRE_BROWSER") == "1":
             pytest.fail("POBENCH_REQUIRE_BROWSER=1 but no chromium on PATH (apt-get install chromium)")
         pytest.skip("chromium is not installed (apt-get install chromium)")
+    return CHROMIUM
+
+
+def render(url: str, profile, *flags: str) -> str:
     done = subprocess.run(
-        [CHROMIUM, *FLAGS, f"--user-data-dir={profile}", "--dump-dom", url],
+        [need_chromium(), *FLAGS, *flags, f"--user-data-dir={profile}", "--dump-dom", url],
         capture_output=True,
         text=True,
         timeout=120,
@@ -63,7 +67,7 @@ def test_page_opens_from_disk_with_tables_plots_and_sorting(tmp_path):
     assert dom.count('<table class="board"') == 2  # one table per comparability key
     assert dom.count('<table class="headline"') == 2  # each with its reward-at-matched-KL table above it
     images = re.findall(r"<img [^>]*>", dom)
-    assert len(images) == 4 and all('data-rendered="yes"' in img for img in images)  # frontier + bars, decoded
+    assert len(images) == 4 and all('data-rendered="yes"' in img for img in images)  # frontier + headline, decoded
     assert [a.split(" ")[0] for a in column(dom, 0, 1)] == ["dpo", "sft", "cpo", "ipo", "kto"]  # ranked, flagged last
     # older records (no proxy, no compute): the proxy and Gao tables stand with dashes, the two new plots are left out
     assert dom.count('<table class="proxy"') == 2 and dom.count('<table class="gao"') == 2
@@ -96,12 +100,12 @@ def test_page_shows_the_proxy_and_compute_tables_and_plots(tmp_path):
     dom = render(page.as_uri(), tmp_path / "profile")
     assert 'data-ready="yes"' in dom
     assert dom.count('<table class="proxy"') == 2 and dom.count('<table class="gao"') == 2
-    assert "<h3>Proxy and cost at matched KL</h3>" in dom and "<h3>Gao et al. (2023) fits: a reading aid</h3>" in dom
+    assert "Proxy and cost at matched KL</h3>" in dom and "<h3>Gao et al. (2023) fits: a reading aid</h3>" in dom
     images = re.findall(r"<img [^>]*>", dom)
     names = sorted(re.search(r'alt="([^"]+)"', img).group(1).split("-")[0] for img in images)
-    # K1: frontier, bars, gold against proxy, reward against compute (ppo is read at KL 1 on both seeds);
+    # K1: frontier, headline, gold against proxy, reward against compute (ppo is read at KL 1 on both seeds);
     # K2: one dpo cell below every budget: no reading, no compute plot
-    assert names == ["bars", "bars", "frontier", "frontier", "proxy_vs_kl", "proxy_vs_kl", "reward_vs_compute"]
+    assert names == ["frontier", "frontier", "headline", "headline", "proxy_vs_kl", "proxy_vs_kl", "reward_vs_compute"]
     assert all('data-rendered="yes"' in img for img in images)
     proxy = re.findall(r'<table class="proxy">.*?<tbody>(.*?)</tbody>', dom, re.S)[0]
     ppo = next(row for row in re.findall(r"<tr>(.*?)</tr>", proxy, re.S) if row.startswith("<td>ppo</td>"))
@@ -112,3 +116,49 @@ def test_page_shows_the_proxy_and_compute_tables_and_plots(tmp_path):
     assert [a.split(" ")[0] for a in column(dom, 0, 1)] == ["cpo", "ppo", "dpo", "ipo", "ppo", "sft", "kto"]
     header = re.findall(r'<table class="board"><thead><tr>(.*?)</tr>', dom, re.S)[0]
     assert all(f'data-col="{c}"' in header for c in ("proxy reward", "implicit acc.", "train FLOPs"))
+
+
+def test_the_verdict_and_the_frontier_are_on_the_first_screen(reference_boards, tmp_path):
+    """At 1280×800 the committed reference's page shows its verdict and its frontier figure without scrolling (the
+    page writes where they end on <body>), and a screenshot of that window is taken."""
+    from pobench.core.record import read_records
+
+    from tests.helpers import ROOT
+
+    page = tmp_path / "leaderboard.html"
+    records = read_records(ROOT / "results" / "reference")
+    page.write_text(html_page(reference_boards, records))
+    window = "--window-size=1280,800"
+    dom = render(page.as_uri(), tmp_path / "profile", window)
+    body = re.search(r"<body([^>]*)>", dom).group(1)
+    place = dict(re.findall(r'data-([a-z-]+)="([^"]*)"', body))
+    width, height = (int(v) for v in place["viewport"].split("x"))
+    assert width == 1280 and 600 <= height <= 800, place  # the window's inner size (the headless frame takes some)
+    assert 0 < int(place["verdict-bottom"]) <= height, place
+    assert 0 < int(place["figure-bottom"]) <= height, place
+    assert re.search(r'<img class="main"[^>]*data-rendered="yes"', dom)  # the frontier, decoded
+    assert "best-of-n reaches 70% of the optimal gain" in dom  # the sentence, on the page
+
+    shot = tmp_path / "first-screen.png"
+    done = subprocess.run(
+        [need_chromium(), *FLAGS, window, "--hide-scrollbars", f"--user-data-dir={tmp_path / 'profile'}",
+         f"--screenshot={shot}", page.as_uri()],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    header = shot.read_bytes()[:24]
+    assert header[:8] == b"\x89PNG\r\n\x1a\n"
+    assert (int.from_bytes(header[16:20], "big"), int.from_bytes(header[20:24], "big")) == (1280, 800)
+
+
+def test_every_table_sorts(tmp_path):
+    """Not only the detail table: the headline's max KL column, by its number (the reference rows' too)."""
+    written = write_outputs(tmp_path, hand_made_records())
+    dom = render(written["leaderboard.html"].as_uri() + "#sort=" + quote("max KL:asc"),
+                 tmp_path / "profile")  # fmt: skip
+    head, body = re.findall(r'<table class="headline"><thead>(.*?)</thead><tbody>(.*?)</tbody>', dom, re.S)[0]
+    at = [re.sub(r"<[^>]+>", "", h) for h in re.findall(r"<th[^>]*>(.*?)</th>", head, re.S)].index("max KL")
+    rows = [re.findall(r"<td[^>]*>(.*?)</td>", row, re.S) for row in re.findall(r"<tr[^>]*>(.*?)</tr>", body)]
+    readings = [float(r[at]) for r in rows if r[at] not in ("", "-")]
+    assert readings == sorted(readings) and len(readings) >= 4 and readings != sorted(readings, reverse=True)
+    assert 'aria-sort="ascending"' in re.findall(r'<table class="headline">.*?</thead>', dom, re.S)[0]
