@@ -15,7 +15,7 @@ PERF_ARGS ?=
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.pobench-installed
 
-.PHONY: setup bench perf-sweep test lint
+.PHONY: setup bench perf-sweep test lint readme-verdict
 
 setup: $(STAMP)
 
@@ -53,6 +53,10 @@ perf-sweep: setup
 test: setup
 	@$(BIN)/python -m pytest $(PYTEST_ARGS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests" >&2; exit 1; fi; exit $$rc
+
+# After the reference changes: its verdict into the README, between the markers (a test checks they agree).
+readme-verdict: setup
+	$(BIN)/python -m pobench.reports.verdict README.md results/reference
 
 lint: setup
 	$(BIN)/ruff check .

@@ -1,4 +1,4 @@
-"""The arithmetic of PPO for language models (README, "Algorithms"; algorithms/ppo.py describes the loop).
+"""The arithmetic of PPO for language models (docs/algorithms.md; algorithms/ppo.py describes the loop).
 
 Pure functions, tensors in and tensors out, no models and no state, so each one can be checked
 against numbers worked by hand (tests/unit/test_ppo_math.py). Shapes: B sequences by T token positions;

@@ -1,4 +1,4 @@
-"""Pure functions behind every evaluation metric (README, "Metrics"). Tested on hand-worked numbers.
+"""Pure functions behind every evaluation metric (docs/methodology.md, "Metrics"). Tested on hand-worked numbers.
 
 Samples come prompt-major: k samples per prompt, prompts in order. Standard errors treat the
 prompt as the unit (the mean of its k samples), since samples of one prompt are correlated; with

@@ -74,7 +74,7 @@ class Budget:
 
 @dataclass(frozen=True)
 class EvalSettings:
-    """How every policy is measured (README, "Metrics"): temperature 1, no top-k/top-p."""
+    """How every policy is measured (docs/methodology.md, "Metrics"): temperature 1, no top-k/top-p."""
 
     eval_prompts: int = param(128, "held-out prompts to evaluate on (0: all the task has)", ge=0)
     eval_samples: int = param(4, "samples per prompt from the policy (and from the reference, for win rate)", gt=0)

@@ -90,7 +90,7 @@ CONFIG_KEYS = {f.name for f in fields(SweepConfig)} - {"grid", "origins", "keep_
 
 
 def load_config(path: str | Path) -> SweepConfig:
-    """A YAML sweep file; see README "Sweeps". A file with problems (unknown keys, wrong shapes) raises one
+    """A YAML sweep file; see docs/sweeps.md. A file with problems (unknown keys, wrong shapes) raises one
     SettingsError that lists every one of them, and every problem of the grid it describes, each naming the file."""
     path = Path(path)
     where = str(path)

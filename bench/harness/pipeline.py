@@ -1,4 +1,4 @@
-"""One cell, four stages: prepare (cached), train, evaluate, record (README, "What a cell does")."""
+"""One cell, four stages: prepare (cached), train, evaluate, record (docs/methodology.md, "What a cell does")."""
 
 from __future__ import annotations
 

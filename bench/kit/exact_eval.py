@@ -1,7 +1,7 @@
 """Exact evaluation on an enumerable task: a policy's expected gold reward and KL summed over every response, its
 distance to its adapter's theoretical target, and to the optimal policy at the same KL.
 
-Recorded beside the sampled estimates as ``exact/*`` metrics (README, "Ground truth"). All averages are over
+Recorded beside the sampled estimates as ``exact/*`` metrics (docs/ground-truth.md). All averages are over
 the eval prompts, like the sampled metrics.
 """
 
@@ -31,7 +31,8 @@ class PromptTree:
 class Target:
     """What an adapter converges to on this task in the population limit (infinite data, converged training).
 
-    ``formula`` names it (README and ``pobench validate``); ``log_probs`` computes it for one prompt. ``nearby``:
+    ``formula`` names it (docs/ground-truth.md, ``pobench validate``); ``log_probs`` computes it for one prompt.
+    ``nearby``:
     (factor, target) for the same formula with the adapter's KL knob times factor, so a policy that misses its
     target can be told which one it reached instead (``exact/closest_factor``)."""
 

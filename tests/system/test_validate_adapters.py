@@ -11,11 +11,11 @@ from tests.validation_variants import register_wrong
 # one pytest-xdist worker runs the module: its checks share one fixture
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("validate-tiny")]
 
-# Measured (README, "Ground truth"): these move toward their targets but do not come within TV 0.08 at the
+# Measured (docs/ground-truth.md): these move toward their targets but do not come within TV 0.08 at the
 # validation budget. Strict: the day one does, this test says so and the entry goes.
 SHORT_OF_TOLERANCE = {"dpo", "ipo", "ppo", "rloo"}
 
-# Measured (README, "Ground truth"): on tiny, where IPO lands depends on the CPU the seed's data and steps run on.
+# Measured (docs/ground-truth.md): on tiny, where IPO lands depends on the CPU the seed's data and steps run on.
 # Seed 0 ended at TV 0.185 from its target (KL 0.117) on an AMD EPYC of family 25, model 1, and at 0.291, beyond
 # the reference's 0.268 (KL 1.150), on one of model 17, at 1 and 2 threads and under transformers 5.24 and 5.25;
 # seed 1 there: 0.198 (KL 0.379); forcing AVX2 kernels on that machine: 0.192 (KL 0.429). Other kernels draw

@@ -16,7 +16,7 @@ from tests.validation_variants import WRONG, register_wrong
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("validate-tabular")]
 
 SEEDS = [0, 1]
-REACHES = ("dpo", "ipo")  # README, "Ground truth": PPO and RLOO on the table are measured there, not yet within it
+REACHES = ("dpo", "ipo")  # docs/ground-truth.md: PPO and RLOO on the table are measured there, not yet within it
 
 
 @pytest.fixture(scope="module")

@@ -1,5 +1,5 @@
 """Where every setting came from: resolution keeps each value's source, `pobench run/sweep --explain` print them,
-and `pobench show RECORD` reads them back (README, "Where a setting came from")."""
+and `pobench show RECORD` reads them back (docs/commands.md, "Where a setting came from")."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """Faults of the disk and the folders: one line naming the path, the operation and what to do; nothing half-written
-(README, "When the disk or a folder fails")."""
+(docs/commands.md, "When the disk or a folder fails")."""
 
 from __future__ import annotations
 
