@@ -29,6 +29,7 @@ from pobench.algorithms import ALGORITHMS
 from pobench.core.atomic import StorageError
 from pobench.core.cache import ArtifactCache
 from pobench.core.params import SettingsError
+from pobench.core.progress import SweepProgress, record_outcome
 from pobench.core.record import RunRecord, write_record
 from pobench.harness.pipeline import CellFailed, new_record, run_cell
 from pobench.harness.prepare import prepare
@@ -75,12 +76,12 @@ def run_on_ray(
     device: str,
     address: str | None,
     cpus_per_cell: int,
-    note,
+    progress: SweepProgress,
     tracker: Tracker | None = None,
 ) -> bool:
     """Run the cells of ``queue`` (bench/harness/sweep.py's ``Queue``) and hand it each record; True if
-    interrupted. ``tracker``: the sweep's wandb settings, which each cell's worker logs its run with; the folders
-    of those runs are added to its ``run_dirs``.
+    interrupted. ``progress`` is told each cell submitted and ended. ``tracker``: the sweep's wandb settings, which
+    each cell's worker logs its run with; the folders of those runs are added to its ``run_dirs``.
 
     The driver keeps as many cells in flight as the cluster has slots and submits the next from the queue as
     one ends, so the cells a record makes (the placement's) run before those still queued."""
@@ -99,7 +100,7 @@ def run_on_ray(
     prepare_task = ray.remote(max_retries=1)(_prepare_task).options(**options)
     pending: dict = {}
     try:
-        prepare_groups(list(queue.todo), prepare_task, cache, device, cpus_per_cell, note)
+        prepare_groups(list(queue.todo), prepare_task, cache, device, cpus_per_cell, progress.note)
         queue.todo = collections.deque(submission_order(list(queue.todo)))
         slots = max(1, int(ray.cluster_resources().get("GPU" if gpus else "CPU", 1) // max(gpus, cpus_per_cell)))
         wandb = tracker.worker_settings() if tracker is not None and tracker.enabled else None
@@ -109,7 +110,10 @@ def run_on_ray(
                 spec, source, str(out_dir), str(cache_dir) if cache_dir else None, device, cpus_per_cell, wandb
             )
 
-        run_cells(queue, pending, slots, launch, Path(out_dir), device, note, tracker)
+        def collect(ref, spec) -> RunRecord:
+            return cell_record(ref, spec, Path(out_dir), device, tracker)
+
+        run_cells(queue, pending, slots, launch, collect, progress)
         return False
     except KeyboardInterrupt:
         for ref in pending:
@@ -120,28 +124,41 @@ def run_on_ray(
             ray.shutdown()
 
 
-def run_cells(queue, pending: dict, slots: int, launch, out_dir: Path, device: str, note, tracker) -> None:
-    """Keep ``slots`` cells in flight (``launch(spec, source)`` submits one, ``pending`` maps each in flight to its
-    spec) and hand the queue each record as its cell ends, until the queue and ``pending`` are empty."""
+TICK_S = 1.0  # how often the bar's elapsed time and time left are redrawn while no cell ends
+
+
+def ray_wait(refs: list, timeout: float) -> list:
+    """Those of ``refs`` done within ``timeout`` seconds: one at most, none if none was."""
     import ray
 
-    finished = 0
+    ready, _ = ray.wait(refs, num_returns=1, timeout=timeout)
+    return ready
+
+
+def run_cells(queue, pending: dict, slots: int, launch, collect, progress: SweepProgress, wait=ray_wait) -> None:
+    """Keep ``slots`` cells in flight and hand the queue each record as its cell ends, until the queue and
+    ``pending`` are empty. ``launch(spec, source)`` submits a cell, ``pending`` maps each in flight to its (cell,
+    spec), ``collect(ref, spec)`` is the record of the cell ``ref`` ran, ``wait(refs, timeout)`` those of ``refs``
+    done (ray.wait; a test's fakes stand in for all three). ``progress`` is told each cell submitted and ended."""
+    progress.slots = slots
 
     def submit() -> None:
         while len(pending) < slots and (item := queue.pop()) is not None:
-            _, spec, source = item
-            pending[launch(spec, source)] = spec
+            cell, spec, source = item
+            pending[launch(spec, source)] = (cell, spec)
+            progress.start_cell((cell.algo, cell.label))
 
     submit()
     while pending:
-        (ref,), _ = ray.wait(list(pending), num_returns=1)
-        record = cell_record(ref, pending.pop(ref), out_dir, device, tracker)
-        finished += 1
-        queue.done(record)
-        note(
-            f"cell {finished}/{finished + len(pending) + len(queue.todo)} {record.status}: "
-            f"{record.algo} seed {record.seed} ({record.task})"
-        )
+        ready = wait(list(pending), TICK_S)
+        if not ready:
+            progress.refresh()
+            continue
+        for ref in ready:
+            cell, spec = pending.pop(ref)
+            record = collect(ref, spec)
+            progress.end_cell((cell.algo, cell.label), *record_outcome(record))
+            queue.done(record)
         submit()
 
 

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from pobench.core.environment import pick_device
-from pobench.core.progress import SweepProgress, format_duration
+from pobench.core.progress import SweepProgress, record_outcome
 from pobench.core.record import RunRecord, read_record, record_path
 from pobench.harness.pipeline import CellFailed, run_cell
 from pobench.harness.prepare import key_versions
@@ -137,16 +137,15 @@ def run_sweep(
                 f"resuming: {len(outcome.skipped)} of {len(resolved)} cells already have a record"
                 + (f" ({failed} failed; --retry-failed runs them again)" if failed else "")
             )
-        if executor == "ray":
-            progress.close()
-            outcome.interrupted = run_on_ray(
-                queue, out_dir, cache_dir, device or pick_device(), address, cpus_per_cell, progress.note, tracker
-            )
-        else:
-            try:
+        try:
+            if executor == "ray":
+                outcome.interrupted = run_on_ray(
+                    queue, out_dir, cache_dir, device or pick_device(), address, cpus_per_cell, progress, tracker
+                )
+            else:
                 _run_local(queue, progress, out_dir, cache_dir, device, tracker)
-            finally:
-                progress.close()
+        finally:
+            progress.close()
     outcome.wall_s = time.monotonic() - start
     return outcome
 
@@ -230,22 +229,11 @@ def _run_local(queue: Queue, progress: SweepProgress, out_dir, cache_dir, device
             )
         except CellFailed as failed:
             record = failed.record
-            progress.end_cell(record.status.upper(), record.error or "")
         except KeyboardInterrupt:
             queue.outcome.interrupted = True
             return
-        else:
-            progress.end_cell("ok", _summary(record))
+        progress.end_cell((cell.algo, cell.label), *record_outcome(record))
         queue.done(record)
-
-
-def _summary(record: RunRecord) -> str:
-    m, t = record.metrics, record.timings
-    return (
-        f"{record.algo} seed {record.seed}: gold reward {m['eval/reward']:+.3f}, KL {m['eval/kl']:.2f} "
-        f"(prepare {format_duration(t.get('prepare_s', 0))}, train {format_duration(t.get('train_s', 0))}, "
-        f"evaluate {format_duration(t.get('eval_s', 0))})"
-    )
 
 
 def stage_totals(records: Sequence[RunRecord]) -> dict[str, float]:
