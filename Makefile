@@ -56,7 +56,7 @@ test: setup
 
 # After the reference changes: its verdict into the README, between the markers (a test checks they agree).
 readme-verdict: setup
-	$(BIN)/python -m pobench.reports.verdict README.md results/reference
+	$(BIN)/pobench leaderboard --out results/reference --format verdict --into README.md
 
 lint: setup
 	$(BIN)/ruff check .

@@ -15,7 +15,7 @@ from pobench.reports.dashboard import frontier_plot_names, plot_names, specifica
 from pobench.reports.leaderboard import build_boards, headline_csv, to_csv, to_markdown
 from pobench.reports.publish import board_plots, html_page, write_plots
 from pobench.reports.readings import readings_csv
-from pobench.reports.verdict import board_markdown
+from pobench.reports.verdict import board_markdown, replace_between_markers
 
 FORMATS = ("md", "verdict", "csv", "headline-csv", "readings-csv", "html", "png", "wandb")
 
@@ -36,6 +36,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--by", default="task,model", help="how tables are ordered and headed (default: task,model)")
     parser.add_argument(
         "-o", "--output", help="write to this file (default: md and csv to stdout, html to OUT/leaderboard.html)"
+    )
+    parser.add_argument(
+        "--into",
+        metavar="FILE",
+        help="--format verdict: write it into FILE between its verdict markers (the README's; make readme-verdict)",
     )
     wandb = parser.add_argument_group("--format wandb")
     wandb.add_argument("--wandb-project", default="pobench", help="wandb project the runs are in (default: pobench)")
@@ -66,10 +71,28 @@ def run(args: argparse.Namespace) -> int:
         for path in write_plots(out, board_plots(boards)).values():
             print(path)
         return 0
+    if args.into:
+        if args.format != "verdict":
+            raise SettingsError("--into belongs to --format verdict")
+        write_into(Path(args.into), board_markdown(boards))
+        print(f"verdict of {out} written into {args.into}")
+        return 0
     formats = {"md": to_markdown, "verdict": board_markdown, "csv": to_csv, "headline-csv": headline_csv}
     text = {**formats, "readings-csv": readings_csv}[args.format](boards)
     emit(text, args.output, "leaderboard")
     return 0
+
+
+def write_into(path: Path, verdict: str) -> None:
+    """``verdict`` between the markers of the file at ``path``; the rest of the file is kept as it is."""
+    try:
+        text = path.read_text()
+    except OSError as exc:
+        raise SettingsError(f"--into {path}: {exc.strerror or exc}") from None
+    try:
+        write_text_atomic(path, replace_between_markers(text, verdict))
+    except ValueError as exc:
+        raise SettingsError(f"--into {path}: {exc}; put the two marker lines where the verdict goes") from None
 
 
 def wandb_report(args: argparse.Namespace, out: Path, records) -> int:

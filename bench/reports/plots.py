@@ -83,53 +83,14 @@ def frontier_figure(board: Board):
     grid = np.geomspace(lo, hi, GRID)
     baseline = mean_curve(board, BEST_OF_N, grid)[0] if BEST_OF_N in algos else None
     optimal = sorted((p for p in h.optimal if lo <= p.kl <= hi), key=lambda p: p.kl)
-    middle = h.budgets[len(h.budgets) // 2]
-    every_point: list[tuple[float, float]] = []
+    points = []
     for ax, algo in zip(axes.flat, algos):
-        colour = colour_of(algo)
-        for k in h.budgets:
-            ax.axvline(k, **BUDGET_LINE)
-        if not math.isnan(h.sft_reward):
-            ax.axhline(h.sft_reward, **SFT_LINE, label="SFT (KL 0)")
-        if optimal:
-            ax.plot([p.kl for p in optimal], [p.reward for p in optimal], **OPTIMUM, label="optimum π*_β")
-        if baseline is not None and algo != BEST_OF_N:
-            ax.plot(grid, baseline, **BASELINE_LINE, label="best-of-n (mean)")
-        points = [(kl, r) for pts in h.seed_points[algo].values() for kl, r in pts]
-        every_point += points
-        shown = [(max(kl, lo), r) for kl, r in points if kl <= hi]
-        ax.scatter([p[0] for p in shown], [p[1] for p in shown], s=5, color=colour, alpha=0.18, lw=0)
-        mean, low, high = mean_curve(board, algo, grid)
-        ax.fill_between(grid, low, high, color=colour, alpha=0.2, lw=0)
-        ax.plot(grid, mean, color=colour, lw=2.0, label=f"{algo} (mean, 95% band)")
-        row = _row(board, algo)
-        for k in h.budgets:
-            m, a, b = row[f"reward@{k:g}"], row[f"low@{k:g}"], row[f"high@{k:g}"]
-            if math.isfinite(m):
-                err = [[m - a], [b - m]] if math.isfinite(a) else None
-                ax.errorbar([k], [m], yerr=err, fmt="o", color=colour, mec="black", mew=0.6, ms=5, capsize=2, zorder=4)
-        beyond = len(points) - len(shown)
-        gain = row[f"gain@{middle:g}"]
-        title = f"{algo}: {gain:.0%} of the optimal gain at KL {middle:g}" if math.isfinite(gain) else algo
-        ax.set_title(title, fontsize=9, color=colour, fontweight="bold")
-        if beyond:
-            ax.text(0.98, 0.03, f"{beyond} cells beyond KL {hi:g}", transform=ax.transAxes, ha="right",
-                    fontsize=7, color="0.35")  # fmt: skip
-        ax.set_xscale("log")
-        ax.grid(alpha=0.25, which="major")
+        _references(ax, h, optimal, None if algo == BEST_OF_N else (grid, baseline))
+        points += _frontier_panel(ax, board, algo, grid)
     for ax in list(axes.flat)[len(algos) :]:
         ax.set_visible(False)
-    ax0 = axes.flat[0]
-    ax0.set_xlim(lo, hi)
-    # the frame holds the curves, the readings, the optimum in range and the SFT level; a degenerate cell far below
-    # is cut at the bottom edge rather than squeezing every curve into a sliver
-    curves = [np.concatenate(mean_curve(board, a, grid)) for a in algos]
-    readings = [h.rows[f"{c}@{k:g}"] for c in ("low", "high", "reward") for k in h.budgets]
-    values = [h.sft_reward, *(p.reward for p in optimal), *np.concatenate([*curves, *readings])]
-    finite = [float(v) for v in values if math.isfinite(v)] or [r for _, r in every_point if math.isfinite(r)] or [0, 1]
-    bottom, top = min(finite), max(finite)
-    top = top if top > bottom else bottom + 1
-    ax0.set_ylim(bottom - 0.15 * (top - bottom), top + 0.08 * (top - bottom))
+    axes.flat[0].set_xlim(lo, hi)
+    axes.flat[0].set_ylim(*_frontier_ylim(board, grid, optimal, points))
     handles = {}
     for ax in axes.flat:
         for handle, label in zip(*ax.get_legend_handles_labels()):
@@ -145,6 +106,61 @@ def frontier_figure(board: Board):
     fig.suptitle(f"{board.task} · {board.model}: reward-vs-KL frontier per algorithm ({_seeds(board)} seeds)",
                  fontsize=11)  # fmt: skip
     return fig
+
+
+def _references(ax, h, optimal, baseline) -> None:
+    """A panel's reference lines: the budgets, SFT, the optimum in range, the best-of-n baseline (``(grid, mean)``,
+    or None in best-of-n's own panel)."""
+    for k in h.budgets:
+        ax.axvline(k, **BUDGET_LINE)
+    if not math.isnan(h.sft_reward):
+        ax.axhline(h.sft_reward, **SFT_LINE, label="SFT (KL 0)")
+    if optimal:
+        ax.plot([p.kl for p in optimal], [p.reward for p in optimal], **OPTIMUM, label="optimum π*_β")
+    if baseline is not None and baseline[1] is not None:
+        ax.plot(*baseline, **BASELINE_LINE, label="best-of-n (mean)")
+
+
+def _frontier_panel(ax, board: Board, algo: str, grid: np.ndarray) -> list[tuple[float, float]]:
+    """One algorithm's panel: its cells faint, its mean reading with its band, its headline readings as dots, a
+    title with its share of the optimal gain at the middle budget; returns its cells' (KL, gold) points."""
+    h, colour = board.headline, colour_of(algo)
+    lo, hi = grid[0], grid[-1]
+    points = [(kl, r) for pts in h.seed_points[algo].values() for kl, r in pts]
+    shown = [(max(kl, lo), r) for kl, r in points if kl <= hi]
+    ax.scatter([p[0] for p in shown], [p[1] for p in shown], s=5, color=colour, alpha=0.18, lw=0)
+    mean, low, high = mean_curve(board, algo, grid)
+    ax.fill_between(grid, low, high, color=colour, alpha=0.2, lw=0)
+    ax.plot(grid, mean, color=colour, lw=2.0, label=f"{algo} (mean, 95% band)")
+    row = _row(board, algo)
+    for k in h.budgets:
+        m, a, b = row[f"reward@{k:g}"], row[f"low@{k:g}"], row[f"high@{k:g}"]
+        if math.isfinite(m):
+            err = [[m - a], [b - m]] if math.isfinite(a) else None
+            ax.errorbar([k], [m], yerr=err, fmt="o", color=colour, mec="black", mew=0.6, ms=5, capsize=2, zorder=4)
+    middle = h.budgets[len(h.budgets) // 2]
+    gain = row[f"gain@{middle:g}"]
+    title = f"{algo}: {gain:.0%} of the optimal gain at KL {middle:g}" if math.isfinite(gain) else algo
+    ax.set_title(title, fontsize=9, color=colour, fontweight="bold")
+    if len(points) > len(shown):
+        ax.text(0.98, 0.03, f"{len(points) - len(shown)} cells beyond KL {hi:g}", transform=ax.transAxes,
+                ha="right", fontsize=7, color="0.35")  # fmt: skip
+    ax.set_xscale("log")
+    ax.grid(alpha=0.25, which="major")
+    return points
+
+
+def _frontier_ylim(board: Board, grid, optimal, points) -> tuple[float, float]:
+    """The frame holds the curves, the readings, the optimum in range and the SFT level; a degenerate cell far
+    below is cut at the bottom edge rather than squeezing every curve into a sliver."""
+    h = board.headline
+    curves = [np.concatenate(mean_curve(board, a, grid)) for a in h.rows["algo"]]
+    readings = [h.rows[f"{c}@{k:g}"] for c in ("low", "high", "reward") for k in h.budgets]
+    values = [h.sft_reward, *(p.reward for p in optimal), *np.concatenate([*curves, *readings])]
+    finite = [float(v) for v in values if math.isfinite(v)] or [r for _, r in points if math.isfinite(r)] or [0, 1]
+    bottom, top = min(finite), max(finite)
+    top = top if top > bottom else bottom + 1
+    return bottom - 0.15 * (top - bottom), top + 0.08 * (top - bottom)
 
 
 def _seeds(board: Board) -> int:

@@ -210,23 +210,3 @@ def replace_between_markers(text: str, verdict: str) -> str:
     if start < 0 or end < start:
         raise ValueError(f"no {START} … {END} block")
     return f"{text[: start + len(START)]}\n{verdict.strip()}\n{text[end:]}"
-
-
-def main(argv: list[str] | None = None) -> int:
-    """``python -m pobench.reports.verdict README.md results/reference``: write the folder's verdict between the
-    file's markers (what ``make readme-verdict`` runs after the reference changes)."""
-    import sys
-    from pathlib import Path
-
-    from pobench.core.record import read_records
-    from pobench.reports.leaderboard import build_boards
-
-    target, folder = (argv if argv is not None else sys.argv[1:]) or ("README.md", "results/reference")
-    text = Path(target).read_text()
-    Path(target).write_text(replace_between_markers(text, board_markdown(build_boards(read_records(Path(folder))))))
-    print(f"verdict of {folder} written into {target}")
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

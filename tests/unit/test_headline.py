@@ -230,7 +230,7 @@ def test_the_page_shows_the_paired_tables_under_the_headline():
 
     from pobench.reports.html_page import headline_html
 
-    page = headline_html(SimpleNamespace(headline=build_headline(records(), (1.0, 2.0, 4.0))))
+    page = headline_html(SimpleNamespace(headline=build_headline(records(), (1.0, 2.0, 4.0)), key="K1"))
     assert page.count('<table class="headline"') == 1 and page.count('<table class="paired"') == 2
     assert "<h4>Paired comparisons at KL 4</h4>" in page and "Power at KL 4: over 3 pairs" in page
     assert "<td>kto − ipo</td>" in page and "<td>✓</td>" in page

@@ -62,7 +62,8 @@ def test_markdown_and_csv_show_the_same_numbers():
     boards = build_boards(hand_made_records())
     text = to_markdown(boards)
     assert "comparability key K1" in text and "comparability key K2" in text
-    dpo_line = next(line for line in text.splitlines() if line.startswith("| 1 ") and "dpo" in line)
+    detail = text[text.index("### ") :]  # the boards, after the verdicts (whose rows also start with a number)
+    dpo_line = next(line for line in detail.splitlines() if line.startswith("| 1 ") and "dpo" in line)
     assert "dpo ◆" in dpo_line and "+0.400 (+0.152, +0.648)" in dpo_line and "2.00 (0.00, 4.48)" in dpo_line
     assert "| -    | sft ◆" in text and "| -    | cpo " in text  # read on 2 and 1 of the table's 3 seeds: no rank
     assert "| -    | ipo ◆ ⚠" in text and "| -    | kto ⚠" in text and "1 failed" in text

@@ -85,3 +85,18 @@ def test_the_reference_verdict_agrees_with_its_letters(reference_boards):
         for (a, b), separated in zip(zip(budget.ranked, budget.ranked[1:]), budget.separated):
             assert separated == (not set(a.letters) & set(b.letters)), (k, a, b)
         assert len(budget.ranked) + len(budget.unread) == len(board.headline.rows)
+
+
+def test_into_writes_between_the_markers_and_names_a_file_without_them(tmp_path):
+    from pobench.cli.leaderboard import write_into
+    from pobench.core.params import SettingsError
+
+    readme = tmp_path / "README.md"
+    readme.write_text(f"# title\n{verdict.START}\nold\n{verdict.END}\nrest\n")
+    write_into(readme, "**Verdict**\n")
+    assert readme.read_text() == f"# title\n{verdict.START}\n**Verdict**\n{verdict.END}\nrest\n"
+    plain = tmp_path / "plain.md"
+    plain.write_text("no markers here\n")
+    with pytest.raises(SettingsError, match="plain.md.*put the two marker lines"):
+        write_into(plain, "**Verdict**\n")
+    assert plain.read_text() == "no markers here\n"  # left as it was
