@@ -29,7 +29,7 @@ TRAJECTORY_COLUMNS = ("step", "kl", "kl_se", "reward", "reward_se", "proxy_rewar
 INIT_TIMEOUT_S = 60
 FINISH_TIMEOUT_S = 120
 # the leaderboard run's images besides each frontier plot: its board's plots of these kinds, in the same folder
-BOARD_PLOT_KINDS = ("proxy_vs_kl", "reward_vs_compute")
+BOARD_PLOT_KINDS = ("headline", "proxy_vs_kl", "reward_vs_compute")
 
 
 def resolve_mode(flag: str | None) -> str:

@@ -30,6 +30,7 @@ NEWER_SCALARS = ("eval/proxy_reward", "eval/proxy_gap", "eval/implicit_accuracy"
 PROXY = "eval/proxy_reward"
 # the leaderboard run's plots besides the frontier: image kind → section title
 PLOT_SECTIONS = {
+    "headline": "Gold reward at matched KL: the headline, with intervals and letters",
     "proxy_vs_kl": "Gold and calibrated proxy reward against KL (reward hacking)",
     "reward_vs_compute": "Reward at matched KL against training compute",
 }

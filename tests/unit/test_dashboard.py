@@ -184,6 +184,7 @@ def test_the_plot_names_of_a_results_folder_and_the_images_the_leaderboard_run_l
     written = write_outputs(tmp_path, records_with_proxies())
     stems = sorted(p.stem for name, p in written.items() if name.endswith(".png"))
     assert plot_names(tmp_path) == {
+        "headline": [s for s in stems if s.startswith("headline-")],
         "proxy_vs_kl": [s for s in stems if s.startswith("proxy_vs_kl-")],
         "reward_vs_compute": [s for s in stems if s.startswith("reward_vs_compute-")],
     }
@@ -193,6 +194,7 @@ def test_the_plot_names_of_a_results_folder_and_the_images_the_leaderboard_run_l
     # the sweep hands the leaderboard run its frontier plots; their boards' other plots are logged beside them
     frontiers = [p for name, p in written.items() if name.startswith("frontier-")]
     images = board_images(frontiers)
-    assert sorted(images) == ["frontier/frontier-sentiment-tiny-K1", "proxy_vs_kl/proxy_vs_kl-sentiment-tiny-K1"]
+    assert sorted(images) == ["frontier/frontier-sentiment-tiny-K1", "headline/headline-sentiment-tiny-K1",
+                              "proxy_vs_kl/proxy_vs_kl-sentiment-tiny-K1"]  # fmt: skip
     assert {f"frontier/{n}" for n in frontier_plot_names(tmp_path)} <= set(images)
     assert all(images[key].stem == key.split("/", 1)[1] and images[key].exists() for key in images)
