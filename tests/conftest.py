@@ -47,10 +47,17 @@ def default_cells(bench_root):
 
 
 @pytest.fixture(scope="session")
-def reference_boards():
-    """The committed reference's leaderboard (results/reference), built once: what the README's verdict and the
-    figures' readability tests read."""
+def reference_records():
+    """The committed reference's records (results/reference), read once."""
     from pobench.core.record import read_records
+
+    return read_records(Path(__file__).resolve().parents[1] / "results" / "reference")
+
+
+@pytest.fixture(scope="session")
+def reference_boards(reference_records):
+    """The committed reference's leaderboard, built once: what the README's verdict and the figures' readability
+    tests read."""
     from pobench.reports.leaderboard import build_boards
 
-    return build_boards(read_records(Path(__file__).resolve().parents[1] / "results" / "reference"))
+    return build_boards(reference_records)

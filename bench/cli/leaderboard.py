@@ -7,6 +7,10 @@ import argparse
 import json
 from pathlib import Path
 
+from pobench.claims.report import END as CLAIMS_END
+from pobench.claims.report import START as CLAIMS_START
+from pobench.claims.report import evaluate
+from pobench.claims.report import markdown as claims_markdown
 from pobench.cli.options import add_out_arg, emit, records_of
 from pobench.cli.wandb_report import check_wandb_reachable
 from pobench.core.atomic import write_text_atomic
@@ -15,9 +19,10 @@ from pobench.reports.dashboard import frontier_plot_names, plot_names, specifica
 from pobench.reports.leaderboard import build_boards, headline_csv, to_csv, to_markdown
 from pobench.reports.publish import board_plots, html_page, write_plots
 from pobench.reports.readings import readings_csv
-from pobench.reports.verdict import board_markdown, replace_between_markers
+from pobench.reports.verdict import END, START, board_markdown, replace_between_markers
 
-FORMATS = ("md", "verdict", "csv", "headline-csv", "readings-csv", "html", "png", "wandb")
+CLAIMS_MARKERS = (CLAIMS_START, CLAIMS_END)
+FORMATS = ("md", "verdict", "claims", "csv", "headline-csv", "readings-csv", "html", "png", "wandb")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -27,7 +32,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         choices=FORMATS,
         default="md",
         help="md (default: the verdict, the headline, the proxy and cost at matched KL, the Gao et al. fits and every "
-        "configuration), verdict (the verdict alone: what the README shows between its markers), "
+        "configuration), verdict (the verdict alone: what the README shows between its markers), claims (the "
+        "claims whose scenario the folder holds, measured, with their verdicts), "
         "csv (every configuration), headline-csv (reward, proxy, gap and compute at matched KL "
         "budgets, the fits), readings-csv (every per-seed reading in long form: algorithm, seed, budget, KL read, "
         "gold, proxy, FLOPs, cells), html (OUT/leaderboard.html), png (the figures, under OUT/plots/) or wandb "
@@ -40,7 +46,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--into",
         metavar="FILE",
-        help="--format verdict: write it into FILE between its verdict markers (the README's; make readme-verdict)",
+        help="--format verdict or claims: write it into FILE between its markers (the README's verdict: make "
+        "readme-verdict)",
     )
     wandb = parser.add_argument_group("--format wandb")
     wandb.add_argument("--wandb-project", default="pobench", help="wandb project the runs are in (default: pobench)")
@@ -71,9 +78,17 @@ def run(args: argparse.Namespace) -> int:
         for path in write_plots(out, board_plots(boards)).values():
             print(path)
         return 0
+    if args.format == "claims":
+        text = claims_markdown(*evaluate(records))
+        if args.into:
+            write_into(Path(args.into), text, CLAIMS_MARKERS)
+            print(f"claims of {out} written into {args.into}")
+            return 0
+        emit(text, args.output, "claims")
+        return 0
     if args.into:
         if args.format != "verdict":
-            raise SettingsError("--into belongs to --format verdict")
+            raise SettingsError("--into belongs to --format verdict and --format claims")
         write_into(Path(args.into), board_markdown(boards))
         print(f"verdict of {out} written into {args.into}")
         return 0
@@ -83,14 +98,14 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def write_into(path: Path, verdict: str) -> None:
-    """``verdict`` between the markers of the file at ``path``; the rest of the file is kept as it is."""
+def write_into(path: Path, block: str, markers: tuple[str, str] = (START, END)) -> None:
+    """``block`` between the ``markers`` of the file at ``path``; the rest of the file is kept as it is."""
     try:
         text = path.read_text()
     except OSError as exc:
         raise SettingsError(f"--into {path}: {exc.strerror or exc}") from None
     try:
-        write_text_atomic(path, replace_between_markers(text, verdict))
+        write_text_atomic(path, replace_between_markers(text, block, markers))
     except ValueError as exc:
         raise SettingsError(f"--into {path}: {exc}; put the two marker lines where the verdict goes") from None
 

@@ -196,17 +196,20 @@ def board_markdown(boards) -> str:
     return "\n".join(p for p in parts if p)
 
 
-def between_markers(text: str) -> str:
-    """The text between the verdict markers of a file (the README's), stripped; ValueError without them."""
-    start, end = text.find(START), text.find(END)
+def between_markers(text: str, markers: tuple[str, str] = (START, END)) -> str:
+    """The text between two marker lines of a file (by default the verdict's, in the README), stripped; ValueError
+    without them."""
+    first, last = markers
+    start, end = text.find(first), text.find(last)
     if start < 0 or end < start:
-        raise ValueError(f"no {START} … {END} block")
-    return text[start + len(START) : end].strip()
+        raise ValueError(f"no {first} … {last} block")
+    return text[start + len(first) : end].strip()
 
 
-def replace_between_markers(text: str, verdict: str) -> str:
-    """``text`` with the block between the verdict markers replaced by ``verdict``."""
-    start, end = text.find(START), text.find(END)
+def replace_between_markers(text: str, block: str, markers: tuple[str, str] = (START, END)) -> str:
+    """``text`` with what lies between the two marker lines replaced by ``block``."""
+    first, last = markers
+    start, end = text.find(first), text.find(last)
     if start < 0 or end < start:
-        raise ValueError(f"no {START} … {END} block")
-    return f"{text[: start + len(START)]}\n{verdict.strip()}\n{text[end:]}"
+        raise ValueError(f"no {first} … {last} block")
+    return f"{text[: start + len(first)]}\n{block.strip()}\n{text[end:]}"

@@ -29,6 +29,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("kit", ("bench/kit",)),
     ("plugins", ("algorithms", "tasks")),
     ("reports", ("bench/reports",)),
+    ("claims", ("bench/claims",)),
     ("harness", ("bench/harness",)),
     ("cli", ("bench/cli",)),
 )

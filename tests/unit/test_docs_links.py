@@ -106,3 +106,12 @@ def test_the_readme_shows_the_verdict_the_leaderboard_generates(reference_boards
     readme = (ROOT / "README.md").read_text()
     assert verdict_module.between_markers(readme) == verdict_module.board_markdown(reference_boards).strip()
     assert readme[: readme.index(verdict_module.END)].count("\n") < 80  # on the first screen of the README
+
+
+def test_the_reference_notes_show_the_claims_the_records_give(reference_records):
+    """results/reference/README.md's claims block is what `pobench leaderboard --out results/reference --format
+    claims` prints (its --into writes it there)."""
+    from pobench.claims.report import END, START, evaluate, markdown
+
+    notes = (ROOT / "results" / "reference" / "README.md").read_text()
+    assert verdict_module.between_markers(notes, (START, END)) == markdown(*evaluate(reference_records)).strip()

@@ -1,0 +1,46 @@
+"""What a claim reads: the records of its scenario's task and model in a results folder, and their headline, built
+once per folder however many claims read it (``Evidence``)."""
+
+from __future__ import annotations
+
+from pobench.claims.claim import Scenario
+from pobench.core.record import RunRecord
+from pobench.reports.headline import Headline
+from pobench.reports.leaderboard import build_boards
+
+
+class ScenarioMissing(ValueError):
+    """The records hold no board, or not every algorithm, of the scenario."""
+
+
+class Evidence:
+    """A results folder's records, as the claims read them."""
+
+    def __init__(self, records: list[RunRecord]) -> None:
+        self.records = records
+        self._headlines: dict[tuple[str, str], Headline] = {}
+
+    def records_of(self, scenario: Scenario) -> list[RunRecord]:
+        """The records of the scenario's task and model; ScenarioMissing unless every algorithm of it has one."""
+        mine = [r for r in self.records if r.task == scenario.task and r.model == scenario.model]
+        missing = sorted(set(scenario.algos) - {r.algo for r in mine})
+        if missing:
+            raise ScenarioMissing(f"no {', '.join(missing)} cells of {scenario.task} × {scenario.model} here "
+                                  f"(the claim reads {scenario.results})")  # fmt: skip
+        return mine
+
+    def headline(self, scenario: Scenario) -> Headline:
+        """The headline of the scenario's board: the comparability key with the most records of its task and
+        model."""
+        mine = self.records_of(scenario)
+        key = (scenario.task, scenario.model)
+        if key not in self._headlines:
+            boards = [b for b in build_boards(mine) if b.headline is not None]
+            if not boards:
+                raise ScenarioMissing(f"no headline of {scenario.task} × {scenario.model} here (no budgets)")
+            self._headlines[key] = max(boards, key=lambda b: len(b.records)).headline
+        headline = self._headlines[key]
+        missing = sorted(set(scenario.algos) - set(headline.rows["algo"]))
+        if missing:
+            raise ScenarioMissing(f"no {', '.join(missing)} cells beside the others' in one comparability key")
+        return headline

@@ -1,0 +1,22 @@
+"""KTO, which needs only good/bad labels, matches DPO."""
+
+from pobench.claims import register
+from pobench.claims.claim import Scenario
+from pobench.claims.paired import AsGoodAtMatchedKL
+
+
+@register("kto-matches-dpo")
+class KTOMatchesDPO(AsGoodAtMatchedKL):
+    method = "kto"
+    sentence = "KTO needs only a good/bad label per completion and does as well as DPO."
+    source = "Ethayarajh et al. 2024 (arXiv:2402.01306); the seed notes, KTO section"
+    literature = "matches or beats DPO from 1B to 30B parameters, also with up to 90% fewer desirable examples"
+    scenario = Scenario(
+        results="results/reference",
+        task="sentiment",
+        model="tiny",
+        algos=("kto", "dpo"),
+        command="make bench OUT=results/reference SEEDS=0-27",
+        note="KTO's labels come from DPO's pairs (chosen good, rejected bad), not from completions labelled alone",
+    )
+    method_algo, baseline = "kto", "dpo"

@@ -1,0 +1,88 @@
+"""What claims measure, from records: paired readings at matched KL (the headline's), per-seed cost ratios, and
+growth along training. Each returns numbers and intervals; the rules (rules.py) turn them into verdicts."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+
+import numpy as np
+from pobench.core.inference import PairedComparison, holm, min_detectable_difference, paired_comparison, t_interval
+from pobench.core.record import RunRecord
+from pobench.reports.headline import Headline, algorithm_readings
+
+POWER = 0.8
+
+
+def matched_kl(headline: Headline, a: str, b: str) -> dict[float, PairedComparison | None]:
+    """Budget → the paired comparison a − b of the headline's readings, its p Holm-adjusted over the budgets
+    compared. None at a budget where either is not read on every one of its seeds (as the headline ranks only
+    those: a seed that never reaches the budget is a result, not a gap to compare around) or the two share fewer
+    than two seeds."""
+    found: dict[float, PairedComparison | None] = {}
+    for k in headline.budgets:
+        read = {x: algorithm_readings(headline, x, k) for x in (a, b)}
+        if any(len(read[x]) < len(headline.seed_points[x]) for x in (a, b)):
+            found[k] = None
+            continue
+        c = paired_comparison(a, read[a], b, read[b])
+        found[k] = c if c.n >= 2 else None
+    live = [k for k, c in found.items() if c is not None]
+    for k, q in zip(live, holm([found[k].p for k in live])):
+        found[k] = replace(found[k], p_holm=q)
+    return found
+
+
+def detectable(c: PairedComparison | None, alpha: float = 0.05) -> float:
+    """The true difference a paired t-test over the pair's seeds detects with POWER, given its sd (NaN if none)."""
+    return math.nan if c is None else min_detectable_difference(c.sd, c.n, alpha, POWER)
+
+
+def comparison_text(c: PairedComparison | None) -> str:
+    """``+0.012 (−0.004, +0.028), p_holm 0.21, 28 seeds``; ``not read on two shared seeds``."""
+    if c is None:
+        return "not read on every seed"
+    p = "<0.001" if c.p_holm < 0.001 else f"{c.p_holm:.3f}"
+    return f"{c.mean:+.3f} ({c.low:+.3f}, {c.high:+.3f}), Holm p {p}, {c.n} seeds"
+
+
+def per_seed_mean(
+    records: list[RunRecord], algo: str, metric: str, statuses: tuple[str, ...] = ("ok",)
+) -> dict[int, float]:
+    """seed → the mean of ``metric`` over one algorithm's cells of that seed with one of ``statuses``."""
+    values: dict[int, list[float]] = {}
+    for r in records:
+        if r.algo == algo and r.status in statuses and math.isfinite(r.metrics.get(metric, math.nan)):
+            values.setdefault(r.seed, []).append(float(r.metrics[metric]))
+    return {s: float(np.mean(v)) for s, v in values.items()}
+
+
+def ratio(a: dict[int, float], b: dict[int, float]) -> tuple[float, float, float, int]:
+    """The ratio a / b over the seeds both have, as a geometric mean of the per-seed ratios with its 95%
+    Student-t interval on the log scale: (ratio, low, high, seeds)."""
+    logs = [math.log(a[s] / b[s]) for s in sorted(a) if s in b and a[s] > 0 and b[s] > 0]
+    mean, low, high = t_interval(logs)
+    return math.exp(mean), math.exp(low), math.exp(high), len(logs)
+
+
+def late_growth(trajectory: list[dict[str, float]]) -> float:
+    """How much a cell's KL still grows over the second half of its training: log(KL at the end / KL at the
+    checkpoint halfway through its steps); NaN without two finite positive points."""
+    points = [(p["step"], p["kl"]) for p in trajectory if math.isfinite(p.get("kl", math.nan)) and p["kl"] > 0]
+    if len(points) < 2:
+        return math.nan
+    end_step, end_kl = points[-1]
+    half = min(points, key=lambda p: abs(p[0] - end_step / 2))
+    return math.nan if half[0] == end_step else math.log(end_kl / half[1])
+
+
+def growth_by_seed(records: list[RunRecord], algo: str) -> dict[int, float]:
+    """seed → the mean late KL growth of one algorithm's cells scored along training (ok or degenerate: a run
+    that runs away is the growth the claim is about)."""
+    values: dict[int, list[float]] = {}
+    for r in records:
+        if r.algo == algo and r.status in ("ok", "degenerate") and r.trajectory:
+            g = late_growth(r.trajectory)
+            if math.isfinite(g):
+                values.setdefault(r.seed, []).append(g)
+    return {s: float(np.mean(v)) for s, v in values.items()}

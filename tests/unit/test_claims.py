@@ -1,0 +1,129 @@
+"""Claims (bench/claims/): each verdict rule on hand-made numbers, every verdict reachable; the measurements on
+numbers worked by hand; the registry's checks; the claims table from hand-made records."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from pobench.claims import CLAIMS, Claim, Scenario, rules
+from pobench.claims.measures import late_growth, matched_kl, per_seed_mean, ratio
+from pobench.claims.report import evaluate, markdown
+from pobench.core.inference import PairedComparison
+from pobench.core.registry import RegistryError
+from pobench.reports.headline import build_headline
+
+from tests.helpers import record
+
+S, C, N = rules.SUPPORTED, rules.CONTRADICTED, rules.NOT_RESOLVED
+
+
+def comparison(mean: float, p_holm: float, n: int = 10) -> PairedComparison:
+    return PairedComparison("a", "b", n, mean, 0.1, mean - 0.05, mean + 0.05, p_holm, p_holm, 0, 0, 0, *(math.nan,) * 3)
+
+
+@pytest.mark.parametrize(
+    ("parts", "verdict"),
+    [
+        ({1: comparison(0.1, 0.01), 4: comparison(0.2, 0.001)}, S),  # separated the claimed way everywhere
+        ({1: comparison(0.1, 0.01), 4: comparison(-0.2, 0.001)}, C),  # one budget the other way
+        ({1: comparison(0.1, 0.01), 4: comparison(0.02, 0.40)}, N),  # one budget not separated
+        ({1: comparison(0.1, 0.01), 4: None}, S),  # a budget without a comparison does not count
+        ({1: None}, N),  # nothing read
+        ({1: comparison(0.1, 0.049)}, S),
+        ({1: comparison(0.1, 0.05)}, N),  # p must be below alpha
+    ],
+)
+def test_better(parts, verdict):
+    assert rules.better(parts) == verdict
+
+
+@pytest.mark.parametrize(
+    ("low", "high", "verdict"),
+    [(-0.02, 0.01, S), (-0.08, -0.04, C), (-0.05, 0.01, N), (math.nan, 0.0, N), (-0.03, 0.0, N)],
+)
+def test_at_least_with_a_margin_of_003(low, high, verdict):
+    assert rules.at_least(low, high, 0.03) == verdict
+
+
+@pytest.mark.parametrize(
+    ("low", "high", "verdict"), [(0.7, 0.8, S), (1.0, 1.2, C), (0.9, 1.1, N), (math.nan, math.nan, N), (0.9, 1.0, N)]
+)
+def test_below_one(low, high, verdict):
+    assert rules.below(low, high, 1.0) == verdict
+
+
+def test_every():
+    assert rules.every([S, S]) == S and rules.every([S, N]) == N and rules.every([S, N, C]) == C
+    assert rules.every([]) == N
+
+
+def test_late_growth_is_log_kl_end_over_kl_halfway():
+    trajectory = [{"step": 10, "kl": 0.1}, {"step": 50, "kl": 0.5}, {"step": 100, "kl": 2.0}]
+    assert late_growth(trajectory) == pytest.approx(math.log(2.0 / 0.5))  # step 50 is halfway to 100
+    assert math.isnan(late_growth([{"step": 10, "kl": 0.1}]))
+    assert math.isnan(late_growth([{"step": 10, "kl": 0.0}, {"step": 20, "kl": 1.0}]))  # KL 0 has no log
+
+
+def test_ratio_is_the_geometric_mean_of_per_seed_ratios():
+    r, low, high, n = ratio({0: 2.0, 1: 8.0, 2: 5.0}, {0: 4.0, 1: 4.0})  # seed 2 has no partner
+    assert n == 2 and r == pytest.approx(1.0)  # √(0.5 · 2) = 1
+    # logs ±log 2: mean 0, sd √2·log 2, t_{1,0.975} = 12.706, half-width 12.706·log 2
+    assert (low, high) == pytest.approx((math.exp(-12.7062 * math.log(2)), math.exp(12.7062 * math.log(2))), rel=1e-3)
+
+
+def test_per_seed_mean_counts_the_statuses_asked():
+    records = [record("cpo", 0, 0.1, 1.0), record("cpo", 0, 0.1, 1.0), record("cpo", 1, 0.1, 1.0, status="degenerate")]
+    for r, flops in zip(records, (1.0, 3.0, 5.0)):
+        r.metrics["perf/train_flops"] = flops
+    assert per_seed_mean(records, "cpo", "perf/train_flops") == {0: 2.0}
+    assert per_seed_mean(records, "cpo", "perf/train_flops", ("ok", "degenerate")) == {0: 2.0, 1: 5.0}
+
+
+def three_seeds():
+    """dpo above ppo by 0.1 (± 0.01) on three seeds, both crossing KL 1; sft at 0."""
+    out = []
+    for s, noise in enumerate((0.0, 0.01, -0.01)):
+        out += [record("sft", s, 0.0, 0.0), record("dpo", s, 0.5 + noise, 1.5), record("dpo", s, 0.2, 0.5)]
+        out += [record("ppo", s, 0.4, 1.5), record("ppo", s, 0.1 + noise, 0.5)]
+    return out
+
+
+def test_matched_kl_compares_on_the_shared_seeds_with_holm_over_budgets():
+    found = matched_kl(build_headline(three_seeds(), (1.0, 4.0)), "dpo", "ppo")
+    assert found[4.0] is None  # neither reaches KL 4
+    c = found[1.0]
+    # at KL 1, interpolated in log KL between (0.5, r0.5) and (1.5, r1.5): t = log 2 / log 3
+    t = math.log(2) / math.log(3)
+    dpo = [0.2 + t * (0.5 + e - 0.2) for e in (0.0, 0.01, -0.01)]
+    ppo = [0.1 + e + t * (0.4 - 0.1 - e) for e in (0.0, 0.01, -0.01)]
+    assert c.n == 3 and c.mean == pytest.approx(sum(dpo) / 3 - sum(ppo) / 3)
+    assert c.p_holm == c.p  # one budget compared: nothing to correct
+    assert rules.better(found) == S
+
+
+def test_the_claims_table_measures_what_the_records_hold():
+    found, skipped = evaluate(three_seeds())
+    names = [c.name for c, _ in found]
+    assert names == ["dpo-beats-ppo"]  # the others need algorithms these records lack
+    assert "ipo" in skipped["ipo-needs-no-early-stopping"]
+    text = markdown(found, skipped)
+    assert "| dpo-beats-ppo | dpo |" in text and "**supported**" in text and "Not measured here:" in text
+
+
+def test_every_registered_claim_declares_what_it_is():
+    assert len(CLAIMS.names()) >= 5
+    for name in CLAIMS.names():
+        claim = CLAIMS.get(name)
+        assert claim.name == name and claim.method and claim.sentence and claim.source and claim.literature
+        assert claim.scenario.algos and claim.scenario.command.startswith(("make ", "pobench "))
+
+
+def test_a_claim_without_its_sentence_is_refused():
+    class Bare(Claim):
+        method = "dpo"
+        source = "somewhere"
+        scenario = Scenario("results/x", "sentiment", "tiny", ("dpo",), "make bench")
+
+    with pytest.raises(RegistryError, match="sentence not given"):
+        CLAIMS.add("bare", Bare)
