@@ -1,6 +1,7 @@
 """Deliberately wrong adapters for ``pobench validate``: each trains one thing and declares the target of another,
-the kinds of bug a check on the exact task must catch (a factor 2 in β, a wrong sign, IPO normalized per sequence
-against per token, a reference-free loss claimed as referenced). Registered by the tests that use them."""
+the kinds of bug a check on the exact task must catch (a factor 2, 1.5 or 1.25 in β, a wrong sign, IPO normalized
+per sequence against per token, a reference-free loss claimed as referenced). Registered by the tests that use
+them."""
 
 from __future__ import annotations
 
@@ -30,6 +31,14 @@ class DoubleBetaDPO(ScaledBetaDPO):
 
 class HalfBetaDPO(ScaledBetaDPO):
     factor = 0.5
+
+
+class OneAndAHalfBetaDPO(ScaledBetaDPO):
+    factor = 1.5
+
+
+class OneAndAQuarterBetaDPO(ScaledBetaDPO):
+    factor = 1.25
 
 
 class FlippedDPO(DPO):
@@ -64,6 +73,8 @@ class ReferenceFreeAsDPO(CPO):
 WRONG = {
     "dpo-beta-x2": DoubleBetaDPO,
     "dpo-beta-half": HalfBetaDPO,
+    "dpo-beta-x1.5": OneAndAHalfBetaDPO,
+    "dpo-beta-x1.25": OneAndAQuarterBetaDPO,
     "dpo-flipped": FlippedDPO,
     "ipo-per-sequence": PerSequenceIPO,
     "cpo-as-dpo": ReferenceFreeAsDPO,
