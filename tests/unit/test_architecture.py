@@ -29,8 +29,8 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("kit", ("bench/kit",)),
     ("plugins", ("algorithms", "tasks")),
     ("reports", ("bench/reports",)),
-    ("claims", ("bench/claims",)),
     ("harness", ("bench/harness",)),
+    ("claims", ("bench/claims",)),
     ("cli", ("bench/cli",)),
 )
 
