@@ -37,4 +37,4 @@ class IPONeedsNoEarlyStopping(Claim):
         c = paired_comparison("dpo", growth_by_seed(mine, "dpo"), "ipo", growth_by_seed(mine, "ipo"))
         verdict = rules.better({0.0: c if c.n >= 2 else None})
         resolves = f"detects {detectable(c):.3f} (80% power)" if math.isfinite(c.sd) else "fewer than two seeds"
-        return Finding(verdict, f"late KL growth, dpo − ipo: {comparison_text(c)}", resolves)
+        return Finding(verdict, f"late KL growth, dpo − ipo: {comparison_text(c, holm=False)}", resolves)

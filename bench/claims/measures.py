@@ -38,12 +38,14 @@ def detectable(c: PairedComparison | None, alpha: float = 0.05) -> float:
     return math.nan if c is None else min_detectable_difference(c.sd, c.n, alpha, POWER)
 
 
-def comparison_text(c: PairedComparison | None) -> str:
-    """``+0.012 (−0.004, +0.028), p_holm 0.21, 28 seeds``; ``not read on two shared seeds``."""
+def comparison_text(c: PairedComparison | None, holm: bool = True) -> str:
+    """``+0.012 (−0.004, +0.028), Holm p 0.21, 28 seeds`` (``p`` alone where no correction was made); ``not read
+    on every seed``."""
     if c is None:
         return "not read on every seed"
-    p = "<0.001" if c.p_holm < 0.001 else f"{c.p_holm:.3f}"
-    return f"{c.mean:+.3f} ({c.low:+.3f}, {c.high:+.3f}), Holm p {p}, {c.n} seeds"
+    value = c.p_holm if holm else c.p
+    p = "<0.001" if value < 0.001 else f"{value:.3f}"
+    return f"{c.mean:+.3f} ({c.low:+.3f}, {c.high:+.3f}), {'Holm p' if holm else 'p'} {p}, {c.n} seeds"
 
 
 def per_seed_mean(
@@ -86,3 +88,28 @@ def growth_by_seed(records: list[RunRecord], algo: str) -> dict[int, float]:
             if math.isfinite(g):
                 values.setdefault(r.seed, []).append(g)
     return {s: float(np.mean(v)) for s, v in values.items()}
+
+
+def value_at_kl(points: list[tuple[float, float]], k: float) -> float:
+    """A quantity (length) of a grid of cells at KL = ``k``: linear in log KL between the two cells whose KL
+    brackets ``k``, ordered by KL; NaN outside the grid's KL range (never extrapolated). Unlike the gold reading it
+    follows the grid, not the gold envelope: on a length trap the best-gold cell within a budget is a short one."""
+    pts = sorted((kl, v) for kl, v in points if kl > 0 and math.isfinite(kl) and math.isfinite(v))
+    if not pts or not pts[0][0] <= k <= pts[-1][0]:
+        return math.nan
+    for (k0, v0), (k1, v1) in zip(pts, pts[1:]):
+        if k0 <= k <= k1:
+            t = 0.0 if k1 == k0 else (math.log(k) - math.log(k0)) / (math.log(k1) - math.log(k0))
+            return v0 + (v1 - v0) * t
+    return pts[0][1]  # one cell, at k exactly
+
+
+def metric_at_kl(records: list[RunRecord], algo: str, metric: str, k: float) -> dict[int, float]:
+    """seed → ``metric`` of one algorithm's ok cells read at KL ``k`` along its grid (value_at_kl); seeds whose
+    grid does not span ``k`` are left out."""
+    seeds: dict[int, list[tuple[float, float]]] = {}
+    for r in records:
+        if r.algo == algo and r.status == "ok":
+            seeds.setdefault(r.seed, []).append((r.metrics["eval/kl"], r.metrics.get(metric, math.nan)))
+    values = {s: value_at_kl(pts, k) for s, pts in seeds.items()}
+    return {s: v for s, v in values.items() if math.isfinite(v)}

@@ -7,7 +7,7 @@ import math
 
 import pytest
 from pobench.claims import CLAIMS, Claim, Scenario, rules
-from pobench.claims.measures import late_growth, matched_kl, per_seed_mean, ratio
+from pobench.claims.measures import late_growth, matched_kl, per_seed_mean, ratio, value_at_kl
 from pobench.claims.report import evaluate, markdown
 from pobench.core.inference import PairedComparison
 from pobench.core.registry import RegistryError
@@ -127,3 +127,11 @@ def test_a_claim_without_its_sentence_is_refused():
 
     with pytest.raises(RegistryError, match="sentence not given"):
         CLAIMS.add("bare", Bare)
+
+
+def test_a_quantity_is_read_at_kl_along_the_grid_never_beyond_it():
+    cells = [(4.0, 20.0), (1.0, 10.0), (0.25, 8.0)]  # (KL, length), in any order
+    assert value_at_kl(cells, 2.0) == pytest.approx(15.0)  # halfway from KL 1 to 4 in log KL
+    assert value_at_kl(cells, 1.0) == pytest.approx(10.0)
+    assert math.isnan(value_at_kl(cells, 8.0)) and math.isnan(value_at_kl(cells, 0.1))  # outside the grid
+    assert value_at_kl([(1.0, 3.0)], 1.0) == 3.0 and math.isnan(value_at_kl([], 1.0))
