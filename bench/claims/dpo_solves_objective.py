@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import math
 
+from pobench.algorithms import ALGORITHMS
 from pobench.claims import register, rules
 from pobench.claims.board import Evidence
 from pobench.claims.claim import Claim, Finding, Scenario
 from pobench.harness.evaluate import TARGET_SCAN
 from pobench.harness.validate import SCAN_MARGIN, on_own_target, scan_excess
-
-TOLERANCE = 0.08  # DPO's validation_tolerance
 
 
 @register("dpo-solves-the-objective")
@@ -33,10 +32,11 @@ class DPOSolvesTheObjective(Claim):
 
     def measure(self, evidence: Evidence) -> Finding:
         mine = [r for r in evidence.records_of(self.scenario) if r.algo == "dpo"]
+        tolerance = ALGORITHMS.get("dpo").validation_tolerance  # the check's own, not a copy
         parts = {}
         for r in sorted(mine, key=lambda r: r.seed):
             tv = r.metrics.get("exact/tv_target", math.nan)
-            ok = r.status == "ok" and tv <= TOLERANCE and on_own_target(r)
+            ok = r.status == "ok" and tv <= tolerance and on_own_target(r)
             parts[f"seed {r.seed}"] = rules.SUPPORTED if ok else rules.CONTRADICTED
         tvs = ", ".join(f"{r.metrics.get('exact/tv_target', math.nan):.3f}" for r in sorted(mine, key=lambda r: r.seed))
         factors = ", ".join(
@@ -46,7 +46,7 @@ class DPOSolvesTheObjective(Claim):
         step = TARGET_SCAN[TARGET_SCAN.index(1.0) + 1]
         return Finding(
             rules.every(list(parts.values())),
-            f"TV to the target per seed {tvs} (tolerance {TOLERANCE:g}); nearest target of the β scan {factors} "
+            f"TV to the target per seed {tvs} (tolerance {tolerance:g}); nearest target of the β scan {factors} "
             f"(margin {SCAN_MARGIN:g})",
             f"the β scan's step is ×{step:.3g}; measured on seeds 0-2: a trainer given 1.5·β fails on every seed, "
             "one given 1.25·β is flagged on every seed (results/validate-tabular/README.md)",
