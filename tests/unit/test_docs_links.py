@@ -110,14 +110,14 @@ def test_the_readme_shows_the_verdict_the_leaderboard_generates(reference_boards
 
 def test_the_reference_notes_show_the_claims_the_records_give(reference_records):
     """results/reference/README.md's claims block is what `pobench leaderboard --out results/reference --format
-    claims` prints (its --into writes it there); so are those of results/validate-tabular
-    and results/concise-smollm2."""
+    claims` prints (its --into writes it there); so are those of results/validate-tabular,
+    results/concise-smollm2 and results/ipo-epochs."""
     from pobench.claims.report import END, START, evaluate, markdown
     from pobench.core.record import read_records
 
     notes = (ROOT / "results" / "reference" / "README.md").read_text()
     assert verdict_module.between_markers(notes, (START, END)) == markdown(*evaluate(reference_records)).strip()
-    for name in ("validate-tabular", "concise-smollm2"):
+    for name in ("validate-tabular", "concise-smollm2", "ipo-epochs"):
         folder = ROOT / "results" / name
         notes = (folder / "README.md").read_text()
         assert verdict_module.between_markers(notes, (START, END)) == markdown(*evaluate(read_records(folder))).strip()
