@@ -21,12 +21,20 @@ class Evidence:
         self._headlines: dict[tuple[str, str], Headline] = {}
 
     def records_of(self, scenario: Scenario) -> list[RunRecord]:
-        """The records of the scenario's task and model; ScenarioMissing unless every algorithm of it has one."""
-        mine = [r for r in self.records if r.task == scenario.task and r.model == scenario.model]
+        """The records of the scenario's task and model made with its settings; ScenarioMissing unless every
+        algorithm of it has one."""
+        mine = [
+            r
+            for r in self.records
+            if (r.task, r.model) == (scenario.task, scenario.model)
+            and all(r.spec.get(k) == v for k, v in scenario.settings)
+        ]
         missing = sorted(set(scenario.algos) - {r.algo for r in mine})
         if missing:
-            raise ScenarioMissing(f"no {', '.join(missing)} cells of {scenario.task} × {scenario.model} here "
-                                  f"(the claim reads {scenario.results})")  # fmt: skip
+            given = ", ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}" for k, v in scenario.settings)
+            settings = f" with {given}" if given else ""
+            raise ScenarioMissing(f"no {', '.join(missing)} cells of {scenario.task} × {scenario.model}{settings} "
+                                  f"here (the claim reads {scenario.results})")  # fmt: skip
         return mine
 
     def headline(self, scenario: Scenario) -> Headline:

@@ -19,6 +19,9 @@ class Scenario:
     algos: tuple[str, ...]
     command: str
     note: str = ""  # where the scenario falls short of the claim's own (said beside the verdict)
+    # settings the cells must have (their records' spec), so that cells made for another claim in the same task and
+    # model are not read: e.g. DPO on exact × tabular at the validation recipe, not at IPO's near-deterministic labels
+    settings: tuple[tuple[str, float | int | str], ...] = ()
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,7 @@ class IPONeedsNoEarlyStopping(Claim):
         "--set dpo.beta=3 --set ipo.beta=1 --set labeler_temperature=0.01 --set epochs=8 --set data_pairs=16384 "
         "--set batch_size=64 --set eval_checkpoints=8 --set checkpoint_samples=64 --out results/ipo-epochs",
         note="8 epochs scored at 8 checkpoints, not separate runs of 1 to 8 epochs",
+        settings=(("labeler_temperature", 0.01), ("epochs", 8)),
     )
 
     def measure(self, evidence: Evidence) -> Finding:

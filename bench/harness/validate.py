@@ -43,8 +43,9 @@ ESTIMATE_SES = 3.0  # a sampled estimate further than this many standard errors 
 
 # How much nearer than the declared target another target of the knob scan may be. Measured on the tabular model
 # (results/validate-tabular/README.md, docs/ground-truth.md): correct DPO and IPO 0 to 0.002 (on two CPUs), DPO given
-# 1.25·β 0.006 to 0.014, given 1.5·β 0.032 to 0.040, given 2·β 0.075 or more.
-SCAN_MARGIN = 0.02
+# 1.25·β 0.006 to 0.014, given 1.5·β 0.032 to 0.040, given 2·β 0.075 or more. The margin sits about as many times
+# above the correct adapters' worst (5×) as below 1.5·β's least (3.2×), so another CPU's drift fails neither.
+SCAN_MARGIN = 0.01
 
 
 def scan_excess(record) -> float:

@@ -78,7 +78,7 @@ def test_a_beta_error_of_a_half_fails_on_every_seed(tabular, monkeypatch):
 
 def test_a_beta_error_of_a_quarter_is_flagged(tabular, monkeypatch):
     """Given 1.25·β: nearer the target of β×2^(1/4) than its own (on every one of seeds 0-2 on an AMD EPYC, by
-    0.006-0.014, less than the margin): the check is flagged, or fails."""
+    0.006-0.014, about the margin): the check is flagged, or fails."""
     register_wrong(monkeypatch, "dpo-beta-x1.25")
     check = tabular("dpo-beta-x1.25")
     assert any(r.metrics["exact/closest_factor"] > 1 and scan_excess(r) > 0 for r in check.records), check.row()

@@ -135,3 +135,17 @@ def test_a_quantity_is_read_at_kl_along_the_grid_never_beyond_it():
     assert value_at_kl(cells, 1.0) == pytest.approx(10.0)
     assert math.isnan(value_at_kl(cells, 8.0)) and math.isnan(value_at_kl(cells, 0.1))  # outside the grid
     assert value_at_kl([(1.0, 3.0)], 1.0) == 3.0 and math.isnan(value_at_kl([], 1.0))
+
+
+def test_a_scenario_reads_only_the_cells_made_with_its_settings():
+    """DPO's claim reads DPO at the validation recipe, not the DPO cells IPO's claim made beside it."""
+    from pobench.claims.board import Evidence, ScenarioMissing
+
+    recipe, long = record("dpo", 0, 0.5, 1.0), record("dpo", 0, 0.6, 1.2)
+    recipe.spec = {**recipe.spec, "labeler_temperature": 0.1, "epochs": 1}
+    long.spec = {**long.spec, "labeler_temperature": 0.01, "epochs": 8}
+    scenario = Scenario("results/x", recipe.task, recipe.model, ("dpo",), "make bench",
+                        settings=(("labeler_temperature", 0.1), ("epochs", 1)))  # fmt: skip
+    assert Evidence([recipe, long]).records_of(scenario) == [recipe]
+    with pytest.raises(ScenarioMissing, match="with labeler_temperature=0.1, epochs=1 here"):
+        Evidence([long]).records_of(scenario)
