@@ -7,6 +7,7 @@ from pobench.claims import CLAIMS
 from pobench.claims.board import Evidence, ScenarioMissing
 from pobench.claims.claim import Claim, Finding
 from pobench.core.record import RunRecord
+from pobench.reports.verdict import table_cell
 
 START, END = "<!-- pobench:claims:start -->", "<!-- pobench:claims:end -->"
 
@@ -25,16 +26,12 @@ def evaluate(records: list[RunRecord]) -> tuple[list[tuple[Claim, Finding]], dic
     return found, skipped
 
 
-def _cell(text: str) -> str:
-    return text.replace("|", "\\|")
-
-
 def markdown(found: list[tuple[Claim, Finding]], skipped: dict[str, str]) -> str:
     """A summary table (claim, method, verdict), then per claim its source, scenario, measurement, what it can
     resolve and the literature's figure; the claims not measured here, with why."""
     if not found:
         return "No claim's scenario is in these records.\n" + "".join(f"- {n}: {why}\n" for n, why in skipped.items())
-    rows = [f"| {c.name} | {c.method} | {_cell(c.sentence)} | **{f.verdict}** |" for c, f in found]
+    rows = [f"| {c.name} | {c.method} | {table_cell(c.sentence)} | **{f.verdict}** |" for c, f in found]
     parts = ["| claim | method | what it says | verdict |", "|---|---|---|---|", *rows, ""]
     for c, f in found:
         s = c.scenario

@@ -176,7 +176,7 @@ def verdict_html(board: Board) -> str:
     h = board.headline
     if h is None or not len(h.rows):
         return ""
-    budgets = [verdict.budget_verdict(h, k) for k in h.budgets]
+    budgets = verdict.budgets_of(h)
     rows = [verdict.cells(b) for b in budgets]
     quote = html.escape(verdict.sentence(verdict.pick(budgets), board.task, board.model))
     return (

@@ -81,16 +81,17 @@ def frontier_figure(board: Board):
                              squeeze=False, layout="constrained")  # fmt: skip
     lo, hi = _kl_range(board)
     grid = np.geomspace(lo, hi, GRID)
-    baseline = mean_curve(board, BEST_OF_N, grid)[0] if BEST_OF_N in algos else None
+    curves = {algo: mean_curve(board, algo, grid) for algo in algos}  # read once: each panel and the frame use them
+    baseline = curves[BEST_OF_N][0] if BEST_OF_N in curves else None
     optimal = sorted((p for p in h.optimal if lo <= p.kl <= hi), key=lambda p: p.kl)
     points = []
     for ax, algo in zip(axes.flat, algos):
         _references(ax, h, optimal, None if algo == BEST_OF_N else (grid, baseline))
-        points += _frontier_panel(ax, board, algo, grid)
+        points += _frontier_panel(ax, board, algo, grid, curves[algo])
     for ax in list(axes.flat)[len(algos) :]:
         ax.set_visible(False)
     axes.flat[0].set_xlim(lo, hi)
-    axes.flat[0].set_ylim(*_frontier_ylim(board, grid, optimal, points))
+    axes.flat[0].set_ylim(*_frontier_ylim(board, list(curves.values()), optimal, points))
     handles = {}
     for ax in axes.flat:
         for handle, label in zip(*ax.get_legend_handles_labels()):
@@ -121,15 +122,16 @@ def _references(ax, h, optimal, baseline) -> None:
         ax.plot(*baseline, **BASELINE_LINE, label="best-of-n (mean)")
 
 
-def _frontier_panel(ax, board: Board, algo: str, grid: np.ndarray) -> list[tuple[float, float]]:
-    """One algorithm's panel: its cells faint, its mean reading with its band, its headline readings as dots, a
-    title with its share of the optimal gain at the middle budget; returns its cells' (KL, gold) points."""
+def _frontier_panel(ax, board: Board, algo: str, grid: np.ndarray, curve) -> list[tuple[float, float]]:
+    """One algorithm's panel: its cells faint, its mean reading with its band (``curve``: mean_curve over
+    ``grid``), its headline readings as dots, a title with its share of the optimal gain at the middle budget;
+    returns its cells' (KL, gold) points."""
     h, colour = board.headline, colour_of(algo)
     lo, hi = grid[0], grid[-1]
     points = [(kl, r) for pts in h.seed_points[algo].values() for kl, r in pts]
     shown = [(max(kl, lo), r) for kl, r in points if kl <= hi]
     ax.scatter([p[0] for p in shown], [p[1] for p in shown], s=5, color=colour, alpha=0.18, lw=0)
-    mean, low, high = mean_curve(board, algo, grid)
+    mean, low, high = curve
     ax.fill_between(grid, low, high, color=colour, alpha=0.2, lw=0)
     ax.plot(grid, mean, color=colour, lw=2.0, label=f"{algo} (mean, 95% band)")
     row = _row(board, algo)
@@ -150,11 +152,11 @@ def _frontier_panel(ax, board: Board, algo: str, grid: np.ndarray) -> list[tuple
     return points
 
 
-def _frontier_ylim(board: Board, grid, optimal, points) -> tuple[float, float]:
+def _frontier_ylim(board: Board, curves, optimal, points) -> tuple[float, float]:
     """The frame holds the curves, the readings, the optimum in range and the SFT level; a degenerate cell far
     below is cut at the bottom edge rather than squeezing every curve into a sliver."""
     h = board.headline
-    curves = [np.concatenate(mean_curve(board, a, grid)) for a in h.rows["algo"]]
+    curves = [np.concatenate(curve) for curve in curves]
     readings = [h.rows[f"{c}@{k:g}"] for c in ("low", "high", "reward") for k in h.budgets]
     values = [h.sft_reward, *(p.reward for p in optimal), *np.concatenate([*curves, *readings])]
     finite = [float(v) for v in values if math.isfinite(v)] or [r for _, r in points if math.isfinite(r)] or [0, 1]

@@ -164,18 +164,23 @@ def cells(budget: Budget) -> list[str]:
     return [f"{budget.k:g}", order_text(budget), unread or "-", str(budget.pair_seeds), mdd]
 
 
+def budgets_of(headline: Headline) -> list[Budget]:
+    """The verdict at each of the headline's budgets."""
+    return [budget_verdict(headline, k) for k in headline.budgets]
+
+
 def markdown(headline: Headline, task: str, model: str) -> str:
     """The verdict of one board as Markdown: the sentence (a quote), a table of the budgets, a legend."""
-    budgets = [budget_verdict(headline, k) for k in headline.budgets]
+    budgets = budgets_of(headline)
     if not budgets or not len(headline.rows):
         return ""
-    rows = [f"| {' | '.join(_cell(c) for c in cells(b))} |" for b in budgets]
+    rows = [f"| {' | '.join(table_cell(c) for c in cells(b))} |" for b in budgets]
     table = "\n".join([f"| {' | '.join(COLUMNS)} |", "|---" * len(COLUMNS) + "|", *rows])
     quote = sentence(pick(budgets), task, model)
-    return f"**Verdict · {_cell(task)} · {_cell(model)}**\n\n> {quote}\n\n{table}\n\n{LEGEND}\n"
+    return f"**Verdict · {table_cell(task)} · {table_cell(model)}**\n\n> {quote}\n\n{table}\n\n{LEGEND}\n"
 
 
-def _cell(text: str) -> str:
+def table_cell(text: str) -> str:
     """Text safe inside a Markdown table cell: a ``|`` would start a new column."""
     return text.replace("|", "\\|")
 
@@ -185,8 +190,7 @@ def quotes(boards) -> list[str]:
     out = []
     for b in boards:
         if b.headline is not None and len(b.headline.rows):
-            budgets = [budget_verdict(b.headline, k) for k in b.headline.budgets]
-            out.append(sentence(pick(budgets), b.task, b.model))
+            out.append(sentence(pick(budgets_of(b.headline)), b.task, b.model))
     return out
 
 
