@@ -29,6 +29,21 @@ class KTOParams(TRLParams):
     )
     desirable_weight: float = param(1.0, "λ_D: weight of the desirable examples' losses (paper default 1)", gt=0)
     undesirable_weight: float = param(1.0, "λ_U: weight of the undesirable examples' losses (paper default 1)", gt=0)
+    labels: str = param(
+        "pairs",
+        "where the good/bad labels come from: pairs (each pair split, its chosen good, its rejected bad: two rows a "
+        "pair) or alone (one completion a pair, labelled on its own by the same rater: as many labels as pairs)",
+        choices=("pairs", "alone"),
+        legacy="pairs",
+    )
+    desirable_kept: float = param(
+        1.0,
+        "fraction of the desirable rows kept (labels=alone; the paper drops up to 90%: then raise desirable_weight "
+        "so that λ_D·n_D / λ_U·n_U stays in [1, 4/3])",
+        gt=0,
+        le=1,
+        legacy=1.0,
+    )
 
 
 @register("kto")
@@ -40,6 +55,15 @@ class KTO(TRLAdapter):
     kl_knob = "beta"
     frontier_grid = FRONTIER_GRID
     tuning_candidates = TUNING_CANDIDATES
+
+    def setting_conflict(self, params, task) -> str:
+        if params.desirable_kept < 1 and params.labels != "alone":
+            return (f"--set desirable_kept={params.desirable_kept:g} drops desirable rows of completions labelled "
+                    "alone: give --set labels=alone with it (the view of pairs keeps both rows of a pair)")  # fmt: skip
+        if params.labels == "alone" and task.preference_rows() is not None:
+            return (f"--set labels=alone labels sampled completions, and {task.name} gives its preference rows: "
+                    "use labels=pairs, or a task whose pairs pobench samples")  # fmt: skip
+        return ""
 
     def implicit_reward(self, params, policy_logp: float, reference_logp: float, length: int) -> float:
         return implicit.reference_ratio(params.beta, policy_logp, reference_logp)

@@ -118,6 +118,11 @@ class Adapter:
         ``pobench validate`` checks it."""
         return None
 
+    def setting_conflict(self, params: Any, task: Any) -> str:
+        """Why these settings cannot train on ``task`` (one line naming the settings and what to give instead), or ""
+        where they can: for settings whose meaning depends on one another or on the task."""
+        return ""
+
     def trains_on_gold(self, params: Any) -> bool:
         """Whether this cell is trained on the task's gold reward (an oracle), which a task without one lacks."""
         return False

@@ -22,7 +22,7 @@ from pobench.core.settings import SFTSettings
 from pobench.core.tokenizer import train_bpe_tokenizer, word_level_tokenizer
 from pobench.harness.evaluate import REFERENCE_SAMPLE_SEED, eval_prompts, reference_gold
 from pobench.harness.spec import CellSpec
-from pobench.kit.preference import PAIRS, build_pairs, read_jsonl, write_given_rows
+from pobench.kit.preference import DATA_FILES, PAIRS, build_pairs, read_jsonl, write_given_rows
 from pobench.kit.proxy import Proxy, build_calibration, load_proxy, proxy_settings, write_calibration
 from pobench.kit.reward_model import RewardModelSettings, load_reward_scorer, prepare_reward_model
 from pobench.kit.sft import sft_train
@@ -159,7 +159,7 @@ def prepare(
 
     given_rows = task.preference_rows()  # built once: a dataset's rows are joined to their prompts here
     given = given_rows is not None
-    data_inputs = {**task_inputs(task), "reference": reference.key, "data": asdict(data)}
+    data_inputs = {**task_inputs(task), "reference": reference.key, "data": asdict(data), "files": DATA_FILES}
     if not given:
         data_inputs["seed"] = seed
     what = f"{task.name} preference data" + ("" if given else f" (seed {seed})")

@@ -158,6 +158,9 @@ def check_task_fits(task: Task, algo: str, adapter: Adapter, hparams, budget: Bu
     if budget.lora_r > 0 and adapter.trains and not adapter.supports_lora:
         raise SettingsError(f"--set lora_r={budget.lora_r}: algorithm {algo!r} does not train through peft (LoRA); "
                             "use it with full fine-tuning (lora_r=0)")  # fmt: skip
+    conflict = adapter.setting_conflict(hparams, task)
+    if conflict:
+        raise SettingsError(f"algorithm {algo!r}: {conflict}")
     if adapter.trains_on_gold(hparams) and not task.has_gold:
         raise SettingsError(
             f"{task.name} has no gold reward for reward=gold: add one as file:PATH@module:function, "

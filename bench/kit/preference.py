@@ -1,7 +1,8 @@
 """Preference data: completions sampled on-policy from the SFT model, labelled by a labeler.
 
 Written as ``pairs.jsonl`` (prompt, chosen, rejected, and the gold scores for analysis) and
-``unpaired.jsonl`` (prompt, completion, label: the same pairs split for KTO). The files are
+``unpaired.jsonl`` (prompt, completion, label: the same pairs split for KTO) and ``alone.jsonl`` (prompt, completion,
+label: one completion of each pair labelled on its own, for KTO with ``labels=alone``). The files are
 plain JSON lines in a fixed order, so the same inputs give the same bytes.
 """
 
@@ -13,10 +14,11 @@ from pathlib import Path
 from pobench.contracts.task import Task
 from pobench.core.generation import sample
 from pobench.core.hashing import content_hash
-from pobench.core.labeling import bradley_terry_labels
+from pobench.core.labeling import alone_labels, bradley_terry_labels
 from pobench.core.settings import DataSettings
 
-PAIRS, UNPAIRED = "pairs.jsonl", "unpaired.jsonl"
+PAIRS, UNPAIRED, ALONE = "pairs.jsonl", "unpaired.jsonl", "alone.jsonl"
+DATA_FILES = 3  # files a data artifact holds: part of its cache key, so an artifact from before alone.jsonl rebuilds
 
 
 def draw_seed(data_seed: int, seed: int) -> int:
@@ -49,11 +51,17 @@ def build_pairs(
     gold_a, gold_b = gold[0::2], gold[1::2]
     rater = task.labeler(repeated, drawn.texts, drawn.truncated)  # gold, unless the task's raters are biased
     a_wins = bradley_terry_labels(rater[0::2], rater[1::2], settings.labeler_temperature, seed=rng_seed)
-    pairs, identical = [], 0
-    for prompt, a, b, ga, gb, a_won in zip(prompts, a_texts, b_texts, gold_a, gold_b, a_wins, strict=True):
+    # the same rater judging each first draw alone, against the median first draw, on a stream of its own
+    a_good = alone_labels(rater[0::2], settings.labeler_temperature, seed=rng_seed + 1)
+    pairs, alone, identical = [], [], 0
+    for prompt, a, b, ga, gb, a_won, good in zip(
+        prompts, a_texts, b_texts, gold_a, gold_b, a_wins, a_good, strict=True
+    ):
         if a == b:  # no preference signal in a pair of equal texts
             identical += 1
             continue
+        # one label per pair, on a completion drawn independently of the pair's label (its first draw)
+        alone.append({"prompt": prompt, "completion": a, "label": good})
         chosen, rejected, g_chosen, g_rejected = (a, b, ga, gb) if a_won else (b, a, gb, ga)
         pairs.append(
             {
@@ -68,6 +76,7 @@ def build_pairs(
         raise ValueError(f"task {task.name!r}: every sampled pair was identical; no preference data")
     write_jsonl(folder / PAIRS, pairs)
     write_jsonl(folder / UNPAIRED, unpaired_view(pairs))
+    write_jsonl(folder / ALONE, alone)
     agree = sum((p["gold_chosen"] > p["gold_rejected"]) for p in pairs)
     ties = sum((p["gold_chosen"] == p["gold_rejected"]) for p in pairs)
     return {
@@ -75,6 +84,7 @@ def build_pairs(
         "identical_dropped": identical,
         "labeler_agrees_with_gold": round(agree / len(pairs), 4),
         "gold_ties": round(ties / len(pairs), 4),
+        "alone_desirable": round(sum(r["label"] for r in alone) / len(alone), 4),
     }
 
 

@@ -17,7 +17,7 @@ from pobench.core.environment import world_size
 from pobench.core.hashing import content_hash
 from pobench.core.params import param
 from pobench.core.settings import Budget
-from pobench.kit.preference import PAIRS, UNPAIRED, read_jsonl
+from pobench.kit.preference import ALONE, PAIRS, UNPAIRED, read_jsonl
 
 # TRL's log keys that are bookkeeping rather than curve
 _SKIP = {"epoch", "total_flos", "train_loss", "train_runtime", "train_samples_per_second", "train_steps_per_second"}
@@ -97,6 +97,8 @@ def paired_dataset(ctx: TrainContext):
 def unpaired_dataset(ctx: TrainContext):
     from datasets import Dataset
 
+    if labels_alone(ctx):
+        return Dataset.from_list(alone_rows(ctx))
     rows = _take(read_jsonl(ctx.data_dir / UNPAIRED), 2 * ctx.budget.train_examples)
     # TRL's KTOTrainer estimates its KL reference point from "mismatched" pairs made by pairing each row
     # with its neighbour's completion, before shuffling. The file keeps each pair's two rows together (same
@@ -174,8 +176,31 @@ def paired_dataset_tokens(trainer) -> int:
 
 def rows_from_pairs(ctx: TrainContext) -> bool:
     """Whether the cell's unpaired rows are the unpaired view of its pairs (two rows a pair), not a file of
-    unpaired rows (whose pairs file is empty)."""
-    return (ctx.data_dir / PAIRS).stat().st_size > 0
+    unpaired rows (whose pairs file is empty) nor completions labelled alone (one row a pair)."""
+    return (ctx.data_dir / PAIRS).stat().st_size > 0 and not labels_alone(ctx)
+
+
+def labels_alone(ctx: TrainContext) -> bool:
+    """Whether the cell trains on completions labelled alone (KTO's ``labels=alone``)."""
+    return getattr(getattr(ctx, "params", None), "labels", "pairs") == "alone"
+
+
+def alone_rows(ctx: TrainContext) -> list[dict]:
+    """The completions labelled alone (``alone.jsonl``: one a pair, so as many labels as the pairs a paired adapter
+    reads), the first ``train_examples`` of them; of their desirable rows only the first ``desirable_kept``
+    fraction (rounded, at least one), as the KTO paper drops desirable data; in an order drawn by the seed (KTO
+    reads its rows in order)."""
+    path = ctx.data_dir / ALONE
+    if not path.is_file():
+        raise ValueError(f"labels=alone: the preference data in {ctx.data_dir} has no {ALONE} (completions labelled "
+                         "alone are made where pobench samples the pairs itself)")  # fmt: skip
+    rows = _take(read_jsonl(path), ctx.budget.train_examples)
+    good = [r for r in rows if r["label"]]
+    keep = max(1, round(ctx.params.desirable_kept * len(good))) if good else 0
+    kept = {id(r) for r in good[:keep]}
+    rows = [r for r in rows if not r["label"] or id(r) in kept]
+    random.Random(ctx.seed).shuffle(rows)
+    return [{k: r[k] for k in ("prompt", "completion", "label")} for r in rows]
 
 
 def _pairs_of(rows: list[dict]) -> list[list[dict]]:
