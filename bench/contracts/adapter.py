@@ -34,6 +34,9 @@ class TrainContext:
     # (TRL-backed ones through checkpoint_callback); the pipeline scores the policy at the steps it chose
     # (pobench.core.trajectory) and leaves it, and every random state, as it found them. By default: nothing.
     checkpoint: Callable[[int, int, Any], None] = lambda step, total, policy: None
+    # An adapter calls steps_begin() when its optimizer steps begin, after its setup (a reference's forward passes):
+    # the pipeline then records the memory the steps add apart from the whole stage's (pobench.core.memory)
+    steps_begin: Callable[[], None] = lambda: None
 
     def load_policy(self):
         """A fresh trainable copy of the reference model."""

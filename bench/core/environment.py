@@ -6,7 +6,6 @@ from __future__ import annotations
 import contextlib
 import os
 import platform
-import resource
 import subprocess
 import warnings
 from importlib.metadata import PackageNotFoundError, version
@@ -80,14 +79,6 @@ def environment(device: str) -> dict:
         "cpu_count": os.cpu_count(),
         "git_commit": git_commit(),
     }
-
-
-def peak_memory_mb(device: str) -> float:
-    """CUDA max allocated since the last reset, else this process's peak resident set size."""
-    if device.startswith("cuda"):
-        return torch.cuda.max_memory_allocated() / 2**20
-
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
 
 
 def world_size() -> int:

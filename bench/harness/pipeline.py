@@ -21,11 +21,11 @@ from pobench.core.environment import (
     environment,
     is_main_process,
     main_process_first,
-    peak_memory_mb,
     pick_device,
     world_size,
 )
 from pobench.core.flops import FlopTally, count_flops
+from pobench.core.memory import StagePeak, process_peak_mb, stage_peak
 from pobench.core.models import ModelSource
 from pobench.core.record import RunRecord, comparability_key, judged, record_path, write_record
 from pobench.harness.checkpoints import CheckpointScorer
@@ -124,6 +124,7 @@ class Cell:
     )  # stage -> FLOPs of its model calls (pobench.core.flops)
     stage: str = "prepare"  # the stage running, named in the record's error if it fails
     checkpoints: CheckpointScorer | None = None  # scores the policy along training (train_stage sets it)
+    memory: StagePeak = field(default_factory=StagePeak)  # what training added at its peak (train_stage sets it)
 
 
 def prepare_stage(cell: Cell) -> tuple[Adapter, Task, Prepared]:
@@ -199,9 +200,10 @@ def train_stage(cell: Cell, adapter: Adapter, task: Task, prepared: Prepared) ->
     judges = lambda: (ctx.load_reference(), ctx.load_tokenizer(), prepared.proxy(device))  # noqa: E731
     cell.checkpoints = ctx.checkpoint = CheckpointScorer(spec, task, judges, cell.log)
     t0 = time.perf_counter()
-    with count_flops() as compute:
+    with count_flops() as compute, stage_peak(device) as memory:
+        ctx.steps_begin = memory.steps_begin
         result = adapter.train(ctx)
-    cell.compute["train"] = compute
+    cell.compute["train"], cell.memory = compute, memory
     # shared work an adapter built through the cache (reference log-probs) belongs to prepare; scoring checkpoints
     # belongs to evaluation
     cell.timings["train_s"] = time.perf_counter() - t0 - ctx.shared_s - cell.checkpoints.seconds
@@ -244,7 +246,8 @@ def evaluate_stage(
         "perf/train_samples_per_s": result.train_samples / train_s if train_s > 0 else 0.0,
         "perf/train_tokens": float(result.train_tokens),
         "perf/train_steps": float(result.steps),
-        "perf/peak_mem_mb": peak_memory_mb(cell.device),  # CUDA: since train began; CPU: the process's peak
+        "perf/peak_mem_mb": process_peak_mb(cell.device),  # CUDA: since train began; CPU: the process's peak
+        **cell.memory.as_metrics(),
         **cell.compute["train"].as_metrics("train"),
         **compute.as_metrics("eval"),
     }

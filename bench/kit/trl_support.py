@@ -373,4 +373,5 @@ class TRLAdapter(Adapter):
         rows = len(trainer.train_dataset)
         # a pair counts once: the unpaired view of pairs (KTO) has two rows per pair, a file of unpaired rows one
         pairs = self.data == "unpaired" and rows_from_pairs(ctx)
+        ctx.steps_begin()  # the trainer is built: a reference's passes are done and it is freed
         return train_with(trainer, examples=rows // 2 if pairs else rows, tokens=tokens)
