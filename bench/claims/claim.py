@@ -17,11 +17,20 @@ class Scenario:
     task: str
     model: str
     algos: tuple[str, ...]
-    command: str
+    sweep: str  # the `pobench sweep` arguments that make its cells, --out aside (`pobench sweep --claim NAME`)
     note: str = ""  # where the scenario falls short of the claim's own (said beside the verdict)
     # settings the cells must have (their records' spec), so that cells made for another claim in the same task and
     # model are not read: e.g. DPO on exact × tabular at the validation recipe, not at IPO's near-deterministic labels
     settings: tuple[tuple[str, float | int | str], ...] = ()
+
+    @property
+    def command(self) -> str:
+        """The command that makes its cells, spelt out."""
+        return f"pobench sweep {self.sweep} --out {self.results}"
+
+
+# what `make bench OUT=results/reference SEEDS=0-27` runs: the default benchmark, its cells on Ray
+REFERENCE_SWEEP = "--executor ray --cpus-per-cell 1 --seeds 0-27"
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,9 @@ class DPOSolvesTheObjective(Claim):
         task="exact",
         model="tabular",
         algos=("dpo",),
-        command="pobench validate --algos dpo --model tabular --seeds 0-2 --out results/validate-tabular",
+        # the cells `pobench validate --algos dpo --model tabular --seeds 0-2` makes (its recipe, the same spec hashes)
+        sweep="--algos dpo --tasks exact --models tabular --seeds 0-2 --no-frontier --set dpo.beta=3 "
+        "--set batch_size=64 --set eval_samples=64",
         settings=(("labeler_temperature", 0.1), ("epochs", 1), ("beta", 3.0)),  # the validation recipe's
     )
 

@@ -1,7 +1,7 @@
 """DPO's reward-vs-KL frontier dominates PPO's (the DPO paper's IMDb figure)."""
 
 from pobench.claims import register
-from pobench.claims.claim import Scenario
+from pobench.claims.claim import REFERENCE_SWEEP, Scenario
 from pobench.claims.paired import BetterAtMatchedKL
 
 
@@ -16,6 +16,6 @@ class DPOBeatsPPO(BetterAtMatchedKL):
         task="sentiment",
         model="tiny",
         algos=("dpo", "ppo"),
-        command="make bench OUT=results/reference SEEDS=0-27",
+        sweep=REFERENCE_SWEEP,
     )
     better, worse = "dpo", "ppo"

@@ -28,9 +28,9 @@ class IPONeedsNoEarlyStopping(Claim):
         task="exact",
         model="tabular",
         algos=("ipo", "dpo"),
-        command="pobench sweep --algos dpo,ipo --tasks exact --models tabular --seeds 0-2 --no-frontier "
-        "--set dpo.beta=3 --set ipo.beta=1 --set labeler_temperature=0.01 --set epochs=8 --set data_pairs=16384 "
-        "--set batch_size=64 --set eval_checkpoints=8 --set checkpoint_samples=64 --out results/ipo-epochs",
+        sweep="--algos dpo,ipo --tasks exact --models tabular --seeds 0-2 --no-frontier --set dpo.beta=3 "
+        "--set ipo.beta=1 --set labeler_temperature=0.01 --set epochs=8 --set data_pairs=16384 --set batch_size=64 "
+        "--set eval_checkpoints=8 --set checkpoint_samples=64",
         note="8 epochs scored at 8 checkpoints, not separate runs of 1 to 8 epochs",
         settings=(("labeler_temperature", 0.01), ("epochs", 8)),
     )

@@ -1,7 +1,7 @@
 """KTO, which needs only good/bad labels, matches DPO."""
 
 from pobench.claims import register
-from pobench.claims.claim import Scenario
+from pobench.claims.claim import REFERENCE_SWEEP, Scenario
 from pobench.claims.paired import AsGoodAtMatchedKL
 
 
@@ -16,7 +16,7 @@ class KTOMatchesDPO(AsGoodAtMatchedKL):
         task="sentiment",
         model="tiny",
         algos=("kto", "dpo"),
-        command="make bench OUT=results/reference SEEDS=0-27",
+        sweep=REFERENCE_SWEEP,
         note="KTO's labels come from DPO's pairs (chosen good, rejected bad), not from completions labelled alone",
     )
     method_algo, baseline = "kto", "dpo"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pobench.claims import register, rules
 from pobench.claims.board import Evidence
-from pobench.claims.claim import Claim, Finding, Scenario
+from pobench.claims.claim import REFERENCE_SWEEP, Claim, Finding, Scenario
 from pobench.claims.measures import per_seed_mean, ratio
 
 FLOPS, FROZEN = "perf/train_flops", "perf/train_flops_frozen"
@@ -26,8 +26,8 @@ class NoReferenceIsCheaper(Claim):
         task="sentiment",
         model="tiny",
         algos=("cpo", "orpo", "simpo", "dpo"),
-        command="make bench OUT=results/reference SEEDS=0-27",
-        note="training FLOPs (analytic, bench/core/flops.py); peak memory is not measured per cell yet",
+        sweep=REFERENCE_SWEEP,
+        note="training FLOPs (analytic, bench/core/flops.py); memory: no-reference-saves-memory, on smollm2-135m",
     )
     methods = ("cpo", "orpo", "simpo")
 

@@ -30,8 +30,7 @@ class SimPONotLonger(Claim):
         task="concise",
         model="smollm2-135m",
         algos=("simpo", "dpo", "sft"),
-        command="pobench sweep --tasks concise --models smollm2-135m --algos sft,best-of-n,dpo,simpo,ppo --seeds 0,1 "
-        "--out results/concise-smollm2",
+        sweep="--tasks concise --models smollm2-135m --algos sft,best-of-n,dpo,simpo,ppo --seeds 0,1",
         note="2 seeds on the real model: wide intervals",
     )
 

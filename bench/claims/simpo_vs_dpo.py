@@ -1,7 +1,7 @@
 """SimPO, with no reference model, beats DPO (its paper's AlpacaEval 2 result)."""
 
 from pobench.claims import register
-from pobench.claims.claim import Scenario
+from pobench.claims.claim import REFERENCE_SWEEP, Scenario
 from pobench.claims.paired import BetterAtMatchedKL
 
 
@@ -16,7 +16,7 @@ class SimPOBeatsDPO(BetterAtMatchedKL):
         task="sentiment",
         model="tiny",
         algos=("simpo", "dpo"),
-        command="make bench OUT=results/reference SEEDS=0-27",
+        sweep=REFERENCE_SWEEP,
         note="gold at matched KL on the default task; the length part (on concise) is not measured yet",
     )
     better, worse = "simpo", "dpo"

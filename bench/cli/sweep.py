@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import shlex
 import sys
 from pathlib import Path
 
+from pobench.claims import CLAIMS
+from pobench.claims.report import evaluate
+from pobench.claims.report import markdown as claims_markdown
 from pobench.cli.options import (
     DEFAULT_OUT,
     KEEP_POLICY_HELP,
@@ -46,6 +50,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         f"seeds {','.join(map(str, DEFAULT_SEEDS))})."
     )
     parser.add_argument("config", nargs="?", help="YAML file with algos, tasks, models, seeds, set, name, out")
+    parser.add_argument(
+        "--claim",
+        metavar="NAME",
+        help="run the cells of a registered claim's scenario (docs/claims.md) into its results folder, then print "
+        "the claims table; flags given beside it override the scenario's (e.g. --seeds 0-3 --out DIR for a quick "
+        "look)",
+    )
     add_algos_arg(parser, "algorithms (default: the seven and both baselines)")
     add_tasks_arg(parser, "tasks (default: sentiment)")
     add_models_arg(parser, "models (default: tiny)")
@@ -92,6 +103,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.claim:
+        args = claim_arguments(args)
     config = build_sweep_config(args)
     out = Path(args.out or config.out or DEFAULT_OUT)
     resolved = resolve_grid(config)  # every problem in the grid, before any work
@@ -125,17 +138,9 @@ def run(args: argparse.Namespace) -> int:
     frontiers = [path for name, path in written.items() if name.startswith("frontier-")]
     tracker.finish_sweep(written["leaderboard.csv"].read_text(), frontiers, written["headline.csv"].read_text())
     report_wandb(tracker)
-    totals = stage_totals(outcome.ran)
-    print(
-        f"sweep {config.name!r}: ran {len(outcome.ran)}, skipped {len(outcome.skipped)} (already recorded), "
-        f"wall {outcome.wall_s:.0f}s; stages over the cells that ran: prepare {totals.get('prepare_s', 0):.0f}s, "
-        f"train {totals.get('train_s', 0):.0f}s, evaluate {totals.get('eval_s', 0):.0f}s",
-        file=sys.stderr,
-    )
-    print(
-        f"leaderboard: {written['leaderboard.md']}, {written['leaderboard.csv']}, {written['leaderboard.html']}",
-        file=sys.stderr,
-    )
+    print_summary(config.name, outcome, written)
+    if args.claim:
+        print(claims_markdown(*evaluate(records)))
     for quote in verdict.quotes(boards):  # the conclusion, last on the screen
         print(f"verdict: {quote}", file=sys.stderr)
     if outcome.interrupted:
@@ -150,6 +155,36 @@ def run(args: argparse.Namespace) -> int:
         )
         return 1
     return 0
+
+
+def print_summary(name: str, outcome, written: dict[str, Path]) -> None:
+    """What ran, how long each stage took, and where the leaderboard is (on stderr)."""
+    totals = stage_totals(outcome.ran)
+    print(
+        f"sweep {name!r}: ran {len(outcome.ran)}, skipped {len(outcome.skipped)} (already recorded), "
+        f"wall {outcome.wall_s:.0f}s; stages over the cells that ran: prepare {totals.get('prepare_s', 0):.0f}s, "
+        f"train {totals.get('train_s', 0):.0f}s, evaluate {totals.get('eval_s', 0):.0f}s",
+        file=sys.stderr,
+    )
+    print(
+        f"leaderboard: {written['leaderboard.md']}, {written['leaderboard.csv']}, {written['leaderboard.html']}",
+        file=sys.stderr,
+    )
+
+
+def claim_arguments(args: argparse.Namespace) -> argparse.Namespace:
+    """The claim's scenario as sweep arguments (its ``sweep``, ``--out`` its results folder), with every flag the
+    user gave beside ``--claim`` over them (a ``--set`` is added to the scenario's)."""
+    if args.config:
+        raise SettingsError(f"--claim {args.claim} and a sweep config ({args.config}): give one of them")
+    scenario = CLAIMS.get(args.claim).scenario
+    parser = argparse.ArgumentParser(prog="pobench sweep")
+    add_arguments(parser)
+    given = {k: v for k, v in vars(args).items() if k in vars(parser.parse_args([])) and v != parser.get_default(k)}
+    merged = parser.parse_args([*shlex.split(scenario.sweep), "--out", scenario.results])
+    for key, value in given.items():
+        setattr(merged, key, (getattr(merged, key) or []) + value if key == "sets" else value)
+    return argparse.Namespace(**{**vars(args), **vars(merged)})
 
 
 def build_sweep_config(args: argparse.Namespace) -> SweepConfig:

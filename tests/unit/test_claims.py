@@ -4,6 +4,8 @@ numbers worked by hand; the registry's checks; the claims table from hand-made r
 from __future__ import annotations
 
 import math
+import re
+from pathlib import Path
 
 import pytest
 from pobench.claims import CLAIMS, Claim, Scenario, rules
@@ -14,6 +16,8 @@ from pobench.core.registry import RegistryError
 from pobench.reports.headline import build_headline
 
 from tests.helpers import record
+
+ROOT = Path(__file__).resolve().parents[2]
 
 S, C, N = rules.SUPPORTED, rules.CONTRADICTED, rules.NOT_RESOLVED
 
@@ -116,14 +120,14 @@ def test_every_registered_claim_declares_what_it_is():
     for name in CLAIMS.names():
         claim = CLAIMS.get(name)
         assert claim.name == name and claim.method and claim.sentence and claim.source and claim.literature
-        assert claim.scenario.algos and claim.scenario.command.startswith(("make ", "pobench "))
+        assert claim.scenario.algos and claim.scenario.command.startswith("pobench sweep ")
 
 
 def test_a_claim_without_its_sentence_is_refused():
     class Bare(Claim):
         method = "dpo"
         source = "somewhere"
-        scenario = Scenario("results/x", "sentiment", "tiny", ("dpo",), "make bench")
+        scenario = Scenario("results/x", "sentiment", "tiny", ("dpo",), "--seeds 0")
 
     with pytest.raises(RegistryError, match="sentence not given"):
         CLAIMS.add("bare", Bare)
@@ -149,3 +153,34 @@ def test_a_scenario_reads_only_the_cells_made_with_its_settings():
     assert Evidence([recipe, long]).records_of(scenario) == [recipe]
     with pytest.raises(ScenarioMissing, match="with labeler_temperature=0.1, epochs=1 here"):
         Evidence([long]).records_of(scenario)
+
+
+@pytest.mark.parametrize("name", CLAIMS.names())
+def test_a_claims_command_makes_the_cells_committed_for_it(name, capsys):
+    """``pobench sweep --claim NAME`` (its scenario's sweep) names cells the committed results folder holds: the
+    grid's spec hashes are among the records' (extra cells, placed after the grid, come on top)."""
+    from pobench.cli import main
+
+    scenario = CLAIMS.get(name).scenario
+    assert main(["sweep", "--claim", name, "--explain"]) == 0
+    hashes = re.findall(r"\(spec hash ([0-9a-f]{10})", capsys.readouterr().out)
+    committed = {p.stem.rsplit("-", 1)[1] for p in (ROOT / scenario.results / "records").glob("*.json")}
+    assert hashes and set(hashes) <= committed, sorted(set(hashes) - committed)[:5]
+
+
+def test_flags_beside_a_claim_override_its_scenario(capsys):
+    from pobench.cli import main
+
+    args = ["sweep", "--claim", "ipo-needs-no-early-stopping", "--seeds", "1", "--set", "eval_prompts=8", "--explain"]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "seed 1" in out and "seed 0" not in out and "2 cells" in out
+    assert "eval_prompts         8      sweep grid" in out and "epochs               8" in out
+
+
+def test_an_unknown_claim_is_named_with_the_registered_ones(capsys):
+    from pobench.cli import main
+
+    assert main(["sweep", "--claim", "nope"]) == 2
+    err = capsys.readouterr().err
+    assert "unknown claim 'nope' (registered: dpo-beats-ppo," in err and "Traceback" not in err
