@@ -23,6 +23,13 @@ TUNING_CANDIDATES = ("1e-4", "3e-4", "1e-3", "3e-3", "1e-2", "3e-2")
 @dataclass(frozen=True)
 class ORPOParams(TRLParams):
     beta: float = param(0.1, "λ: weight of the odds-ratio term against the NLL term (paper default 0.1)", gt=0)
+    start: str = param(
+        "sft",
+        "the model the policy starts from: sft (the reference, as every method) or base (the model SFT starts from: "
+        "pretrained weights, or tiny's random initialization), for ORPO's claim that it folds SFT in",
+        choices=("sft", "base"),
+        legacy="sft",
+    )
 
 
 @register("orpo")

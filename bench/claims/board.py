@@ -18,16 +18,16 @@ class Evidence:
 
     def __init__(self, records: list[RunRecord]) -> None:
         self.records = records
-        self._headlines: dict[tuple[str, str], Headline] = {}
+        self._headlines: dict[tuple, Headline] = {}
 
     def records_of(self, scenario: Scenario) -> list[RunRecord]:
-        """The records of the scenario's task and model made with its settings; ScenarioMissing unless every
-        algorithm of it has one."""
+        """The records of the scenario's task and model made with its settings (a cell without such a setting, e.g.
+        another algorithm's, is read); ScenarioMissing unless every algorithm of it has one."""
         mine = [
             r
             for r in self.records
             if (r.task, r.model) == (scenario.task, scenario.model)
-            and all(r.spec.get(k) == v for k, v in scenario.settings)
+            and all(r.spec.get(k, v) == v for k, v in scenario.settings)  # where a cell has the setting
         ]
         missing = sorted(set(scenario.algos) - {r.algo for r in mine})
         if missing:
@@ -41,7 +41,7 @@ class Evidence:
         """The headline of the scenario's board: the comparability key with the most records of its task and
         model."""
         mine = self.records_of(scenario)
-        key = (scenario.task, scenario.model)
+        key = (scenario.task, scenario.model, scenario.settings)
         if key not in self._headlines:
             boards = [b for b in build_boards(mine) if b.headline is not None]
             if not boards:

@@ -37,10 +37,11 @@ class TrainContext:
     # An adapter calls steps_begin() when its optimizer steps begin, after its setup (a reference's forward passes):
     # the pipeline then records the memory the steps add apart from the whole stage's (pobench.core.memory)
     steps_begin: Callable[[], None] = lambda: None
+    policy_dir: Path | None = None  # where the policy starts when not at the reference (the pre-SFT model)
 
     def load_policy(self):
-        """A fresh trainable copy of the reference model."""
-        return load_model(self.reference_dir, device=self.device)
+        """A fresh trainable copy of the model the policy starts from: the reference, or ``policy_dir``."""
+        return load_model(self.policy_dir or self.reference_dir, device=self.device)
 
     def load_reference(self):
         """The frozen reference model."""

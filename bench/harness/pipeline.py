@@ -189,6 +189,7 @@ def train_stage(cell: Cell, adapter: Adapter, task: Task, prepared: Prepared) ->
         budget=spec.budget,
         task=task,
         reference_dir=prepared.reference.path,
+        policy_dir=prepared.base.path if prepared.base else None,
         data_dir=prepared.data.path,
         work_dir=cell.work_dir,
         device=device,

@@ -16,6 +16,7 @@ from pathlib import Path
 from pobench.contracts.task import Task
 from pobench.core.cache import Artifact, ArtifactCache
 from pobench.core.environment import package_versions
+from pobench.core.flops import count_flops
 from pobench.core.hashing import file_hash
 from pobench.core.models import ModelError, ModelSource, load_model, load_tokenizer, preset_of
 from pobench.core.settings import SFTSettings
@@ -39,6 +40,7 @@ class Prepared:
     proxy_model: Artifact | None = None  # the seed's reward model, judging every cell (pobench.kit.proxy)
     proxy_line: Artifact | None = None  # its calibration into gold units and the held-out pairs
     proxy_skipped: str = ""  # why this cell has no proxy
+    base: Artifact | None = None  # the model SFT starts from, where the policy starts there (ORPO's start=base)
     loaded: dict = field(default_factory=dict, repr=False)
 
     @property
@@ -57,6 +59,8 @@ class Prepared:
 
     def info(self) -> dict:
         info = {"reference": self.reference.info, "data": self.data.info, "ref_eval": self.ref_eval.info}
+        if self.base is not None:
+            info["base"] = self.base.info
         if self.proxy_line is not None:
             info["proxy"] = {**self.proxy_line.info, "reward_model": self.proxy_model.key}
         elif self.proxy_skipped:
@@ -85,8 +89,16 @@ def task_inputs(task: Task) -> dict:
 
 
 def prepare_reference(
-    task: Task, source: ModelSource, sft: SFTSettings, cache: ArtifactCache, device: str, log: Callable[[str], None]
+    task: Task,
+    source: ModelSource,
+    sft: SFTSettings,
+    cache: ArtifactCache,
+    device: str,
+    log: Callable[[str], None],
+    base: bool = False,
 ) -> Artifact:
+    """The SFT model (the reference every cell is measured against), built or reused; ``base``: the model SFT
+    starts from instead, untrained (ORPO's start=base)."""
     tokenizer_art = None
     if source.needs_tokenizer_training:
         vocab = source.key_inputs().get("vocab_size", 2048)
@@ -118,12 +130,19 @@ def prepare_reference(
         source.build_base(tokenizer_art.path if tokenizer_art else None, folder, seed=sft.sft_seed)
         model, tokenizer = load_model(folder, device=device), load_tokenizer(folder)
         stats = {}
-        if sft.sft_steps:
+        if sft.sft_steps and not base:
             examples = task.sft_examples(sft.sft_steps * sft.sft_batch_size, sft.sft_seed)
-            stats = sft_train(model, tokenizer, examples, sft, max_length=128, log=log)
+            with count_flops() as compute:
+                stats = sft_train(model, tokenizer, examples, sft, max_length=128, log=log)
+            stats["sft_flops"] = float(compute.total)  # what a method that starts from SFT spent before it
         source.after_sft(model, tokenizer, task).save_pretrained(folder)
         return stats
 
+    if base:  # the model SFT starts from: pretrained weights, or tiny's random initialization (the SFT seed's)
+        inputs = {**inputs, "sft": {"sft_seed": sft.sft_seed}}
+        return cache.get_or_build(
+            "base", inputs, build_reference, f"base (pre-SFT) model {source.key_inputs()['source']}"
+        )
     return cache.get_or_build(
         "reference", inputs, build_reference, f"reference (SFT) model {source.key_inputs()['source']}"
     )
@@ -142,6 +161,8 @@ def prepare(
     preference pairs. ``task``: the spec's task, built (``spec.task_object``)."""
     sft, data, eval_settings, seed = spec.sft, spec.data, spec.eval, spec.seed
     reference = prepare_reference(task, source, sft, cache, device, log)
+    starts_from_base = getattr(spec.hparams, "start", "sft") == "base"
+    base = prepare_reference(task, source, sft, cache, device, log, base=True) if starts_from_base else None
     loaded: dict = {}
 
     def ref_model():
@@ -174,7 +195,7 @@ def prepare(
 
     eval_inputs = {**task_inputs(task), "reference": reference.key, "eval": asdict(eval_settings)}
     ref_eval = cache.get_or_build("ref-eval", eval_inputs, build_ref_eval, "reference eval samples (for win rate)")
-    return Prepared(reference, data_art, ref_eval)
+    return Prepared(reference, data_art, ref_eval, base=base)
 
 
 def proxy_obstacle(task: Task, data: Artifact) -> str:
