@@ -9,7 +9,8 @@ import argparse
 import importlib
 import sys
 from collections.abc import Sequence
-from importlib.metadata import PackageNotFoundError, version
+
+from pobench.core.version import package_version
 
 # command: (module in pobench.cli, one-line help), in the order `pobench --help` lists them
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -86,13 +87,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 def words_in(argv: Sequence[str]) -> list[str]:
     """The words of an argument list that are not options: the command (and a dev tool) come first."""
     return [a for a in argv if not a.startswith("-")][:2]
-
-
-def package_version() -> str:
-    try:
-        return version("pobench")
-    except PackageNotFoundError:  # a checkout on sys.path, not installed
-        return "unknown (not installed)"
 
 
 def build_parser(words: Sequence[str] = ()) -> argparse.ArgumentParser:

@@ -10,6 +10,7 @@ with one line, ``pobench: error: ...``."""
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 from pathlib import Path
 
@@ -146,14 +147,26 @@ def add_out_arg(parser: argparse.ArgumentParser, default: str = DEFAULT_OUT, hel
     parser.add_argument("--out", default=default, metavar="DIR", help=f"{help_text} (default: {default}/)")
 
 
-def check_folders(out: Path, cache: str | None) -> None:
-    """The results folder (and the cache, if given) exist or can be made, and take a file: checked before any
-    work, so nothing trains whose results cannot be written. A problem is bad input (exit 2), one line."""
+def check_folders(out: Path, cache: str | None, plots: bool = False) -> None:
+    """Every folder the command writes exists or can be made, and takes a file (a probe file made and removed):
+    the results folder, its ``records/``, its ``plots/`` where the command draws them, and the cache (given, or the
+    default ``OUT/cache``). Checked before any work, so nothing trains whose results cannot be written; on Ray the
+    workers write to the same paths. A problem is bad input (exit 2), one line naming the folder."""
+    out = Path(out)
+    folders = [(out, "--out"), (out / "records", "--out (its records/)")]
+    if plots:
+        folders.append((out / "plots", "--out (its plots/)"))
+    folders.append((Path(cache), "--cache") if cache else (out / "cache", "--out (its cache/, the default --cache)"))
+    made = []
     try:
-        check_writable_folder(out, "--out")
-        if cache:
-            check_writable_folder(cache, "--cache")
+        for folder, flag in folders:
+            if not folder.exists():
+                made.append(folder)
+            check_writable_folder(folder, flag)
     except StorageError as exc:
+        for folder in reversed(made):  # leave the disk as it was: the folders this check made, still empty
+            with contextlib.suppress(OSError):
+                folder.rmdir()
         raise SettingsError(str(exc)) from None
 
 

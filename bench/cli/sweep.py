@@ -115,7 +115,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"{len(resolved)} cells; every setting not listed is at its default (pobench list settings)")
         return 0
     print(f"sweep {config.name!r}: {len(resolved)} cells → {out}", file=sys.stderr)
-    check_folders(out, args.cache)
+    check_folders(out, args.cache, plots=True)
     tracker = make_tracker(args, out, group=config.name)
 
     outcome = run_sweep(

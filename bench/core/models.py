@@ -16,6 +16,7 @@ from typing import ClassVar
 from urllib.parse import urlparse
 
 import torch
+from pobench.core.model_folder import folder_problem
 from pobench.core.model_store import PackagedGGUF, PackagedModelError, converted_folder
 from pobench.core.presets import NO_PRESET, PRETRAINED, SMOLLM2, TABULAR, TINY, Preset
 from pobench.core.registry import Registry, RegistryError
@@ -147,6 +148,11 @@ class Pretrained(ModelSource):
         return tokenizer if getattr(tokenizer, "chat_template", None) else None
 
     def check_available(self) -> None:
+        if Path(self.id_or_path).is_dir():
+            problem = folder_problem(Path(self.id_or_path))
+            if problem:
+                raise ModelError(problem)
+            return
         if not can_load(self.id_or_path):
             raise ModelError(
                 f"model {self.id_or_path!r} is not a local folder, not in the local hub cache, and the hub "

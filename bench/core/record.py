@@ -12,6 +12,7 @@ from typing import Any
 
 from pobench.core.atomic import TMP_PREFIX, write_json_atomic
 from pobench.core.hashing import content_hash
+from pobench.core.version import package_version
 
 # 2 (pobench 0.2): settings named as TRL names them (simpo_gamma, cpo_alpha), proxy metrics under today's names, the
 # degenerate rule applied; `pobench migrate DIR` brings a folder of schema-1 records to it (bench/harness/migrate.py)
@@ -77,22 +78,30 @@ class RunRecord:
         return asdict(self)
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> RunRecord:
-        version = data.get("schema_version")
-        if isinstance(version, int) and version < SCHEMA_VERSION:
-            raise ValueError(
-                f"record schema_version {version} was written by an older pobench; `pobench migrate RESULTS-FOLDER` "
-                f"rewrites the folder's records in schema {SCHEMA_VERSION}, once"
-            )
-        if isinstance(version, int) and version > SCHEMA_VERSION:
-            raise ValueError(
-                f"record schema_version {version} was written by a newer pobench (this one reads {SCHEMA_VERSION}); "
-                "upgrade pobench to read it"
-            )
-        if version != SCHEMA_VERSION:
-            raise ValueError(f"record schema_version {version!r}, expected {SCHEMA_VERSION}")
+    def from_json(cls, data: dict[str, Any], folder: Path | str = "RESULTS-FOLDER") -> RunRecord:
+        """The record in ``data``; ValueError naming what to do where another schema wrote it (``folder``: the
+        results folder it came from, for the command that migrates it)."""
+        problem = schema_problem(data, folder)
+        if problem:
+            raise ValueError(problem)
         names = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in data.items() if k in names})
+
+
+def schema_problem(data: dict[str, Any], folder: Path | str = "RESULTS-FOLDER") -> str:
+    """Why this pobench cannot read a record of another schema, and what reads it; "" for today's schema."""
+    version = data.get("schema_version")
+    if version == SCHEMA_VERSION:
+        return ""
+    if not isinstance(version, int) or isinstance(version, bool):
+        return f"record schema_version {version!r}: not a pobench record schema (this pobench reads {SCHEMA_VERSION})"
+    packages = data.get("environment", {}).get("packages", {}) if isinstance(data.get("environment"), dict) else {}
+    writer = f"pobench {packages['pobench']}" if isinstance(packages, dict) and packages.get("pobench") else "a pobench"
+    this = f"this pobench {package_version()} (schema {SCHEMA_VERSION})"
+    if version > SCHEMA_VERSION:
+        return f"written by {writer} (schema {version}), newer than {this}: upgrade pobench to read it"
+    return (f"written by {writer} (schema {version}), older than {this}: `pobench migrate --out {folder}` rewrites "
+            f"the folder's records in schema {SCHEMA_VERSION}, once")  # fmt: skip
 
 
 def comparability_key(shared_settings: dict[str, Any], data_identity: str | None, reference_key: str) -> str:
@@ -115,7 +124,7 @@ def write_record(out_dir: Path, record: RunRecord) -> Path:
 def read_record(path: Path) -> RunRecord:
     """The record in ``path``; ValueError or TypeError if it does not parse (another schema version included),
     OSError if it cannot be read."""
-    return RunRecord.from_json(json.loads(Path(path).read_text(encoding="utf-8")))
+    return RunRecord.from_json(json.loads(Path(path).read_text(encoding="utf-8")), folder=Path(path).parent.parent)
 
 
 def read_records(out_dir: Path, warn: Callable[[str], None] | None = None) -> list[RunRecord]:

@@ -26,6 +26,7 @@ from pobench.core.params import SettingsError
 from pobench.core.record import STATUSES, RunRecord
 from pobench.reports import headline as hl
 from pobench.reports import verdict
+from pobench.reports.cells import table_cell
 from pobench.reports.frontier import on_envelope
 from pobench.reports.headline import Headline, budgets_of, build_headline, to_frame
 from pobench.reports.proxy import flops_text
@@ -279,7 +280,7 @@ def to_markdown(boards: list[Board]) -> str:
     parts = [verdicts] if verdicts else []
     for board in boards:
         table = format_table([list(r.values()) for r in display_rows(board.rows)], DISPLAY_COLUMNS)
-        parts.append(f"### {board.title}\n")
+        parts.append(f"### {table_cell(board.title)}\n")
         if board.headline is not None and len(board.headline.rows):
             parts.append(f"**Reward at matched KL**\n\n{hl.to_markdown(board.headline)}")
             parts.append("**Every configuration**\n")

@@ -7,6 +7,7 @@ from dataclasses import fields
 
 from pobench.algorithms import ALGORITHMS
 from pobench.core.record import RunRecord
+from pobench.reports.cells import table_cell
 
 COLUMNS = (
     "algo",
@@ -62,9 +63,10 @@ def record_row(r: RunRecord) -> list[str]:
 
 
 def format_table(rows: Sequence[Sequence[str]], header: Sequence[str] = COLUMNS) -> str:
-    """A markdown table (readable in a terminal, pasteable into the README)."""
-    widths = [max(len(str(x)) for x in col) for col in zip(header, *rows)]
-    line = lambda cells: "| " + " | ".join(str(c).ljust(w) for c, w in zip(cells, widths)) + " |"  # noqa: E731
+    """A markdown table (readable in a terminal, pasteable into the README); every cell through ``table_cell``."""
+    header, rows = [table_cell(h) for h in header], [[table_cell(c) for c in row] for row in rows]
+    widths = [max(len(x) for x in col) for col in zip(header, *rows)]
+    line = lambda cells: "| " + " | ".join(c.ljust(w) for c, w in zip(cells, widths)) + " |"  # noqa: E731
     return "\n".join([line(header), "|" + "|".join("-" * (w + 2) for w in widths) + "|", *map(line, rows)])
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from pobench.reports.cells import table_cell
 from pobench.reports.headline import ALPHA, POWER, Headline
 
 SEPARATED, TIED = ">", "≈"
@@ -177,12 +178,7 @@ def markdown(headline: Headline, task: str, model: str) -> str:
     rows = [f"| {' | '.join(table_cell(c) for c in cells(b))} |" for b in budgets]
     table = "\n".join([f"| {' | '.join(COLUMNS)} |", "|---" * len(COLUMNS) + "|", *rows])
     quote = sentence(pick(budgets), task, model)
-    return f"**Verdict · {table_cell(task)} · {table_cell(model)}**\n\n> {quote}\n\n{table}\n\n{LEGEND}\n"
-
-
-def table_cell(text: str) -> str:
-    """Text safe inside a Markdown table cell: a ``|`` would start a new column."""
-    return text.replace("|", "\\|")
+    return f"**Verdict · {table_cell(task)} · {table_cell(model)}**\n\n> {table_cell(quote)}\n\n{table}\n\n{LEGEND}\n"
 
 
 def quotes(boards) -> list[str]:

@@ -4,7 +4,6 @@ and SFT's FLOPs are counted where it is built, for the claim that ORPO folds SFT
 from pathlib import Path
 
 import torch
-
 from pobench.contracts.adapter import TrainContext
 from pobench.core.cache import ArtifactCache
 from pobench.core.models import TinyLlama, load_model

@@ -83,10 +83,21 @@ def test_atomic_write_replaces_whole_file(tmp_path):
 
 
 def test_record_from_other_schema_is_refused_with_what_to_do():
-    with pytest.raises(ValueError, match="schema_version 99 was written by a newer pobench.*upgrade pobench"):
-        RunRecord.from_json({**_record().to_json(), "schema_version": 99})
-    with pytest.raises(ValueError, match="schema_version 1 was written by an older pobench.*pobench migrate"):
-        RunRecord.from_json({**_record().to_json(), "schema_version": 1})
+    from pobench.core.version import package_version
+
+    this = f"this pobench {package_version()} (schema {SCHEMA_VERSION})"
+    newer = {**_record().to_json(), "schema_version": 99, "environment": {"packages": {"pobench": "9.1.0"}}}
+    with pytest.raises(ValueError) as exc:
+        RunRecord.from_json(newer)
+    assert str(exc.value) == f"written by pobench 9.1.0 (schema 99), newer than {this}: upgrade pobench to read it"
+    with pytest.raises(ValueError) as exc:
+        RunRecord.from_json({**_record().to_json(), "schema_version": 1}, folder="results/old")
+    assert str(exc.value) == (
+        f"written by a pobench (schema 1), older than {this}: `pobench migrate --out results/old` rewrites the "
+        f"folder's records in schema {SCHEMA_VERSION}, once"
+    )
+    with pytest.raises(ValueError, match="schema_version 'x': not a pobench record schema"):
+        RunRecord.from_json({**_record().to_json(), "schema_version": "x"})
 
 
 def test_unreadable_record_is_skipped_with_a_warning_naming_it(tmp_path):
@@ -98,4 +109,4 @@ def test_unreadable_record_is_skipped_with_a_warning_naming_it(tmp_path):
     warnings: list[str] = []
     records = read_records(tmp_path, warn=warnings.append)
     assert len(records) == 1 and records[0].spec_hash == "abc123def456"
-    assert len(warnings) == 2 and str(bad) in warnings[0] and "schema_version 99" in warnings[1]
+    assert len(warnings) == 2 and str(bad) in warnings[0] and "(schema 99), newer than this pobench" in warnings[1]

@@ -49,6 +49,29 @@ def test_a_file_where_the_results_folder_belongs_is_refused_before_any_work(tmp_
     assert capsys.readouterr().err.count(f"cannot use --out {afile}") == 2
 
 
+@pytest.mark.parametrize(
+    ("command", "inside", "flag"),
+    [
+        (["run", "sft"], "records", "--out (its records/)"),
+        (["sweep", "--algos", "sft", "--seeds", "0"], "plots", "--out (its plots/)"),
+        (["run", "sft"], "cache", "--out (its cache/, the default --cache)"),
+    ],
+)
+def test_each_folder_a_command_writes_is_probed_before_any_work(tmp_path, capsys, command, inside, flag):
+    """A results folder that takes files while its records/, plots/ or default cache/ does not (here a file where
+    the folder belongs): exit 2 with one line naming that folder, before any cell, and the file untouched."""
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / inside).write_text("in the way")
+    assert main([*command, "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1] == (f"pobench: error: cannot use {flag} {out / inside}: Not a directory (ENOTDIR); a file is "
+                       "where a folder belongs on that path: move it, or give another folder")  # fmt: skip
+    assert len(err) <= 2 and "Traceback" not in "\n".join(err)  # a sweep says what it is about to run first
+    assert sorted(p.name for p in out.iterdir()) == [inside]  # nothing made, nothing trained
+    assert (out / inside).read_text() == "in the way"
+
+
 def test_a_folder_that_takes_no_file_is_refused(tmp_path, monkeypatch):
     """Permission denied (tests run as root here, so the refusal is injected where the probe file is made)."""
 

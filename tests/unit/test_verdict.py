@@ -8,6 +8,7 @@ import math
 
 import pytest
 from pobench.reports import verdict
+from pobench.reports.cells import table_cell
 from pobench.reports.verdict import Budget, Placed
 
 
@@ -64,7 +65,7 @@ def test_the_sentence_speaks_of_the_budget_with_most_ranked_the_middle_on_a_tie(
 
 
 def test_a_pipe_in_a_name_stays_inside_its_markdown_cell():
-    assert verdict.table_cell("plug|in") == "plug\\|in"
+    assert table_cell("plug|in") == "plug\\|in"
 
 
 def test_markers_are_found_and_replaced():
