@@ -17,6 +17,8 @@ class KTOMatchesDPO(AsGoodAtMatchedKL):
         model="tiny",
         algos=("kto", "dpo"),
         sweep=REFERENCE_SWEEP,
-        note="KTO's labels come from DPO's pairs (chosen good, rejected bad), not from completions labelled alone",
+        note="KTO's labels come from DPO's pairs (chosen good, rejected bad); completions labelled alone: "
+        "kto-alone-matches-dpo",
+        settings=(("labels", "pairs"),),  # not the cells of KTO trained on completions labelled alone
     )
     method_algo, baseline = "kto", "dpo"
