@@ -262,9 +262,19 @@ def preference_trainer(
         callbacks=[curve_callback(ctx), checkpoint_callback(ctx)],
         **kwargs,
     )
-    if precompute:
-        trainer.ref_model = None  # the loss reads the precomputed columns; free the memory for training
+    if precompute:  # the loss reads the precomputed columns: free the reference for training
+        release_reference(trainer)
     return trainer
+
+
+def release_reference(trainer) -> None:
+    """Drop every hold on the trainer's reference model: its attribute, and accelerate's list of prepared models
+    (``prepare_model`` keeps one there; without this the reference stayed resident through training: +463 to
+    +567 MB of DPO's train stage on smollm2-135m, results/memory-smollm2)."""
+    reference, trainer.ref_model = trainer.ref_model, None
+    models = getattr(trainer.accelerator, "_models", None)
+    if reference is not None and isinstance(models, list):
+        models[:] = [m for m in models if m is not reference]
 
 
 REF_LOGPS = "ref_logps.json"

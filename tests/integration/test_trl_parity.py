@@ -194,3 +194,21 @@ def test_reference_free_trainers_count_the_tokens_of_their_batches(algo, folders
         for batch in trainer.get_train_dataloader()
     )
     assert in_batches > 0 and paired_dataset_tokens(trainer) == in_batches
+
+
+@pytest.mark.parametrize("algo", ["dpo", "kto"])
+def test_a_precomputed_reference_is_not_held_during_training(algo, folders, tmp_path):
+    """With the reference's log-probs precomputed, nothing keeps the reference model alive: not the trainer, not
+    accelerate's list of prepared models (which kept it resident through DPO's training before)."""
+    import gc
+    import weakref
+
+    ctx = make_context(algo, folders, tmp_path)
+    loaded = []
+    load = ctx.load_reference
+    ctx.load_reference = lambda: loaded.append(load()) or loaded[-1]
+    trainer = ALGORITHMS.get(algo)().build_trainer(ctx)
+    assert len(loaded) == 1
+    reference = weakref.ref(loaded.pop())
+    gc.collect()
+    assert trainer.ref_model is None and reference() is None
