@@ -164,10 +164,16 @@ def check_folders(out: Path, cache: str | None, plots: bool = False) -> None:
                 made.append(folder)
             check_writable_folder(folder, flag)
     except StorageError as exc:
-        for folder in reversed(made):  # leave the disk as it was: the folders this check made, still empty
-            with contextlib.suppress(OSError):
-                folder.rmdir()
+        remove_empty(made)  # leave the disk as it was
         raise SettingsError(str(exc)) from None
+    remove_empty([f for f in made if f != out])  # a probe: the work makes its folders when it writes
+
+
+def remove_empty(folders: list[Path]) -> None:
+    """Remove the folders a probe made, deepest first, where they are still empty."""
+    for folder in reversed(folders):
+        with contextlib.suppress(OSError):
+            folder.rmdir()
 
 
 def records_of(out: Path) -> list[RunRecord]:
