@@ -9,8 +9,9 @@ from pathlib import Path
 
 from pobench.claims.report import END as CLAIMS_END
 from pobench.claims.report import START as CLAIMS_START
-from pobench.claims.report import evaluate
+from pobench.claims.report import evaluate, evaluate_tree
 from pobench.claims.report import markdown as claims_markdown
+from pobench.claims.report import summary as claims_summary
 from pobench.cli.options import add_out_arg, emit, records_of
 from pobench.cli.wandb_report import check_wandb_reachable
 from pobench.core.atomic import write_text_atomic
@@ -62,6 +63,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     out = Path(args.out)
+    if args.format == "claims" and not (out / "records").is_dir() and any(out.glob("*/records")):
+        return claims_of_tree(args, out)  # a folder of results folders: each claim read in its own
     records = records_of(out)
     if args.format == "wandb":
         return wandb_report(args, out, records)
@@ -79,13 +82,7 @@ def run(args: argparse.Namespace) -> int:
             print(path)
         return 0
     if args.format == "claims":
-        text = claims_markdown(*evaluate(records))
-        if args.into:
-            write_into(Path(args.into), text, CLAIMS_MARKERS)
-            print(f"claims of {out} written into {args.into}")
-            return 0
-        emit(text, args.output, "claims")
-        return 0
+        return put_claims(args, claims_markdown(*evaluate(records, out)), str(out))
     if args.into:
         if args.format != "verdict":
             raise SettingsError("--into belongs to --format verdict and --format claims")
@@ -95,6 +92,21 @@ def run(args: argparse.Namespace) -> int:
     formats = {"md": to_markdown, "verdict": board_markdown, "csv": to_csv, "headline-csv": headline_csv}
     text = {**formats, "readings-csv": readings_csv}[args.format](boards)
     emit(text, args.output, "leaderboard")
+    return 0
+
+
+def claims_of_tree(args: argparse.Namespace, root: Path) -> int:
+    """Every claim measured in its own results folder under ``root``: one row each (``results/README.md``)."""
+    return put_claims(args, claims_summary(*evaluate_tree(root, records_of)), f"{root}/*")
+
+
+def put_claims(args: argparse.Namespace, text: str, source: str) -> int:
+    """A claims table into ``--into``'s markers, to ``-o``, or to stdout."""
+    if args.into:
+        write_into(Path(args.into), text, CLAIMS_MARKERS)
+        print(f"claims of {source} written into {args.into}")
+    else:
+        emit(text, args.output, "claims")
     return 0
 
 

@@ -108,16 +108,18 @@ def test_the_readme_shows_the_verdict_the_leaderboard_generates(reference_boards
     assert readme[: readme.index(verdict_module.END)].count("\n") < 80  # on the first screen of the README
 
 
-def test_the_reference_notes_show_the_claims_the_records_give(reference_records):
-    """results/reference/README.md's claims block is what `pobench leaderboard --out results/reference --format
-    claims` prints (its --into writes it there); so are those of results/validate-tabular,
-    results/concise-smollm2 and results/ipo-epochs."""
-    from pobench.claims.report import END, START, evaluate, markdown
+def test_the_results_notes_show_the_claims_the_records_give(reference_records):
+    """Each results folder's claims block is what `pobench leaderboard --out results/NAME --format claims` prints
+    (its --into writes it there), and results/README.md's is every claim read in its own folder (`pobench
+    leaderboard --out results --format claims`)."""
+    from pobench.claims.report import END, START, evaluate, evaluate_tree, markdown, summary
     from pobench.core.record import read_records
 
-    notes = (ROOT / "results" / "reference" / "README.md").read_text()
-    assert verdict_module.between_markers(notes, (START, END)) == markdown(*evaluate(reference_records)).strip()
-    for name in ("validate-tabular", "concise-smollm2", "ipo-epochs"):
-        folder = ROOT / "results" / name
-        notes = (folder / "README.md").read_text()
-        assert verdict_module.between_markers(notes, (START, END)) == markdown(*evaluate(read_records(folder))).strip()
+    noted = [p.parent for p in sorted((ROOT / "results").glob("*/README.md")) if START in p.read_text()]
+    assert {f.name for f in noted} >= {"reference", "validate-tabular", "concise-smollm2", "ipo-epochs", "kto-alone"}
+    for folder in noted:
+        records = reference_records if folder.name == "reference" else read_records(folder)
+        block = verdict_module.between_markers((folder / "README.md").read_text(), (START, END))
+        assert block == markdown(*evaluate(records, folder)).strip(), folder.name
+    overview = verdict_module.between_markers((ROOT / "results" / "README.md").read_text(), (START, END))
+    assert overview == summary(*evaluate_tree(ROOT / "results", read_records)).strip()
