@@ -184,3 +184,27 @@ def test_an_unknown_claim_is_named_with_the_registered_ones(capsys):
     assert main(["sweep", "--claim", "nope"]) == 2
     err = capsys.readouterr().err
     assert "unknown claim 'nope' (registered: dpo-beats-ppo," in err and "Traceback" not in err
+
+
+def test_orpo_read_at_no_budget_is_compared_at_its_best_against_dpo_within_the_smallest():
+    """ORPO from the base ends 20 to 30 nats from the SFT model, so no budget reads it; its best cell (any KL) is
+    then compared with DPO's reading at 0.25 nats. Far below: DPO dominates it (contradicted); above: that part is
+    supported, the claim as a whole not resolved (the matched-KL parts are not)."""
+    import dataclasses
+
+    from pobench.claims.board import Evidence
+
+    def cells(orpo_gold: float):
+        out = []
+        for s, e in enumerate((0.0, 0.01, -0.01)):
+            out += [record("sft", s, 0.0, 0.0), record("dpo", s, 0.3 + e, 0.1), record("dpo", s, 0.4 + e, 0.5)]
+            out += [record("orpo", s, orpo_gold + e, 20.0), record("orpo", s, orpo_gold - 0.1, 30.0)]
+        return [dataclasses.replace(r, model="smollm2-135m") for r in out]
+
+    claim = CLAIMS.get("orpo-folds-sft-in")()
+    far = claim.measure(Evidence(cells(-0.5)))
+    assert far.verdict == rules.CONTRADICTED and far.parts["best orpo vs dpo at KL 0.25"] == rules.CONTRADICTED
+    assert "orpo's best cell at any KL − dpo at KL 0.25: -0.8" in far.measurement
+    assert far.parts["compute"] == rules.NOT_RESOLVED and "SFT's FLOPs not recorded" in far.measurement
+    near = claim.measure(Evidence(cells(0.6)))
+    assert near.parts["best orpo vs dpo at KL 0.25"] == S and near.verdict == rules.NOT_RESOLVED
