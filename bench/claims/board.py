@@ -3,14 +3,31 @@ once per folder however many claims read it (``Evidence``)."""
 
 from __future__ import annotations
 
+from dataclasses import fields
+
+from pobench.algorithms import ALGORITHMS
 from pobench.claims.claim import Scenario
 from pobench.core.record import RunRecord
+from pobench.core.registry import RegistryError
 from pobench.reports.headline import Headline
 from pobench.reports.leaderboard import build_boards
 
 
 class ScenarioMissing(ValueError):
     """The records hold no board, or not every algorithm, of the scenario."""
+
+
+def setting_of(record: RunRecord, key: str, wanted):
+    """The record's value of a setting: its spec's; for one of its algorithm's own settings that the spec lacks (a
+    record made before the setting existed), the setting's default (its value then); ``wanted`` where the setting is
+    not its algorithm's at all (another algorithm's cell, which the filter does not concern)."""
+    if key in record.spec:
+        return record.spec[key]
+    try:
+        own = {f.name: f.default for f in fields(ALGORITHMS.get(record.algo).hparams)}
+    except RegistryError:  # an algorithm this pobench does not have: nothing to say about its settings
+        return wanted
+    return own.get(key, wanted)
 
 
 class Evidence:
@@ -27,7 +44,7 @@ class Evidence:
             r
             for r in self.records
             if (r.task, r.model) == (scenario.task, scenario.model)
-            and all(r.spec.get(k, v) == v for k, v in scenario.settings)  # where a cell has the setting
+            and all(setting_of(r, k, v) == v for k, v in scenario.settings)
         ]
         missing = sorted(set(scenario.algos) - {r.algo for r in mine})
         if missing:

@@ -199,7 +199,11 @@ def test_orpo_read_at_no_budget_is_compared_at_its_best_against_dpo_within_the_s
         for s, e in enumerate((0.0, 0.01, -0.01)):
             out += [record("sft", s, 0.0, 0.0), record("dpo", s, 0.3 + e, 0.1), record("dpo", s, 0.4 + e, 0.5)]
             out += [record("orpo", s, orpo_gold + e, 20.0), record("orpo", s, orpo_gold - 0.1, 30.0)]
-        return [dataclasses.replace(r, model="smollm2-135m") for r in out]
+        started = {"start": "base"}  # ORPO's cells of the scenario; another start would not be read
+        return [
+            dataclasses.replace(r, model="smollm2-135m", spec={**r.spec, **(started if r.algo == "orpo" else {})})
+            for r in out
+        ]
 
     claim = CLAIMS.get("orpo-folds-sft-in")()
     far = claim.measure(Evidence(cells(-0.5)))
@@ -208,3 +212,16 @@ def test_orpo_read_at_no_budget_is_compared_at_its_best_against_dpo_within_the_s
     assert far.parts["compute"] == rules.NOT_RESOLVED and "SFT's FLOPs not recorded" in far.measurement
     near = claim.measure(Evidence(cells(0.6)))
     assert near.parts["best orpo vs dpo at KL 0.25"] == S and near.verdict == rules.NOT_RESOLVED
+
+
+def test_a_cell_made_before_a_setting_existed_has_its_default_not_any_value():
+    """The reference's KTO cells predate `labels`: they were trained on the view of pairs (its default), so the
+    claims on completions labelled alone do not read them; DPO's cells, which have no such setting, are read."""
+    from pobench.claims.board import Evidence, ScenarioMissing
+
+    records = three_seeds() + [record("kto", s, 0.3, 1.5) for s in range(3)]
+    alone = CLAIMS.get("kto-alone-matches-dpo")().scenario
+    with pytest.raises(ScenarioMissing, match="no kto cells of sentiment × tiny with labels=alone"):
+        Evidence(records).records_of(alone)
+    pairs = CLAIMS.get("kto-matches-dpo")().scenario
+    assert {r.algo for r in Evidence(records).records_of(pairs)} == {"sft", "dpo", "ppo", "kto"}
