@@ -1,8 +1,7 @@
 """The memory a stage adds at its peak (pobench.core.memory)."""
 
 import pytest
-import torch
-from pobench.core.memory import StagePeak, process_peak_mb, reset_resident_peak, stage_peak, status_kib
+from pobench.core.memory import StagePeak, reset_resident_peak, status_kib
 
 STATUS = "Name:\tpython\nVmPeak:\t 2000000 kB\nVmHWM:\t  512000 kB\nVmRSS:\t  409600 kB\n"
 
@@ -35,19 +34,32 @@ def test_the_setup_and_the_steps_are_measured_apart():
     assert (no_setup.added_mb, no_setup.steps_added_mb) == (500.0, None)
 
 
+MEASURE = """
+import torch
+from pobench.core.memory import process_peak_mb, stage_peak
+before = process_peak_mb("cpu")
+with stage_peak("cpu") as small:
+    torch.ones(1024)
+with stage_peak("cpu") as big:
+    x = torch.ones(64 * 2**20)  # 256 MiB, written, so resident: the setup
+    del x
+    big.steps_begin()
+    y = torch.ones(32 * 2**20)  # 128 MiB: the steps
+    del y
+print(small.added_mb, big.added_mb, big.steps_added_mb, big.peak_mb, process_peak_mb("cpu") >= before)
+"""
+
+
 @pytest.mark.skipif(not reset_resident_peak(), reason="the resident high-water mark cannot be reset here (not Linux)")
 def test_a_stage_that_holds_256_mib_at_once_is_measured_so_and_the_process_peak_survives():
-    before = process_peak_mb("cpu")
-    with stage_peak("cpu") as small:
-        torch.ones(1024)
-    with stage_peak("cpu") as big:
-        x = torch.ones(64 * 2**20)  # 256 MiB, written, so resident: the setup
-        del x
-        big.steps_begin()
-        y = torch.ones(32 * 2**20)  # 128 MiB: the steps
-        del y
-    assert small.added_mb < 64
-    assert 250 <= big.added_mb < 256 + 64  # the tensor, and at most a little interpreter work beside it
-    assert 122 <= big.steps_added_mb < 128 + 64
-    assert big.peak_mb >= big.added_mb
-    assert process_peak_mb("cpu") >= before  # the process's lifetime peak is kept across resets
+    """In a fresh process: in one that has run much else (the test suite), the C allocator may keep freed memory
+    and hand it out again, which the resident set cannot tell apart (the figure is then an upper bound)."""
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-c", MEASURE], capture_output=True, text=True, check=True).stdout.split()
+    small, big, steps, peak = map(float, out[:4])
+    assert small < 64
+    assert 250 <= big < 256 + 64  # the tensor, and at most a little interpreter work beside it
+    assert 122 <= steps < 128 + 64
+    assert peak >= big and out[4] == "True"  # the process's lifetime peak is kept across resets
