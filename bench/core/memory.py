@@ -3,8 +3,10 @@
 On CUDA the allocator counts its own bytes. On a Linux CPU the stage's figure is the resident set's high-water mark,
 reset when the stage starts (writing 5 to /proc/self/clear_refs, Linux ≥ 4.0), less the resident set then: the
 models, optimizer state, activations and data the stage held at once, on top of what the process already held
-(libraries, the interpreter, caches). Freed memory the allocator keeps and reuses is not counted twice, so the figure
-is a lower bound where an earlier cell in the same process left such memory behind; elsewhere it is not measured.
+(libraries, the interpreter, caches). The resident set cannot tell memory in use from memory the C allocator keeps
+after a free: memory freed inside the stage and not handed back makes the figure read high (a suite-long process
+read 384 MB for a stage holding 256 MiB at once), and memory kept from before the stage and reused makes it read low;
+``malloc_trim`` at the stage's start narrows the second. Elsewhere than CUDA and Linux it is not measured.
 """
 
 from __future__ import annotations
