@@ -12,6 +12,9 @@ from pobench.core.record import RunRecord
 from pobench.reports.headline import Headline, algorithm_readings
 
 POWER = 0.8
+# the statuses of a cell that trained to the end: a degenerate one spent its compute and held its memory all the same,
+# and its runaway is a result (never dropped)
+TRAINED = ("ok", "degenerate")
 
 
 def matched_kl(headline: Headline, a: str, b: str) -> dict[float, PairedComparison | None]:
@@ -89,7 +92,7 @@ def growth_by_seed(records: list[RunRecord], algo: str) -> dict[int, float]:
     that runs away is the growth the claim is about)."""
     values: dict[int, list[float]] = {}
     for r in records:
-        if r.algo == algo and r.status in ("ok", "degenerate") and r.trajectory:
+        if r.algo == algo and r.status in TRAINED and r.trajectory:
             g = late_growth(r.trajectory)
             if math.isfinite(g):
                 values.setdefault(r.seed, []).append(g)

@@ -5,10 +5,9 @@ from __future__ import annotations
 from pobench.claims import register, rules
 from pobench.claims.board import Evidence
 from pobench.claims.claim import REFERENCE_SWEEP, Claim, Finding, Scenario
-from pobench.claims.measures import per_seed_mean, ratio
+from pobench.claims.measures import TRAINED, per_seed_mean, ratio
 
 FLOPS, FROZEN = "perf/train_flops", "perf/train_flops_frozen"
-TRAINED = ("ok", "degenerate")  # a degenerate cell trained to the end: its compute was spent all the same
 
 
 @register("no-reference-is-cheaper")

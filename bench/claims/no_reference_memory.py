@@ -5,10 +5,9 @@ from __future__ import annotations
 from pobench.claims import register, rules
 from pobench.claims.board import Evidence
 from pobench.claims.claim import Claim, Finding, Scenario
-from pobench.claims.measures import per_seed_mean, ratio_text
+from pobench.claims.measures import TRAINED, per_seed_mean, ratio_text
 
 STAGE, STEPS = "perf/train_mem_mb", "perf/train_steps_mem_mb"
-TRAINED = ("ok", "degenerate")  # a degenerate cell trained to the end: its memory was held all the same
 
 
 @register("no-reference-saves-memory")

@@ -8,13 +8,12 @@ import math
 from pobench.claims import register, rules
 from pobench.claims.board import Evidence
 from pobench.claims.claim import Finding, Scenario
-from pobench.claims.measures import comparison_text, per_seed_mean, ratio_text
+from pobench.claims.measures import TRAINED, comparison_text, per_seed_mean, ratio_text
 from pobench.claims.paired import MARGIN, AsGoodAtMatchedKL
 from pobench.core.inference import paired_comparison
 from pobench.reports.headline import algorithm_readings
 
 FLOPS = "perf/train_flops"
-TRAINED = ("ok", "degenerate")  # a degenerate cell trained to the end: its compute was spent all the same
 
 
 def sft_flops(records) -> float | None:
